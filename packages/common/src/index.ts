@@ -1,0 +1,5 @@
+export * from './env-config.js';
+export * from './logger.js';
+export * from './metrics.js';
+export * from './redis-options.js';
+export * from './shutdown.js';
