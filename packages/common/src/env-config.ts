@@ -79,7 +79,12 @@ export function readList(env: Env, name: string): string[] {
     .filter((item) => item !== '');
 }
 
-export function readUrl(env: Env, name: string, fallback: string | undefined, protocols: string[]): string | undefined {
+export function readUrl(
+  env: Env,
+  name: string,
+  fallback: string | undefined,
+  protocols: string[],
+): string | undefined {
   const value = raw(env, name) ?? fallback;
   if (value === undefined) return undefined;
   let url: URL;

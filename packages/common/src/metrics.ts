@@ -7,6 +7,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 export function createMetricsRegistry(service: string, options: { defaultMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: `blockcast_${service}_` });
+  if (options.defaultMetrics ?? true)
+    collectDefaultMetrics({ register: registry, prefix: `blockcast_${service}_` });
   return registry;
 }

@@ -9,7 +9,8 @@ export function readRedisTarget(env: Env): RedisTarget | undefined {
   const sentinels = readList(env, 'REDIS_SENTINELS');
   if (sentinels.length > 0) {
     const masterName = readOptionalString(env, 'REDIS_SENTINEL_MASTER');
-    if (masterName === undefined) throw new ConfigError('REDIS_SENTINEL_MASTER', 'required when REDIS_SENTINELS is set');
+    if (masterName === undefined)
+      throw new ConfigError('REDIS_SENTINEL_MASTER', 'required when REDIS_SENTINELS is set');
     const password = readOptionalString(env, 'REDIS_PASSWORD');
     return {
       kind: 'sentinel',
@@ -17,7 +18,8 @@ export function readRedisTarget(env: Env): RedisTarget | undefined {
       sentinels: sentinels.map((entry) => {
         const [host, port] = entry.split(':');
         const parsed = Number(port ?? '26379');
-        if (!host || !Number.isInteger(parsed)) throw new ConfigError('REDIS_SENTINELS', `bad host:port "${entry}"`);
+        if (!host || !Number.isInteger(parsed))
+          throw new ConfigError('REDIS_SENTINELS', `bad host:port "${entry}"`);
         return { host, port: parsed };
       }),
       ...(password === undefined ? {} : { password }),

@@ -27,7 +27,11 @@ export function validBlockFrame(block: BlockEvent): string {
 
 /** `valid_tx` of the 0.10 spec; blocks had ids then, so the hash stands in (the height without one). */
 export function legacyValidTxFrame(block: BlockEvent, tx: TransactionEvent): string {
-  return JSON.stringify({ txid: tx.id, assetid: tx.assetIds[0] ?? tx.id, blockid: block.hash ?? String(block.height) });
+  return JSON.stringify({
+    txid: tx.id,
+    assetid: tx.assetIds[0] ?? tx.id,
+    blockid: block.hash ?? String(block.height),
+  });
 }
 
 /** `invalid_transactions`: what BigchainDB #1530 / #2513 asked for. */

@@ -23,7 +23,8 @@ export const STREAM_CATALOG: readonly StreamDescription[] = [
   {
     name: 'valid_transactions',
     description: 'One frame per committed valid transaction, in height then block order.',
-    frame: '{"height":H,"asset_id":"…","transaction_id":"…"} (bigchaindb) | {"height":H,"asset_ids":["…"],"transaction_id":"…"} (planetmint)',
+    frame:
+      '{"height":H,"asset_id":"…","transaction_id":"…"} (bigchaindb) | {"height":H,"asset_ids":["…"],"transaction_id":"…"} (planetmint)',
     origin: 'BigchainDB 2.x, Planetmint',
   },
   {
@@ -34,7 +35,8 @@ export const STREAM_CATALOG: readonly StreamDescription[] = [
   },
   {
     name: 'valid_tx',
-    description: 'The 0.10 legacy stream; text "ping" is answered with "pong", idle connections close after 3 minutes.',
+    description:
+      'The 0.10 legacy stream; text "ping" is answered with "pong", idle connections close after 3 minutes.',
     frame: '{"txid":"…","assetid":"…","blockid":"…"}',
     origin: 'BigchainDB 0.10 spec',
   },
@@ -46,7 +48,8 @@ export const STREAM_CATALOG: readonly StreamDescription[] = [
   },
   {
     name: 'events',
-    description: 'Plugin-API events selected by a bit mask: ?types=1 (BLOCK_VALID), 2 (BLOCK_INVALID), -1 (all).',
+    description:
+      'Plugin-API events selected by a bit mask: ?types=1 (BLOCK_VALID), 2 (BLOCK_INVALID), -1 (all).',
     frame: '{"type":"BLOCK_VALID","height":H,"hash":"…","transactions":[…]}',
     origin: 'BigchainDB event plugin API, LEAP events',
   },

@@ -1,0 +1,68 @@
+import type { Logger } from '@blockcast/common';
+import { DemoLedger } from './demo-ledger.js';
+import type { TransactionVersion } from './transaction-factory.js';
+
+export interface DemoChainOptions {
+  /** Base URL of an ingest service, e.g. http://127.0.0.1:9986 */
+  ingestUrl: string;
+  token?: string;
+  intervalMs?: number;
+  /** Transactions per block are drawn from 0..maxTransactions (empty blocks happen, as on a real chain). */
+  maxTransactions?: number;
+  version?: TransactionVersion;
+  logger: Logger;
+}
+
+/**
+ * Commits a block of demo transactions through the ingest API every interval, exactly as a
+ * node pushing its COMMITs would. On a 409 it continues from the height ingest expects, so a
+ * restart against a Redis that already holds blocks just carries on.
+ */
+export class DemoChain {
+  private readonly ledger: DemoLedger;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: DemoChainOptions) {
+    this.ledger = new DemoLedger({ version: options.version ?? '2.0' });
+  }
+
+  start(): void {
+    const tick = () => {
+      this.inFlight = this.commitOne().catch((error: unknown) =>
+        this.options.logger.warn({ err: error }, 'demo chain could not commit a block; retrying next tick'),
+      );
+    };
+    tick();
+    this.timer = setInterval(tick, this.options.intervalMs ?? 1000);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.inFlight;
+  }
+
+  async commitOne(): Promise<void> {
+    const max = this.options.maxTransactions ?? 5;
+    const block = this.ledger.nextBlock(Math.floor(Math.random() * (max + 1)));
+    const response = await fetch(new URL('/api/v1/blocks', this.options.ingestUrl), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
+      },
+      body: JSON.stringify(block),
+    });
+    const body = (await response.json()) as { expected_height?: number };
+    if (response.status === 409 && typeof body.expected_height === 'number') {
+      this.ledger.resumeAfter(body.expected_height - 1);
+      return this.commitOne();
+    }
+    if (response.status >= 300)
+      throw new Error(`ingest answered ${response.status}: ${JSON.stringify(body)}`);
+    this.options.logger.debug(
+      { height: block.height, transactions: block.transactions.length },
+      'demo block committed',
+    );
+  }
+}

@@ -1,0 +1,67 @@
+import type { EventLog } from '@blockcast/bus';
+import type { BlockEvent } from '@blockcast/protocol';
+import type { Logger } from 'pino';
+
+export interface BusFollowerOptions {
+  log: EventLog;
+  logger: Logger;
+  onBlock(block: BlockEvent): void;
+  onGap(expected: number, got: number): void;
+  /** Wait before re-opening a tail that ended with an error. */
+  retryMs?: number;
+}
+
+/**
+ * The gateway's one tail of the bus: starts after the last block present when it starts, hands
+ * every block to `onBlock` in height order, and re-opens the tail from the last height seen if
+ * it ever fails, so a bus outage costs latency, never events.
+ */
+export class BusFollower {
+  private readonly abort = new AbortController();
+  private lastHeight: number | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly options: BusFollowerOptions) {}
+
+  /** Height of the last block handed on, undefined before the first. */
+  get height(): number | undefined {
+    return this.lastHeight;
+  }
+
+  /** Resolves once the starting point is fixed, so nothing appended after start() is missed. */
+  async start(): Promise<void> {
+    const bounds = await this.options.log.bounds();
+    this.lastHeight = bounds?.last;
+    this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const { log, logger, retryMs = 500 } = this.options;
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      try {
+        for await (const block of log.tail({ after: this.lastHeight ?? -1, signal })) this.deliver(block);
+      } catch (error) {
+        if (signal.aborted) return;
+        logger.error(
+          { err: error, after: this.lastHeight },
+          'bus tail failed; re-opening from the last height',
+        );
+        await new Promise((resolve) => setTimeout(resolve, retryMs));
+      }
+    }
+  }
+
+  private deliver(block: BlockEvent): void {
+    const last = this.lastHeight;
+    if (last !== undefined && block.height <= last) return;
+    if (last !== undefined && block.height !== last + 1) this.options.onGap(last + 1, block.height);
+    this.lastHeight = block.height;
+    this.options.onBlock(block);
+  }
+}

@@ -1,0 +1,54 @@
+import {
+  type Env,
+  type RedisTarget,
+  readBoolean,
+  readChoice,
+  readInteger,
+  readPort,
+  readRedisTarget,
+  readString,
+} from '@blockcast/common';
+import { PROFILES, type Profile } from '@blockcast/protocol';
+
+export interface GatewayConfig {
+  host: string;
+  /** WebSocket port (9985 as in BigchainDB); shared between processes unless `exclusivePort`. */
+  port: number;
+  /** /healthz, /readyz, /metrics. */
+  opsPort: number;
+  profile: Profile;
+  allowFallbackTransport: boolean;
+  exclusivePort: boolean;
+  maxConnections: number;
+  /** Largest client message; clients only ever send "ping", larger ones close with 1009. */
+  maxPayloadBytes: number;
+  /** Seconds of silence before uWS pings a peer, and closes it when the pong does not come. */
+  idleTimeoutSeconds: number;
+  /** Bytes queued for one socket before uWS closes it rather than drop a frame. */
+  maxBackpressureBytes: number;
+  shutdownGraceMs: number;
+  redis: RedisTarget | undefined;
+  streamPrefix: string;
+  logLevel: string;
+}
+
+export function loadGatewayConfig(env: Env): GatewayConfig {
+  return {
+    host: readString(env, 'GATEWAY_HOST', '0.0.0.0'),
+    port: readPort(env, 'GATEWAY_PORT', 9985),
+    opsPort: readPort(env, 'GATEWAY_OPS_PORT', 9988),
+    profile: readChoice(env, 'BLOCKCAST_PROFILE', PROFILES, 'bigchaindb'),
+    allowFallbackTransport: readBoolean(env, 'GATEWAY_ALLOW_FALLBACK_TRANSPORT', false),
+    exclusivePort: readBoolean(env, 'GATEWAY_EXCLUSIVE_PORT', false),
+    maxConnections: readInteger(env, 'GATEWAY_MAX_CONNECTIONS', 19_000, { min: 1 }),
+    maxPayloadBytes: readInteger(env, 'GATEWAY_MAX_PAYLOAD_BYTES', 4096, { min: 16 }),
+    idleTimeoutSeconds: readInteger(env, 'GATEWAY_IDLE_TIMEOUT_S', 60, { min: 8, max: 960 }),
+    maxBackpressureBytes: readInteger(env, 'GATEWAY_MAX_BACKPRESSURE_BYTES', 4 * 1024 * 1024, {
+      min: 65_536,
+    }),
+    shutdownGraceMs: readInteger(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+    redis: readRedisTarget(env),
+    streamPrefix: readString(env, 'BLOCKCAST_STREAM_PREFIX', 'blockcast:'),
+    logLevel: readString(env, 'LOG_LEVEL', 'info'),
+  };
+}

@@ -1,0 +1,38 @@
+import uWS from 'uWebSockets.js';
+
+/**
+ * The uWebSockets.js package we use silently swaps in a pure-JS `ws` implementation when its
+ * native binary does not load (wrong glibc, wrong Node ABI, UWS_USE_FALLBACK). That fallback
+ * is an order of magnitude slower and lacks SO_REUSEPORT, so the gateway refuses to run on it
+ * unless the operator explicitly allows it.
+ */
+export type TransportKind = 'native' | 'fallback';
+
+export function detectTransport(module: object = uWS): TransportKind {
+  const exports = module as Record<string, unknown>;
+  const native =
+    typeof exports.getParts === 'function' &&
+    typeof exports.SSLApp === 'function' &&
+    exports.LIBUS_LISTEN_EXCLUSIVE_PORT !== undefined;
+  return native ? 'native' : 'fallback';
+}
+
+export class FallbackTransportError extends Error {
+  readonly code = 'GATEWAY_FALLBACK_TRANSPORT';
+  constructor() {
+    super(
+      'the native uWebSockets.js binary did not load and the package fell back to its JS implementation; ' +
+        'use Node 20 on glibc >= 2.27 (linux x64/arm64), or set GATEWAY_ALLOW_FALLBACK_TRANSPORT=true to run slowly anyway',
+    );
+    this.name = 'FallbackTransportError';
+  }
+}
+
+/** Returns the transport to run on, or throws when it is the fallback and that is not allowed. */
+export function requireTransport(allowFallback: boolean, module: object = uWS): TransportKind {
+  const kind = detectTransport(module);
+  if (kind === 'fallback' && !allowFallback) throw new FallbackTransportError();
+  return kind;
+}
+
+export { uWS };
