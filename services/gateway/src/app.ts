@@ -197,3 +197,5 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     },
   };
 }
+
+export { type GatewayConfig, loadGatewayConfig } from './config.js';

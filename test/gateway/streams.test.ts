@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { DemoLedger } from '@blockcast/demo-chain';
+import type { CommittedBlock } from '@blockcast/protocol';
+import {
+  expectedInvalidTransactions,
+  expectedLegacyValidTx,
+  expectedValidBlocks,
+  expectedValidTransactions,
+} from '../support/expected-frames.js';
+import { type GatewayHarness, startGateway } from '../support/gateway-harness.js';
+import { waitUntil } from '../support/wait.js';
+import { RecordingClient } from '../support/ws-client.js';
+
+/** Blocks of 0–8 demo transactions, some empty, some with rejected transactions. */
+function makeBlocks(ledger: DemoLedger, count: number): CommittedBlock[] {
+  return Array.from({ length: count }, (_, i) => {
+    const block = ledger.nextBlock(i % 4 === 0 ? 0 : 1 + (i % 8));
+    if (i % 3 === 1) {
+      const victim = new DemoLedger().nextBlock(1).transactions[0]!;
+      block.rejected = [{ transaction: victim, code: 2 + (i % 5), log: `rejected "${i}": input spent` }];
+    }
+    return block;
+  });
+}
+
+describe('streams deliver every committed block in order', () => {
+  let gateway: GatewayHarness;
+  before(async () => {
+    gateway = await startGateway();
+  });
+  after(() => gateway.close());
+
+  test('every stream gets exactly the frames of the original servers, in height and block order', async () => {
+    const path = `${gateway.url}/api/v1/streams`;
+    const clients = {
+      bigchaindb: await RecordingClient.connect(`${path}/valid_transactions`),
+      planetmint: await RecordingClient.connect(`${path}/valid_transactions?profile=planetmint`),
+      blocks: await RecordingClient.connect(`${path}/valid_blocks`),
+      legacy: await RecordingClient.connect(`${path}/valid_tx`),
+      invalid: await RecordingClient.connect(`${path}/invalid_transactions`),
+    };
+    const blocks = makeBlocks(new DemoLedger(), 40);
+    await gateway.commit(...blocks);
+
+    const expected = {
+      bigchaindb: expectedValidTransactions(blocks, 'bigchaindb'),
+      planetmint: expectedValidTransactions(blocks, 'planetmint'),
+      blocks: expectedValidBlocks(blocks),
+      legacy: expectedLegacyValidTx(blocks),
+      invalid: expectedInvalidTransactions(blocks),
+    };
+    for (const [name, client] of Object.entries(clients)) {
+      const want = expected[name as keyof typeof expected];
+      assert.ok(want.length > 0, `${name} has frames to check`);
+      await client.waitForFrames(want.length);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(client.frames, want, `${name} frames`);
+      await client.close();
+    }
+  });
+
+  test('a Planetmint 3.0 chain gets asset_ids lists on the planetmint profile', async () => {
+    const client = await RecordingClient.connect(`${gateway.url}/api/v1/streams/valid_transactions?profile=planetmint`);
+    const ledger = new DemoLedger({ version: '3.0', firstHeight: (gateway.app.height ?? 0) + 1 });
+    const blocks = [ledger.nextBlock(3), ledger.nextBlock(5)];
+    await gateway.commit(...blocks);
+    await client.waitForFrames(8);
+    assert.deepEqual(client.frames, expectedValidTransactions(blocks, 'planetmint'));
+    await client.close();
+  });
+
+  test('events?types selects event types by mask', async () => {
+    const path = `${gateway.url}/api/v1/streams/events`;
+    const invalidOnly = await RecordingClient.connect(`${path}?types=BLOCK_INVALID`);
+    const all = await RecordingClient.connect(`${path}?types=-1`);
+    const first = (gateway.app.height ?? 0) + 1;
+    const ledger = new DemoLedger({ firstHeight: first });
+    const clean = ledger.nextBlock(2);
+    const withRejection = ledger.nextBlock(1);
+    withRejection.rejected = [{ transaction: new DemoLedger().nextBlock(1).transactions[0]!, code: 1, log: 'bad' }];
+    await gateway.commit(clean, withRejection);
+
+    await all.waitForFrames(3);
+    assert.deepEqual(
+      all.frames.map((frame) => JSON.parse(frame)).map(({ type, height }) => [type, height]),
+      [
+        ['BLOCK_VALID', first],
+        ['BLOCK_VALID', first + 1],
+        ['BLOCK_INVALID', first + 1],
+      ],
+    );
+    await invalidOnly.waitForFrames(1);
+    assert.equal(invalidOnly.frames.length, 1);
+    assert.equal(JSON.parse(invalidOnly.frames[0]!).type, 'BLOCK_INVALID');
+    await Promise.all([all.close(), invalidOnly.close()]);
+  });
+
+  test('a client connected later gets the blocks after it connected, not before', async () => {
+    const ledger = new DemoLedger({ firstHeight: (gateway.app.height ?? 0) + 1 });
+    const before = ledger.nextBlock(2);
+    await gateway.commit(before);
+    await waitUntil(() => gateway.app.height === before.height);
+    const client = await RecordingClient.connect(`${gateway.url}/api/v1/streams/valid_blocks`);
+    const later = ledger.nextBlock(1);
+    await gateway.commit(later);
+    await client.waitForFrames(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(client.frames, expectedValidBlocks([later]));
+    await client.close();
+  });
+});

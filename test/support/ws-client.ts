@@ -1,0 +1,84 @@
+/**
+ * A real WebSocket client (the `ws` package over a real socket) that records what arrives,
+ * so tests can wait for frames and compare them exactly.
+ */
+import WebSocket from 'ws';
+
+export interface ClosedWith {
+  code: number;
+  reason: string;
+}
+
+export class RecordingClient {
+  readonly frames: string[] = [];
+  readonly closed: Promise<ClosedWith>;
+  private waiters: { count: number; resolve: () => void }[] = [];
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data, isBinary) => {
+      this.frames.push(isBinary ? `<binary ${String(data)}>` : String(data));
+      this.waiters = this.waiters.filter((waiter) => {
+        if (this.frames.length < waiter.count) return true;
+        waiter.resolve();
+        return false;
+      });
+    });
+    this.closed = new Promise((resolve) => {
+      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    });
+  }
+
+  static connect(url: string, options: WebSocket.ClientOptions = {}): Promise<RecordingClient> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, options);
+      const client = new RecordingClient(socket);
+      socket.once('open', () => resolve(client));
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_request, response) => {
+        reject(new Error(`upgrade refused with HTTP ${response.statusCode}`));
+      });
+    });
+  }
+
+  /** Resolves when at least `count` frames have arrived; rejects after `timeoutMs`. */
+  waitForFrames(count: number, timeoutMs = 10_000): Promise<string[]> {
+    if (this.frames.length >= count) return Promise.resolve(this.frames);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`timed out with ${this.frames.length} of ${count} frames`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(this.frames);
+        },
+      });
+    });
+  }
+
+  close(): Promise<ClosedWith> {
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close();
+    return this.closed;
+  }
+}
+
+/** Attempts an upgrade that the server should refuse; returns its HTTP status and JSON body. */
+export function refusedUpgrade(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.once('open', () => {
+      socket.close();
+      reject(new Error(`upgrade to ${url} was accepted`));
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    socket.once('error', () => {});
+  });
+}
