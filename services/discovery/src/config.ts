@@ -1,0 +1,115 @@
+import {
+  ConfigError,
+  type Env,
+  readChoice,
+  readInteger,
+  readList,
+  readPort,
+  readString,
+  readUrl,
+} from '@blockcast/common';
+import type { Profile } from '@blockcast/protocol';
+
+/** `legacy` is a discovery-only shape: the BigchainDB 0.10 root document with `_links`. */
+export type DiscoveryProfile = Profile | 'legacy';
+export type StreamsScheme = 'ws' | 'wss';
+
+export const DISCOVERY_PROFILES: readonly DiscoveryProfile[] = ['bigchaindb', 'planetmint', 'legacy'];
+
+/** The release each profile's documents imitate (and whose docs they link to). */
+export const DEFAULT_SOFTWARE_VERSION: Readonly<Record<DiscoveryProfile, string>> = {
+  bigchaindb: '2.2.2',
+  planetmint: '2.2.4',
+  legacy: '0.10.0',
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where clients are told to connect: the gateways (or the load balancer / TLS terminator in front). */
+export interface AdvertisedEndpoints {
+  /** `wss` when TLS is terminated in front of the gateways. Default `ws`. */
+  scheme: StreamsScheme;
+  /** Host name or IP clients reach the gateways by. Default `localhost`. */
+  host: string;
+  /** Default 9985; left out of URLs when it is the scheme's default (80 for ws, 443 for wss). */
+  port: number;
+  /** http(s) base of the HTTP API, no trailing slash (0.10 `_links.api_v1`). Default `http://<host>:<DISCOVERY_PORT>`. */
+  apiUrl: string;
+}
+
+export interface DiscoveryConfig {
+  /** Bind address. Default `0.0.0.0`. */
+  host: string;
+  /** Listen port; 0 picks a free one (tests). Default 9984, BigchainDB's HTTP API port. */
+  port: number;
+  /** Which original's documents to serve. Default `bigchaindb`. */
+  profile: DiscoveryProfile;
+  advertised: AdvertisedEndpoints;
+  /** `version` in the documents and in the docs URLs. Default per profile (DEFAULT_SOFTWARE_VERSION). */
+  softwareVersion: string;
+  /** Blocks the bus keeps, i.e. how far back `since=` can resume; shown in the catalog. Default 100 000. */
+  retainBlocks: number;
+  /** 0.10 `public_key`: blockcast has no node key pair, so this is whatever the operator wants shown. Default ''. */
+  legacyPublicKey: string;
+  /** 0.10 `keyring`: public keys of the other federation nodes. Default []. */
+  legacyKeyring: string[];
+  /** Default `info`. */
+  logLevel: LogLevel;
+}
+
+/** Parses and validates the environment once; a bad value throws a ConfigError naming the variable. */
+export function loadDiscoveryConfig(env: Env): DiscoveryConfig {
+  const port = readPort(env, 'DISCOVERY_PORT', 9984);
+  const profile = readChoice(env, 'BLOCKCAST_PROFILE', DISCOVERY_PROFILES, 'bigchaindb');
+  const advertisedHost = readHostName(env, 'ADVERTISED_STREAMS_HOST', 'localhost');
+  const apiUrl = readUrl(env, 'ADVERTISED_API_URL', `http://${bracketIpv6(advertisedHost)}:${port}`, [
+    'http:',
+    'https:',
+  ])!;
+  return {
+    host: readString(env, 'DISCOVERY_HOST', '0.0.0.0'),
+    port,
+    profile,
+    advertised: {
+      scheme: readChoice(env, 'ADVERTISED_STREAMS_SCHEME', ['ws', 'wss'] as const, 'ws'),
+      host: advertisedHost,
+      port: readInteger(env, 'ADVERTISED_STREAMS_PORT', 9985, { min: 1, max: 65535 }),
+      apiUrl: apiUrl.replace(/\/+$/, ''),
+    },
+    softwareVersion: readVersion(env, 'SOFTWARE_VERSION', DEFAULT_SOFTWARE_VERSION[profile]),
+    retainBlocks: readInteger(env, 'RETAIN_BLOCKS', 100_000, { min: 1 }),
+    legacyPublicKey: readString(env, 'LEGACY_PUBLIC_KEY', ''),
+    legacyKeyring: readList(env, 'LEGACY_KEYRING'),
+    logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+}
+
+/** A bare host (name, IPv4, or IPv6 with or without brackets): no scheme, port or path. */
+function readHostName(env: Env, name: string, fallback: string): string {
+  const value = readString(env, name, fallback);
+  const problem = `expected a host name or IP address without scheme, port or path, got "${value}"`;
+  if (/[/?#@\s]/.test(value)) throw new ConfigError(name, problem);
+  let url: URL;
+  try {
+    url = new URL(`ws://${bracketIpv6(value)}/`);
+  } catch {
+    throw new ConfigError(name, problem);
+  }
+  if (url.port !== '') throw new ConfigError(name, problem);
+  return value;
+}
+
+/** The version lands in docs URLs, so it is kept to the characters a release tag uses. */
+function readVersion(env: Env, name: string, fallback: string): string {
+  const value = readString(env, name, fallback);
+  if (!/^[0-9A-Za-z][0-9A-Za-z.+-]*$/.test(value)) {
+    throw new ConfigError(name, `expected a release version such as ${fallback}, got "${value}"`);
+  }
+  return value;
+}
+
+/** IPv6 literals need brackets inside a URL authority. */
+export function bracketIpv6(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

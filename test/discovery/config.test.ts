@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError } from '@blockcast/common';
+import { loadDiscoveryConfig } from '@blockcast/discovery';
+
+describe('loadDiscoveryConfig', () => {
+  test('defaults: BigchainDB 2.2.2 on 0.0.0.0:9984 advertising ws://localhost:9985', () => {
+    assert.deepEqual(loadDiscoveryConfig({}), {
+      host: '0.0.0.0',
+      port: 9984,
+      profile: 'bigchaindb',
+      advertised: { scheme: 'ws', host: 'localhost', port: 9985, apiUrl: 'http://localhost:9984' },
+      softwareVersion: '2.2.2',
+      retainBlocks: 100_000,
+      legacyPublicKey: '',
+      legacyKeyring: [],
+      logLevel: 'info',
+    });
+  });
+
+  test('the default version follows the profile', () => {
+    assert.equal(loadDiscoveryConfig({ BLOCKCAST_PROFILE: 'planetmint' }).softwareVersion, '2.2.4');
+    assert.equal(loadDiscoveryConfig({ BLOCKCAST_PROFILE: 'legacy' }).softwareVersion, '0.10.0');
+    assert.equal(
+      loadDiscoveryConfig({ BLOCKCAST_PROFILE: 'legacy', SOFTWARE_VERSION: '0.10.3' }).softwareVersion,
+      '0.10.3',
+    );
+  });
+
+  test('ADVERTISED_API_URL defaults to the advertised host on DISCOVERY_PORT; a given one loses its trailing slash', () => {
+    const derived = loadDiscoveryConfig({
+      ADVERTISED_STREAMS_HOST: 'node.example.com',
+      DISCOVERY_PORT: '8080',
+    });
+    assert.equal(derived.advertised.apiUrl, 'http://node.example.com:8080');
+    const given = loadDiscoveryConfig({ ADVERTISED_API_URL: 'https://api.example.com/' });
+    assert.equal(given.advertised.apiUrl, 'https://api.example.com');
+  });
+
+  const bad: [variable: string, value: string][] = [
+    ['DISCOVERY_PORT', 'http'],
+    ['DISCOVERY_PORT', '70000'],
+    ['BLOCKCAST_PROFILE', 'tendermint'],
+    ['ADVERTISED_STREAMS_SCHEME', 'http'],
+    ['ADVERTISED_STREAMS_HOST', 'wss://streams.example.com'],
+    ['ADVERTISED_STREAMS_HOST', 'streams.example.com:443'],
+    ['ADVERTISED_STREAMS_HOST', 'streams.example.com/path'],
+    ['ADVERTISED_STREAMS_PORT', '0'],
+    ['ADVERTISED_STREAMS_PORT', 'ninety'],
+    ['ADVERTISED_API_URL', 'ws://api.example.com'],
+    ['ADVERTISED_API_URL', 'not a url'],
+    ['SOFTWARE_VERSION', '2.2.2/../x'],
+    ['RETAIN_BLOCKS', '0'],
+    ['RETAIN_BLOCKS', '1e5'],
+    ['LOG_LEVEL', 'loud'],
+  ];
+  for (const [variable, value] of bad) {
+    test(`${variable}=${JSON.stringify(value)} is refused with an error naming ${variable}`, () => {
+      assert.throws(
+        () => loadDiscoveryConfig({ [variable]: value }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.variable === variable &&
+          error.message.startsWith(`${variable}:`),
+      );
+    });
+  }
+});

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { discoveryApp, get, readFixture } from './support.js';
+
+/** Same keys, same values and the same key order: what a byte-comparing client would see. */
+function assertSameDocument(actualBody: string, expected: unknown): void {
+  const actual: unknown = JSON.parse(actualBody);
+  assert.deepEqual(actual, expected);
+  assert.equal(JSON.stringify(actual), JSON.stringify(expected));
+}
+
+const FIXTURE_ENV = {
+  ADVERTISED_STREAMS_HOST: 'localhost',
+  ADVERTISED_STREAMS_PORT: '9985',
+  ADVERTISED_STREAMS_SCHEME: 'ws',
+};
+
+for (const { profile, dir, version } of [
+  { profile: 'bigchaindb', dir: 'bigchaindb-2', version: '2.2.2' },
+  { profile: 'planetmint', dir: 'planetmint', version: '2.2.4' },
+]) {
+  describe(`profile ${profile}: root documents equal the published ones`, () => {
+    test('GET / is the fixture root document, keys in the same order', async (t) => {
+      const app = discoveryApp(t, { ...FIXTURE_ENV, BLOCKCAST_PROFILE: profile, SOFTWARE_VERSION: version });
+      const response = await get(app, '/');
+      assert.equal(response.status, 200);
+      assert.match(String(response.headers['content-type']), /^application\/json/);
+      assertSameDocument(response.text, await readFixture(`${dir}/root-index.json`));
+    });
+
+    test('GET /api/v1/ and /api/v1 are the fixture API index, keys in the same order', async (t) => {
+      const app = discoveryApp(t, { ...FIXTURE_ENV, BLOCKCAST_PROFILE: profile, SOFTWARE_VERSION: version });
+      const expected = await readFixture(`${dir}/api-v1-index.json`);
+      for (const url of ['/api/v1/', '/api/v1']) {
+        const response = await get(app, url);
+        assert.equal(response.status, 200, url);
+        assertSameDocument(response.text, expected);
+      }
+    });
+
+    test('the profile default version is the fixture version', async (t) => {
+      const app = discoveryApp(t, { ...FIXTURE_ENV, BLOCKCAST_PROFILE: profile });
+      assertSameDocument((await get(app, '/')).text, await readFixture(`${dir}/root-index.json`));
+    });
+
+    test('wss on 443 behind TLS termination: stream URLs carry no port; version lands in docs URLs', async (t) => {
+      const app = discoveryApp(t, {
+        BLOCKCAST_PROFILE: profile,
+        ADVERTISED_STREAMS_HOST: 'streams.example.com',
+        ADVERTISED_STREAMS_PORT: '443',
+        ADVERTISED_STREAMS_SCHEME: 'wss',
+        SOFTWARE_VERSION: '9.8.7',
+      });
+      const fixture = JSON.stringify(await readFixture(`${dir}/root-index.json`));
+      const expected = JSON.parse(
+        fixture
+          .replaceAll('ws://localhost:9985/', 'wss://streams.example.com/')
+          .replaceAll(`/v${version}/`, '/v9.8.7/')
+          .replace(`"version":"${version}"`, '"version":"9.8.7"'),
+      );
+      const root = JSON.parse((await get(app, '/')).text);
+      assertSameDocument(JSON.stringify(root), expected);
+      assert.equal(root.api.v1.streams, 'wss://streams.example.com/api/v1/streams/valid_transactions');
+      assert.equal(
+        root.docs,
+        `https://docs.${profile === 'planetmint' ? 'planetmint.io' : 'bigchaindb.com'}/projects/server/en/v9.8.7/`,
+      );
+    });
+  });
+}
+
+describe('advertised stream URL', () => {
+  const cases = [
+    { scheme: 'ws', port: '80', expected: 'ws://streams.example.com/api/v1/streams/valid_transactions' },
+    { scheme: 'ws', port: '443', expected: 'ws://streams.example.com:443/api/v1/streams/valid_transactions' },
+    { scheme: 'wss', port: '80', expected: 'wss://streams.example.com:80/api/v1/streams/valid_transactions' },
+    {
+      scheme: 'wss',
+      port: '8443',
+      expected: 'wss://streams.example.com:8443/api/v1/streams/valid_transactions',
+    },
+  ];
+  for (const { scheme, port, expected } of cases) {
+    test(`${scheme} on port ${port} is advertised as ${expected}`, async (t) => {
+      const app = discoveryApp(t, {
+        ADVERTISED_STREAMS_HOST: 'streams.example.com',
+        ADVERTISED_STREAMS_PORT: port,
+        ADVERTISED_STREAMS_SCHEME: scheme,
+      });
+      assert.equal(JSON.parse((await get(app, '/api/v1/')).text).streams, expected);
+    });
+  }
+
+  test('an IPv6 host is bracketed', async (t) => {
+    const app = discoveryApp(t, { ADVERTISED_STREAMS_HOST: '2001:db8::1' });
+    assert.equal(
+      JSON.parse((await get(app, '/api/v1/')).text).streams,
+      'ws://[2001:db8::1]:9985/api/v1/streams/valid_transactions',
+    );
+  });
+});
+
+describe('profile legacy: the BigchainDB 0.10 documents', () => {
+  test('GET / has _links {api_v1, docs, streams_v1}, keyring, public_key, software, version in that order', async (t) => {
+    const app = discoveryApp(t, {
+      BLOCKCAST_PROFILE: 'legacy',
+      ADVERTISED_STREAMS_HOST: 'example.com',
+      ADVERTISED_API_URL: 'https://api.example.com/',
+      LEGACY_PUBLIC_KEY: 'AiygKSRhZWTxxYT4AfgKoTG4TZAoPsWoEt6C6bLq4jJR',
+      LEGACY_KEYRING:
+        '6qHyZew94NMmUTYyHnkZsB8cxJYuRNEiEpXHe1ih9QX3, AdDuyrTyjrDt935YnFu4VBCVDhHtY2Y6rcy7x2TFeiRi',
+    });
+    assertSameDocument((await get(app, '/')).text, {
+      _links: {
+        api_v1: 'https://api.example.com/api/v1/',
+        docs: 'https://docs.bigchaindb.com/projects/server/en/v0.10.0/',
+        streams_v1: 'ws://example.com:9985/api/v1/streams/',
+      },
+      keyring: [
+        '6qHyZew94NMmUTYyHnkZsB8cxJYuRNEiEpXHe1ih9QX3',
+        'AdDuyrTyjrDt935YnFu4VBCVDhHtY2Y6rcy7x2TFeiRi',
+      ],
+      public_key: 'AiygKSRhZWTxxYT4AfgKoTG4TZAoPsWoEt6C6bLq4jJR',
+      software: 'BigchainDB',
+      version: '0.10.0',
+    });
+  });
+
+  test('GET /api/v1/ has the 0.10 _links, with streams_v1 the valid_tx stream itself', async (t) => {
+    // Not started, so the port is only what ADVERTISED_API_URL defaults from.
+    const app = discoveryApp(t, {
+      BLOCKCAST_PROFILE: 'legacy',
+      ADVERTISED_STREAMS_HOST: 'example.com',
+      DISCOVERY_PORT: '9984',
+    });
+    assertSameDocument((await get(app, '/api/v1')).text, {
+      _links: {
+        docs: 'https://docs.bigchaindb.com/projects/server/en/v0.10.0/http-client-server-api.html',
+        self: 'http://example.com:9984/api/v1/',
+        statuses: 'http://example.com:9984/api/v1/statuses/',
+        streams_v1: 'ws://example.com:9985/api/v1/streams/valid_tx',
+        transactions: 'http://example.com:9984/api/v1/transactions/',
+      },
+    });
+  });
+
+  test('without a key configured, public_key is an empty string and keyring empty', async (t) => {
+    const app = discoveryApp(t, { BLOCKCAST_PROFILE: 'legacy', DISCOVERY_PORT: '9984' });
+    const root = JSON.parse((await get(app, '/')).text);
+    assert.equal(root.public_key, '');
+    assert.deepEqual(root.keyring, []);
+    assert.equal(root._links.api_v1, 'http://localhost:9984/api/v1/');
+  });
+});
