@@ -52,11 +52,17 @@ describe('connection rules', () => {
 
   test('a bad query parameter is refused at upgrade with 400 naming it', async () => {
     const profile = await refusedUpgrade(`${stream('valid_transactions')}?profile=ethereum`);
-    assert.deepEqual([profile.status, profile.body.code, profile.body.parameter], [400, 'INVALID_PARAMETER', 'profile']);
+    assert.deepEqual(
+      [profile.status, profile.body.code, profile.body.parameter],
+      [400, 'INVALID_PARAMETER', 'profile'],
+    );
     const types = await refusedUpgrade(`${stream('events')}?types=BLOCK_MAYBE`);
     assert.deepEqual([types.status, types.body.parameter], [400, 'types']);
     const since = await refusedUpgrade(`${stream('valid_transactions')}?since=5`);
-    assert.deepEqual([since.status, since.body.code, since.body.parameter], [400, 'PARAMETER_NOT_SUPPORTED', 'since']);
+    assert.deepEqual(
+      [since.status, since.body.code, since.body.parameter],
+      [400, 'PARAMETER_NOT_SUPPORTED', 'since'],
+    );
   });
 
   test('a 0.10 valid_tx client that stops sending "ping" is closed; one that pings stays', async () => {
@@ -72,7 +78,9 @@ describe('connection rules', () => {
 
   test('connections beyond the per-process limit are closed with 1013', async () => {
     await waitUntil(() => gateway.app.connections === 0);
-    const clients = await Promise.all(Array.from({ length: 20 }, () => RecordingClient.connect(stream('valid_blocks'))));
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, () => RecordingClient.connect(stream('valid_blocks'))),
+    );
     const extra = await RecordingClient.connect(stream('valid_blocks'));
     assert.equal((await extra.closed).code, CloseCode.OVER_CAPACITY);
     assert.equal(gateway.app.connections, 20);
@@ -83,7 +91,7 @@ describe('connection rules', () => {
     assert.equal((await fetch(`${gateway.opsUrl}/healthz`)).status, 200);
     assert.equal((await fetch(`${gateway.opsUrl}/readyz`)).status, 200);
     const metrics = await (await fetch(`${gateway.opsUrl}/metrics`)).text();
-    assert.match(metrics, /blockcast_gateway_blocks_total \d+/);
+    assert.match(metrics, /blockcast_gateway_blocks_total\{[^}]*\} \d+/);
     assert.match(metrics, /blockcast_gateway_transport_info\{kind="native"[^}]*\} 1/);
   });
 });

@@ -61,7 +61,9 @@ describe('streams deliver every committed block in order', () => {
   });
 
   test('a Planetmint 3.0 chain gets asset_ids lists on the planetmint profile', async () => {
-    const client = await RecordingClient.connect(`${gateway.url}/api/v1/streams/valid_transactions?profile=planetmint`);
+    const client = await RecordingClient.connect(
+      `${gateway.url}/api/v1/streams/valid_transactions?profile=planetmint`,
+    );
     const ledger = new DemoLedger({ version: '3.0', firstHeight: (gateway.app.height ?? 0) + 1 });
     const blocks = [ledger.nextBlock(3), ledger.nextBlock(5)];
     await gateway.commit(...blocks);
@@ -78,7 +80,9 @@ describe('streams deliver every committed block in order', () => {
     const ledger = new DemoLedger({ firstHeight: first });
     const clean = ledger.nextBlock(2);
     const withRejection = ledger.nextBlock(1);
-    withRejection.rejected = [{ transaction: new DemoLedger().nextBlock(1).transactions[0]!, code: 1, log: 'bad' }];
+    withRejection.rejected = [
+      { transaction: new DemoLedger().nextBlock(1).transactions[0]!, code: 1, log: 'bad' },
+    ];
     await gateway.commit(clean, withRejection);
 
     await all.waitForFrames(3);

@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { detectTransport, FallbackTransportError, requireTransport } from '../../services/gateway/src/transport.js';
+import {
+  detectTransport,
+  FallbackTransportError,
+  requireTransport,
+} from '../../services/gateway/src/transport.js';
 import { freePort } from '../support/redis.js';
 
 const GATEWAY_MAIN = new URL('../../services/gateway/src/main.ts', import.meta.url).pathname;
 
 /** Runs the gateway process entry until it exits or prints `until`; returns what it printed. */
-function runGateway(env: Record<string, string>, until?: RegExp): Promise<{ code: number | null; output: string }> {
+function runGateway(
+  env: Record<string, string>,
+  until?: RegExp,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', GATEWAY_MAIN], {
       env: { ...process.env, ...env },
@@ -33,7 +40,12 @@ test('the native uWS binary is what this machine loads', () => {
 });
 
 test('the fallback export shape is recognised as the fallback', () => {
-  const fallbackShape = { App: () => {}, us_listen_socket_close: () => {}, us_socket_local_port: () => 0, _cfg: () => {} };
+  const fallbackShape = {
+    App: () => {},
+    us_listen_socket_close: () => {},
+    us_socket_local_port: () => 0,
+    _cfg: () => {},
+  };
   assert.equal(detectTransport(fallbackShape), 'fallback');
   assert.throws(() => requireTransport(false, fallbackShape), FallbackTransportError);
   assert.equal(requireTransport(true, fallbackShape), 'fallback');

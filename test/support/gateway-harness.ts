@@ -1,6 +1,5 @@
 /** A gateway app on a MemoryLog, on free ports, closed after the test. */
 import { MemoryLog } from '@blockcast/bus';
-import { type CommittedBlock, normaliseBlock } from '@blockcast/protocol';
 import {
   buildGatewayApp,
   type GatewayApp,
@@ -8,6 +7,7 @@ import {
   type GatewayConfig,
   loadGatewayConfig,
 } from '@blockcast/gateway';
+import { type CommittedBlock, normaliseBlock } from '@blockcast/protocol';
 
 export interface GatewayHarness {
   app: GatewayApp;

@@ -59,7 +59,8 @@ export class RecordingClient {
   }
 
   close(): Promise<ClosedWith> {
-    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close();
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING)
+      this.socket.close();
     return this.closed;
   }
 }

@@ -12,7 +12,7 @@ import { OpsServer } from './ops-server.js';
 import type { SocketData } from './socket-data.js';
 import { parseStreamRequest, StreamRequestError } from './stream-request.js';
 import { topicsFor } from './topics.js';
-import { requireTransport, type TransportKind, uWS } from './transport.js';
+import { LISTEN_EXCLUSIVE_PORT, requireTransport, type TransportKind, uWS } from './transport.js';
 
 export interface GatewayAppOptions {
   config: GatewayConfig;
@@ -33,6 +33,14 @@ export interface GatewayApp {
   start(): Promise<{ url: string; port: number; opsPort: number }>;
   close(): Promise<void>;
 }
+
+/** The native binding takes (host, port, options, cb); the bundled typings only list (port, options, cb). */
+type ListenWithHostAndOptions = {
+  listen(host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void): void;
+};
+
+/** Client messages up to this size get a proper 1009; beyond it uWS cuts the connection. */
+const TRANSPORT_PAYLOAD_CAP = 256 * 1024;
 
 const STATUS_TEXT: Record<number, string> = {
   400: '400 Bad Request',
@@ -81,7 +89,9 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
 
   const behavior = (legacy: boolean): WebSocketBehavior<SocketData> => ({
     compression: uWS.DISABLED,
-    maxPayloadLength: config.maxPayloadBytes,
+    // uWS drops a connection over its own limit without a close frame, so it gets a larger cap
+    // and the configured limit is enforced below, where the client can be told 1009.
+    maxPayloadLength: Math.max(config.maxPayloadBytes, TRANSPORT_PAYLOAD_CAP),
     maxBackpressure: config.maxBackpressureBytes,
     // Above maxBackpressure uWS would otherwise skip frames silently; a closed socket resumes.
     closeOnBackpressureLimit: 1,
@@ -124,6 +134,10 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
       if (data.stream === StreamName.LEGACY_VALID_TX) legacySweeper.add(ws);
     },
     message: (ws, message, isBinary) => {
+      if (message.byteLength > config.maxPayloadBytes) {
+        ws.end(CloseCode.TOO_BIG, `messages are limited to ${config.maxPayloadBytes} bytes`);
+        return;
+      }
       // Clients only send keep-alives; anything else is ignored as the original servers did.
       if (isBinary || message.byteLength !== 4 || Buffer.from(message).toString() !== 'ping') return;
       ws.getUserData().lastPingAt = Date.now();
@@ -160,8 +174,11 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
         listenSocket = socket;
         resolve(uWS.us_socket_local_port(socket));
       };
-      if (config.exclusivePort) app.listen(config.port, uWS.LIBUS_LISTEN_EXCLUSIVE_PORT, done);
-      else app.listen(config.host, config.port, done);
+      // Port 0 is always exclusive: with SO_REUSEPORT the kernel may hand out a port another
+      // process already shares, and connections would silently split between the two.
+      const exclusive = config.exclusivePort || config.port === 0;
+      const options = exclusive ? LISTEN_EXCLUSIVE_PORT : 0;
+      (app as unknown as ListenWithHostAndOptions).listen(config.host, config.port, options, done);
     });
 
   return {

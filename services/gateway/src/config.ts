@@ -12,7 +12,7 @@ import { PROFILES, type Profile } from '@blockcast/protocol';
 
 export interface GatewayConfig {
   host: string;
-  /** WebSocket port (9985 as in BigchainDB); shared between processes unless `exclusivePort`. */
+  /** WebSocket port (9985 as in BigchainDB); shared between processes (SO_REUSEPORT) unless `exclusivePort`. */
   port: number;
   /** /healthz, /readyz, /metrics. */
   opsPort: number;

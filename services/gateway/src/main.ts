@@ -6,7 +6,10 @@ import { loadGatewayConfig } from './config.js';
 await runMain('gateway', async () => {
   const config = loadGatewayConfig(process.env);
   const logger = createLogger({ name: 'gateway', level: config.logLevel });
-  const log = openEventLog({ redis: config.redis, prefix: config.streamPrefix });
+  const log = await openEventLog({
+    ...(config.redis ? { redis: config.redis } : {}),
+    prefix: config.streamPrefix,
+  });
   const app = buildGatewayApp({ config, log, logger });
   await app.start();
   const close = async () => {

@@ -35,4 +35,8 @@ export function requireTransport(allowFallback: boolean, module: object = uWS): 
   return kind;
 }
 
+/** Turns SO_REUSEPORT off for a listen socket (exported by the native module, absent from its typings). */
+export const LISTEN_EXCLUSIVE_PORT: number =
+  (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT?: number }).LIBUS_LISTEN_EXCLUSIVE_PORT ?? 1;
+
 export { uWS };

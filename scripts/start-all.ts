@@ -1,0 +1,93 @@
+/**
+ * `npm start`: the whole of blockcast in one process — ingest, a gateway, discovery — on the
+ * embedded memory log (or Redis when REDIS_URL is set), plus a demo chain committing realistic
+ * BigchainDB transactions every second, so events flow on a fresh machine with nothing else.
+ * Every variable in the README's configuration table applies here as in the separate services.
+ */
+import { randomBytes } from 'node:crypto';
+import { openEventLog } from '@blockcast/bus';
+import {
+  closeOnSignals,
+  createLogger,
+  readBoolean,
+  readInteger,
+  readRedisTarget,
+  readString,
+  runMain,
+} from '@blockcast/common';
+import { DemoChain } from '@blockcast/demo-chain';
+import { buildDiscoveryApp, loadDiscoveryConfig } from '@blockcast/discovery';
+import { buildGatewayApp, loadGatewayConfig } from '@blockcast/gateway';
+import { buildIngestApp, loadIngestConfig } from '@blockcast/ingest';
+
+await runMain('blockcast', async () => {
+  const env = process.env;
+  // A token made up for this run, so the ingest API is never open even on a laptop.
+  const token = env.INGEST_TOKENS?.split(',')[0]?.trim() || randomBytes(24).toString('hex');
+  const ingestConfig = loadIngestConfig({ INGEST_TOKENS: token, ...env });
+  const gatewayConfig = loadGatewayConfig(env);
+  const discoveryConfig = loadDiscoveryConfig(env);
+  const demo = readBoolean(env, 'DEMO_CHAIN', true);
+  const demoIntervalMs = readInteger(env, 'DEMO_INTERVAL_MS', 1000, { min: 10 });
+  const logger = createLogger({ name: 'blockcast', level: readString(env, 'LOG_LEVEL', 'info') });
+
+  const redis = readRedisTarget(env);
+  const log = await openEventLog({
+    ...(redis ? { redis } : {}),
+    prefix: ingestConfig.streamPrefix,
+    retainBlocks: ingestConfig.retainBlocks,
+  });
+  const ingest = buildIngestApp({ config: ingestConfig, log, logger: logger.child({ service: 'ingest' }) });
+  const gateway = buildGatewayApp({
+    config: gatewayConfig,
+    log,
+    logger: logger.child({ service: 'gateway' }),
+  });
+  const discovery = buildDiscoveryApp({
+    config: discoveryConfig,
+    logger: logger.child({ service: 'discovery' }),
+  });
+
+  const { url: ingestUrl } = await ingest.start();
+  const { port: gatewayPort, opsPort } = await gateway.start();
+  const { url: discoveryUrl } = await discovery.start();
+  const chain = demo
+    ? new DemoChain({
+        ingestUrl,
+        token,
+        intervalMs: demoIntervalMs,
+        logger: logger.child({ service: 'demo-chain' }),
+      })
+    : undefined;
+  chain?.start();
+
+  const streams = `ws://localhost:${gatewayPort}/api/v1/streams`;
+  process.stdout.write(
+    [
+      '',
+      `blockcast is running (${redis ? `Redis ${redis.kind}` : 'embedded memory log'}${demo ? ', demo chain committing a block every second' : ''})`,
+      `  API root (discovery)    ${discoveryUrl}/api/v1/`,
+      `  valid transactions      ${streams}/valid_transactions`,
+      `  other streams           ${streams}/valid_blocks  valid_tx  invalid_transactions  events`,
+      `  post blocks (ingest)    ${ingestUrl}/api/v1/blocks   Authorization: Bearer ${token}`,
+      `  health and metrics      http://localhost:${opsPort}/metrics`,
+      '',
+      '  watch the stream:       npm run watch     (in another terminal)',
+      '',
+    ].join('\n') + '\n',
+  );
+
+  closeOnSignals(
+    {
+      close: async () => {
+        await chain?.stop();
+        await ingest.close();
+        await gateway.close();
+        await discovery.close();
+        await log.close();
+      },
+    },
+    logger,
+    gatewayConfig.shutdownGraceMs,
+  );
+});

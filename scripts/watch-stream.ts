@@ -1,0 +1,17 @@
+/**
+ * `npm run watch [stream]`: what a BigchainDB client does — ask the API root where the stream
+ * is, connect, print every frame. API_ROOT overrides http://localhost:9984/api/v1/.
+ */
+import WebSocket from 'ws';
+
+const apiRoot = process.env.API_ROOT ?? 'http://localhost:9984/api/v1/';
+const stream = process.argv[2];
+const root = (await (await fetch(apiRoot)).json()) as { streams: string };
+const url = stream ? root.streams.replace(/valid_transactions$/, stream) : root.streams;
+process.stderr.write(`connecting to ${url}\n`);
+const socket = new WebSocket(url);
+socket.on('message', (data) => process.stdout.write(`${String(data)}\n`));
+socket.on('close', (code, reason) => {
+  process.stderr.write(`closed ${code} ${reason.toString()}\n`);
+  process.exit(code === 1000 ? 0 : 1);
+});
