@@ -4,11 +4,11 @@
  * REQUIRE_REDIS=1 turns "no Redis" into a failure instead of a skip.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 export interface TestRedis {
@@ -24,7 +24,9 @@ let shared: Promise<TestRedis | undefined> | undefined;
 export function testRedis(): Promise<TestRedis | undefined> {
   shared ??= obtainRedis().then((redis) => {
     if (redis === undefined && process.env.REQUIRE_REDIS === '1') {
-      throw new Error('REQUIRE_REDIS=1 but no Redis: set REDIS_URL, run a container runtime, or install redis-server');
+      throw new Error(
+        'REQUIRE_REDIS=1 but no Redis: set REDIS_URL, run a container runtime, or install redis-server',
+      );
     }
     return redis;
   });
@@ -57,7 +59,11 @@ async function fromContainer(): Promise<TestRedis | undefined> {
   }
   const { RedisContainer } = await import('@testcontainers/redis');
   const container = await new RedisContainer('redis:7-alpine').start();
-  return { url: container.getConnectionUrl(), source: 'testcontainers', stop: async () => void (await container.stop()) };
+  return {
+    url: container.getConnectionUrl(),
+    source: 'testcontainers',
+    stop: async () => void (await container.stop()),
+  };
 }
 
 async function fromBinary(): Promise<TestRedis | undefined> {
@@ -87,6 +93,7 @@ async function waitForPing(port: number, child: ChildProcess): Promise<void> {
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
     const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+    client.on('error', () => {}); // refused until the server is up; the loop retries
     try {
       await client.connect();
       if ((await client.ping()) === 'PONG') return;
@@ -105,7 +112,9 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     server.once('error', reject);
     server.listen(0, host, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

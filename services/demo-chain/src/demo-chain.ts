@@ -22,9 +22,11 @@ export class DemoChain {
   private readonly ledger: DemoLedger;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> = Promise.resolve();
+  private readonly maxTransactions: number;
 
   constructor(private readonly options: DemoChainOptions) {
     this.ledger = new DemoLedger({ version: options.version ?? '2.0' });
+    this.maxTransactions = options.maxTransactions ?? 5;
   }
 
   start(): void {
@@ -43,8 +45,7 @@ export class DemoChain {
   }
 
   async commitOne(): Promise<void> {
-    const max = this.options.maxTransactions ?? 5;
-    const block = this.ledger.nextBlock(Math.floor(Math.random() * (max + 1)));
+    const block = this.ledger.nextBlock(Math.floor(Math.random() * (this.maxTransactions + 1)));
     const response = await fetch(new URL('/api/v1/blocks', this.options.ingestUrl), {
       method: 'POST',
       headers: {

@@ -1,0 +1,78 @@
+/**
+ * One blockcast service as a child process: started through tsx, its output prefixed with its
+ * name (or kept for a test to read), ready when its readiness URL answers 200, stopped by
+ * SIGTERM with a SIGKILL fallback. Used by the local topology and the end-to-end tests.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const SERVICE_ENTRIES = {
+  ingest: 'services/ingest/src/main.ts',
+  gateway: 'services/gateway/src/main.ts',
+  discovery: 'services/discovery/src/main.ts',
+  'demo-chain': 'services/demo-chain/src/main.ts',
+} as const;
+
+export type ServiceKind = keyof typeof SERVICE_ENTRIES;
+
+const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Everything the process printed so far. */
+  output(): string;
+  waitUntilReady(url: string, timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export function startService(
+  kind: ServiceKind,
+  options: { name?: string; env: Record<string, string>; echo?: boolean },
+): ServiceProcess {
+  const name = options.name ?? kind;
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVICE_ENTRIES[kind]], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const onData = (chunk: Buffer) => {
+    const text = chunk.toString();
+    output += text;
+    if (options.echo) {
+      for (const line of text.split('\n')) if (line !== '') process.stdout.write(`[${name}] ${line}\n`);
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  return {
+    name,
+    child,
+    output: () => output,
+    async waitUntilReady(url, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
+        try {
+          if ((await fetch(url)).status === 200) return;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`${name} not ready at ${url} within ${timeoutMs} ms:\n${output}`);
+    },
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
