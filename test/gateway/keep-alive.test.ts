@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type GatewayHarness, startGateway } from '../support/gateway-harness.js';
+import { RecordingClient } from '../support/ws-client.js';
+
+// uWS counts idle time in ~4 s ticks and its shortest useful idle timeout is 8 s.
+const IDLE_TIMEOUT_S = 8;
+
+let gateway: GatewayHarness;
+before(async () => {
+  gateway = await startGateway({ idleTimeoutSeconds: IDLE_TIMEOUT_S });
+});
+after(() => gateway.close());
+
+test('the server pings an idle client (RFC 6455) and keeps a client that answers', async () => {
+  const client = await RecordingClient.connect(`${gateway.url}/api/v1/streams/valid_transactions`);
+  const pinged = new Promise<number>((resolve) => {
+    const opened = Date.now();
+    client.socket.once('ping', () => resolve(Date.now() - opened));
+  });
+  const afterMs = await pinged;
+  assert.ok(afterMs <= IDLE_TIMEOUT_S * 1000 + 1000, `first ping after ${afterMs} ms`);
+  await new Promise((resolve) => setTimeout(resolve, IDLE_TIMEOUT_S * 1000));
+  assert.equal(client.socket.readyState, client.socket.OPEN, 'a client that answers pings stays connected');
+  await client.close();
+});
+
+test('a peer that stops answering pings is closed by the server', async () => {
+  const silent = await RecordingClient.connect(`${gateway.url}/api/v1/streams/valid_blocks`, {
+    autoPong: false,
+  });
+  const started = Date.now();
+  await silent.closed;
+  const lifetime = Date.now() - started;
+  assert.ok(lifetime <= 3 * IDLE_TIMEOUT_S * 1000, `closed after ${lifetime} ms`);
+  assert.equal(gateway.app.connections, 0, 'the gateway no longer counts it');
+});
