@@ -37,7 +37,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     host: readString(env, 'GATEWAY_HOST', '0.0.0.0'),
     port: readPort(env, 'GATEWAY_PORT', 9985),
     opsPort: readPort(env, 'GATEWAY_OPS_PORT', 9988),
-    profile: readChoice(env, 'BLOCKCAST_PROFILE', PROFILES, 'bigchaindb'),
+    profile: readGatewayProfile(env),
     allowFallbackTransport: readBoolean(env, 'GATEWAY_ALLOW_FALLBACK_TRANSPORT', false),
     exclusivePort: readBoolean(env, 'GATEWAY_EXCLUSIVE_PORT', false),
     maxConnections: readInteger(env, 'GATEWAY_MAX_CONNECTIONS', 19_000, { min: 1 }),
@@ -51,4 +51,13 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     streamPrefix: readString(env, 'BLOCKCAST_STREAM_PREFIX', 'blockcast:'),
     logLevel: readString(env, 'LOG_LEVEL', 'info'),
   };
+}
+
+/**
+ * One BLOCKCAST_PROFILE for every service: `legacy` (the 0.10 root document in discovery) has no
+ * valid_transactions frame of its own, so its gateway serves the BigchainDB 2.x one there.
+ */
+function readGatewayProfile(env: Env): Profile {
+  const profile = readChoice(env, 'BLOCKCAST_PROFILE', [...PROFILES, 'legacy'] as const, 'bigchaindb');
+  return profile === 'legacy' ? 'bigchaindb' : profile;
 }
