@@ -1,0 +1,92 @@
+import {
+  ConfigError,
+  type Env,
+  type RedisTarget,
+  readBoolean,
+  readChoice,
+  readInteger,
+  readList,
+  readPort,
+  readRedisTarget,
+  readString,
+} from '@blockcast/common';
+
+/** Everything ingest reads from the environment, parsed and validated once at start. */
+export interface IngestConfig {
+  /** INGEST_HOST, default `0.0.0.0`. */
+  host: string;
+  /** INGEST_PORT, default 9986; 0 picks a free port (tests). */
+  port: number;
+  auth: IngestAuthConfig;
+  /** INGEST_MAX_BODY_BYTES, default 8 MiB: larger bodies are refused with 413. */
+  maxBodyBytes: number;
+  /** REDIS_URL or REDIS_SENTINELS + REDIS_SENTINEL_MASTER; undefined runs on the in-memory log. */
+  redis: RedisTarget | undefined;
+  /** BLOCKCAST_STREAM_PREFIX, default `blockcast:`; the stream key is `<prefix>blocks`. */
+  streamPrefix: string;
+  /** RETAIN_BLOCKS, default 100 000. */
+  retainBlocks: number;
+  /** LOG_LEVEL, default `info`. */
+  logLevel: LogLevel;
+  /** INGEST_SHUTDOWN_GRACE_MS, default 10 000: in-flight requests get this long on SIGTERM. */
+  shutdownGraceMs: number;
+}
+
+export interface IngestAuthConfig {
+  /** INGEST_TOKENS: bearer tokens, several at once so they can be rotated. */
+  tokens: string[];
+  /** INGEST_HMAC_SECRETS: HMAC-SHA256 secrets for `X-Blockcast-Signature`, several for rotation. */
+  hmacSecrets: string[];
+  /** INGEST_HMAC_MAX_SKEW_S, default 300: older or newer signature timestamps are stale. */
+  hmacMaxSkewSeconds: number;
+  /** INGEST_ALLOW_NO_AUTH, default false: start without any credential (local development only). */
+  allowNoAuth: boolean;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const MIN_CREDENTIAL_LENGTH = 16;
+
+export function loadIngestConfig(env: Env): IngestConfig {
+  const auth: IngestAuthConfig = {
+    tokens: readCredentials(env, 'INGEST_TOKENS'),
+    hmacSecrets: readCredentials(env, 'INGEST_HMAC_SECRETS'),
+    hmacMaxSkewSeconds: readInteger(env, 'INGEST_HMAC_MAX_SKEW_S', 300, { min: 1, max: 86_400 }),
+    allowNoAuth: readBoolean(env, 'INGEST_ALLOW_NO_AUTH', false),
+  };
+  if (auth.tokens.length === 0 && auth.hmacSecrets.length === 0 && !auth.allowNoAuth) {
+    throw new ConfigError(
+      'INGEST_TOKENS',
+      'no credentials: set INGEST_TOKENS and/or INGEST_HMAC_SECRETS (or INGEST_ALLOW_NO_AUTH=true for local development only)',
+    );
+  }
+  return {
+    host: readString(env, 'INGEST_HOST', '0.0.0.0'),
+    port: readPort(env, 'INGEST_PORT', 9986),
+    auth,
+    maxBodyBytes: readInteger(env, 'INGEST_MAX_BODY_BYTES', 8 * 1024 * 1024, {
+      min: 1024,
+      max: 1024 * 1024 * 1024,
+    }),
+    redis: readRedisTarget(env),
+    streamPrefix: readString(env, 'BLOCKCAST_STREAM_PREFIX', 'blockcast:'),
+    retainBlocks: readInteger(env, 'RETAIN_BLOCKS', 100_000, { min: 1 }),
+    logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    shutdownGraceMs: readInteger(env, 'INGEST_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+  };
+}
+
+/** A comma list of secrets; a short one is refused by position, never echoed. */
+function readCredentials(env: Env, name: string): string[] {
+  const values = readList(env, name);
+  values.forEach((value, index) => {
+    if (value.length < MIN_CREDENTIAL_LENGTH) {
+      throw new ConfigError(
+        name,
+        `entry ${index + 1} is ${value.length} characters: use at least ${MIN_CREDENTIAL_LENGTH} (e.g. openssl rand -hex 32)`,
+      );
+    }
+  });
+  return values;
+}

@@ -1,0 +1,38 @@
+/**
+ * The ingest process: config from the environment, the event log, the HTTP app, signals.
+ * Everything else lives in app.ts so tests build the service without a process.
+ */
+import { openEventLog } from '@blockcast/bus';
+import { closeOnSignals, createLogger, runMain } from '@blockcast/common';
+import { buildIngestApp } from './app.js';
+import { loadIngestConfig } from './config.js';
+
+await runMain('blockcast-ingest', async () => {
+  const config = loadIngestConfig(process.env);
+  const logger = createLogger({ name: 'blockcast-ingest', level: config.logLevel });
+  const log = openEventLog({
+    ...(config.redis === undefined ? {} : { redis: config.redis }),
+    prefix: config.streamPrefix,
+    retainBlocks: config.retainBlocks,
+    onRedisError: (error) => logger.warn({ err: error }, 'redis connection error'),
+  });
+  const app = buildIngestApp({ config, log, logger });
+  try {
+    const { url } = await app.start();
+    logger.info({ url, log: config.redis === undefined ? 'memory' : config.redis.kind }, 'ingest listening');
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
+  // Order matters: stop taking requests and finish the in-flight appends, then close the log.
+  closeOnSignals(
+    {
+      close: async () => {
+        await app.close();
+        await log.close();
+      },
+    },
+    logger,
+    config.shutdownGraceMs,
+  );
+});

@@ -1,0 +1,96 @@
+import type { AppendResult } from '@blockcast/bus';
+import { type CommittedBlock, normaliseBlock } from '@blockcast/protocol';
+import type { FastifyPluginCallback } from 'fastify';
+import type { AppendQueue } from '../append-queue.js';
+import type { RequestAuth } from '../auth/request-auth.js';
+import { assertUniqueTransactionIds, committedBlockSchema } from '../block-schema.js';
+import { ingestErrorHandler } from '../error-handler.js';
+import { fromAppendRefusal, isAppendRefusal, logUnavailable } from '../errors.js';
+import { jsonBodyParser } from '../json-body.js';
+import type { IngestMetrics } from '../metrics.js';
+
+export interface BlocksRouteOptions {
+  queue: AppendQueue;
+  auth: RequestAuth;
+  metrics: IngestMetrics;
+  maxBodyBytes: number;
+}
+
+const acceptedSchema = {
+  type: 'object',
+  properties: {
+    height: { type: 'integer' },
+    status: { type: 'string' },
+    transactions: { type: 'integer' },
+    rejected: { type: 'integer' },
+  },
+} as const;
+
+/**
+ * `POST /api/v1/blocks` (DESIGN §5): auth on the headers, then the raw body (signature, JSON),
+ * then the schema, then one append. Every check runs before the append, so nothing is written
+ * on any error. 201 appended, 200 identical duplicate.
+ */
+export function blocksRoute(options: BlocksRouteOptions): FastifyPluginCallback {
+  const { queue, auth, metrics, maxBodyBytes } = options;
+  return (scope, _opts, done) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'buffer', bodyLimit: maxBodyBytes },
+      jsonBodyParser(auth),
+    );
+    scope.setErrorHandler(
+      ingestErrorHandler({
+        maxBodyBytes,
+        challenge: auth.challenge,
+        onRefused: (code) => metrics.refused(code),
+      }),
+    );
+    scope.addHook('onRequest', (request, _reply, next) => {
+      try {
+        auth.checkHeaders(request);
+      } catch (error) {
+        next(error as Error);
+        return;
+      }
+      next();
+    });
+    scope.addHook('onResponse', (_request, reply, next) => {
+      metrics.request(reply.statusCode, reply.elapsedTime);
+      next();
+    });
+
+    scope.post(
+      '/api/v1/blocks',
+      {
+        bodyLimit: maxBodyBytes,
+        schema: { body: committedBlockSchema, response: { 200: acceptedSchema, 201: acceptedSchema } },
+      },
+      async (request, reply) => {
+        auth.assertVerified(request);
+        const block = request.body as CommittedBlock;
+        assertUniqueTransactionIds(block);
+        const event = normaliseBlock(block, Date.now());
+        let result: AppendResult;
+        try {
+          result = await queue.append(event);
+        } catch (error) {
+          if (isAppendRefusal(error)) throw fromAppendRefusal(error);
+          request.log.error({ err: error, height: event.height }, 'event log append failed');
+          throw logUnavailable();
+        }
+        if (result.status === 'appended') metrics.appended(event);
+        else metrics.duplicate();
+        reply.code(result.status === 'appended' ? 201 : 200);
+        return {
+          height: result.height,
+          status: result.status,
+          transactions: event.transactions.length,
+          rejected: event.rejected.length,
+        };
+      },
+    );
+    done();
+  };
+}

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, type Env } from '@blockcast/common';
+import { loadIngestConfig } from '@blockcast/ingest';
+
+const TOKEN = 'a-token-of-sixteen-or-more';
+
+describe('loadIngestConfig', () => {
+  test('defaults: 0.0.0.0:9986, 8 MiB bodies, 300 s skew, prefix blockcast:, 100 000 blocks, memory log', () => {
+    const config = loadIngestConfig({ INGEST_TOKENS: TOKEN });
+    assert.deepEqual(config, {
+      host: '0.0.0.0',
+      port: 9986,
+      auth: { tokens: [TOKEN], hmacSecrets: [], hmacMaxSkewSeconds: 300, allowNoAuth: false },
+      maxBodyBytes: 8 * 1024 * 1024,
+      redis: undefined,
+      streamPrefix: 'blockcast:',
+      retainBlocks: 100_000,
+      logLevel: 'info',
+      shutdownGraceMs: 10_000,
+    });
+  });
+
+  test('several tokens and secrets are kept for rotation, and Redis is read from REDIS_URL', () => {
+    const config = loadIngestConfig({
+      INGEST_TOKENS: `${TOKEN}, ${TOKEN}-next`,
+      INGEST_HMAC_SECRETS: 'secret-one-0123456789,secret-two-0123456789',
+      REDIS_URL: 'redis://10.0.0.5:6379',
+    });
+    assert.deepEqual(config.auth.tokens, [TOKEN, `${TOKEN}-next`]);
+    assert.deepEqual(config.auth.hmacSecrets, ['secret-one-0123456789', 'secret-two-0123456789']);
+    assert.deepEqual(config.redis, { kind: 'url', url: 'redis://10.0.0.5:6379' });
+  });
+
+  test('starting with no credentials is refused unless INGEST_ALLOW_NO_AUTH is true', () => {
+    assertConfigError({}, 'INGEST_TOKENS', /INGEST_ALLOW_NO_AUTH/);
+    assert.equal(loadIngestConfig({ INGEST_ALLOW_NO_AUTH: 'true' }).auth.allowNoAuth, true);
+  });
+
+  test('a token shorter than 16 characters is refused by position, without echoing it', () => {
+    const error = assertConfigError(
+      { INGEST_TOKENS: `${TOKEN},short-secret` },
+      'INGEST_TOKENS',
+      /entry 2 is 12/,
+    );
+    assert.doesNotMatch(error.message, /short-secret/);
+    assertConfigError({ INGEST_HMAC_SECRETS: 'tiny' }, 'INGEST_HMAC_SECRETS', /at least 16/);
+  });
+
+  const bad: [variable: string, value: string][] = [
+    ['INGEST_PORT', 'http'],
+    ['INGEST_PORT', '70000'],
+    ['INGEST_HMAC_MAX_SKEW_S', '0'],
+    ['INGEST_ALLOW_NO_AUTH', 'maybe'],
+    ['INGEST_MAX_BODY_BYTES', '12kb'],
+    ['INGEST_MAX_BODY_BYTES', '10'],
+    ['REDIS_URL', 'http://redis:6379'],
+    ['RETAIN_BLOCKS', '0'],
+    ['LOG_LEVEL', 'loud'],
+  ];
+  for (const [variable, value] of bad) {
+    test(`${variable}=${value} is a ConfigError naming ${variable}`, () => {
+      assertConfigError({ INGEST_TOKENS: TOKEN, [variable]: value }, variable);
+    });
+  }
+
+  test('REDIS_SENTINELS without REDIS_SENTINEL_MASTER is a ConfigError naming the master variable', () => {
+    assertConfigError({ INGEST_TOKENS: TOKEN, REDIS_SENTINELS: 'a:26379' }, 'REDIS_SENTINEL_MASTER');
+  });
+});
+
+function assertConfigError(env: Env, variable: string, detail?: RegExp): ConfigError {
+  let caught: unknown;
+  try {
+    loadIngestConfig(env);
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${String(caught)}`);
+  assert.equal(caught.variable, variable);
+  assert.ok(caught.message.startsWith(`${variable}:`), caught.message);
+  if (detail) assert.match(caught.message, detail);
+  return caught;
+}

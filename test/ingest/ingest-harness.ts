@@ -1,0 +1,99 @@
+/**
+ * An ingest app on a real Redis stream (its own key prefix), plus a separate Redis client that
+ * looks at the stream directly, so a test can prove what was — and was not — written.
+ */
+import assert from 'node:assert/strict';
+import { after } from 'node:test';
+import { type EventLog, RedisStreamLog } from '@blockcast/bus';
+import type { Env } from '@blockcast/common';
+import { buildIngestApp, type IngestApp, type IngestAppOptions, loadIngestConfig } from '@blockcast/ingest';
+import type { LightMyRequestResponse as Response } from 'fastify';
+import { Redis } from 'ioredis';
+import { redisOrSkip, uniquePrefix } from '../support/redis.js';
+
+const available = await redisOrSkip();
+// A redis-server started for this file keeps the test process alive until it is stopped.
+after(() => ('redis' in available ? available.redis.stop() : undefined));
+
+/** Why the Redis suites skip, or false (REQUIRE_REDIS=1 fails instead of skipping). */
+export const redisSkip: string | false = 'skip' in available ? available.skip : false;
+
+export const TOKEN = 'ingest-test-token-0123456789';
+export const OTHER_TOKEN = 'ingest-rotated-token-abcdef012';
+export const SECRET = 'ingest-test-secret-0123456789';
+export const OTHER_SECRET = 'ingest-rotated-secret-abcdef01';
+
+export type StreamEntries = [id: string, fields: string[]][];
+
+export interface IngestHarness {
+  app: IngestApp;
+  log: EventLog;
+  /** `<prefix>blocks` */
+  key: string;
+  /** A client of its own, for XLEN/XRANGE. */
+  inspector: Redis;
+  /** POST /api/v1/blocks through fastify.inject; objects are sent as JSON, with the test token by default. */
+  post(body: unknown, headers?: Record<string, string>): Promise<Response>;
+  entries(): Promise<StreamEntries>;
+  close(): Promise<void>;
+}
+
+export const JSON_WITH_TOKEN = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
+
+/** Env on top of the test defaults: two tokens, two secrets, 127.0.0.1 on a free port. */
+export interface HarnessOptions extends Partial<Omit<IngestAppOptions, 'config' | 'log'>> {
+  /** Puts something between the app and the Redis log (e.g. a delay). */
+  wrapLog?: (log: EventLog) => EventLog;
+}
+
+export async function startIngest(env: Env = {}, options: HarnessOptions = {}): Promise<IngestHarness> {
+  const { wrapLog = (log: EventLog) => log, ...extra } = options;
+  assert.ok('redis' in available, `no Redis: ${redisSkip}`);
+  const { redis } = available;
+  const prefix = uniquePrefix('ingest');
+  const config = loadIngestConfig({
+    INGEST_HOST: '127.0.0.1',
+    INGEST_PORT: '0',
+    INGEST_TOKENS: `${TOKEN},${OTHER_TOKEN}`,
+    INGEST_HMAC_SECRETS: `${SECRET},${OTHER_SECRET}`,
+    REDIS_URL: redis.url,
+    BLOCKCAST_STREAM_PREFIX: prefix,
+    ...env,
+  });
+  const client = new Redis(redis.url);
+  const log = wrapLog(new RedisStreamLog({ redis: client, prefix, retainBlocks: config.retainBlocks }));
+  const app = buildIngestApp({ config, log, ...extra });
+  await app.fastify.ready();
+  const inspector = new Redis(redis.url);
+  const key = `${prefix}blocks`;
+  return {
+    app,
+    log,
+    key,
+    inspector,
+    post(body, headers = JSON_WITH_TOKEN) {
+      const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+      return app.fastify.inject({ method: 'POST', url: '/api/v1/blocks', headers, payload });
+    },
+    async entries() {
+      return (await inspector.xrange(key, '-', '+')) as StreamEntries;
+    },
+    async close() {
+      await app.close();
+      await log.close();
+      client.disconnect();
+      await inspector.quit();
+    },
+  };
+}
+
+/** The error body every refusal has: a stable code and a message; nothing else is checked here. */
+export function assertError(response: Response, status: number, code: string): Record<string, unknown> {
+  assert.equal(response.statusCode, status, `status of ${response.body}`);
+  assert.match(String(response.headers['content-type']), /^application\/json/);
+  const body = response.json() as Record<string, unknown>;
+  assert.equal(body.code, code, `code of ${response.body}`);
+  assert.equal(typeof body.message, 'string');
+  assert.ok((body.message as string).length > 20, 'the message says what to do');
+  return body;
+}
