@@ -1,0 +1,25 @@
+/**
+ * Heights are stream IDs (`<height>-0`) and array offsets, so they must be exact integers;
+ * Redis refuses the ID `0-0`, so the first possible height is 1 (BigchainDB's first block).
+ */
+export function assertBlockHeight(height: unknown): asserts height is number {
+  if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 1) {
+    throw new RangeError(`block height must be an integer >= 1, got ${String(height)}`);
+  }
+}
+
+/** A tail's `after` cursor: any integer; 0 or below means "from the first block". */
+export function assertCursor(after: unknown): asserts after is number {
+  if (typeof after !== 'number' || !Number.isSafeInteger(after)) {
+    throw new RangeError(`tail cursor must be an integer or 'latest', got ${String(after)}`);
+  }
+}
+
+export function assertReadRange(fromHeight: unknown, limit: unknown): asserts fromHeight is number {
+  if (typeof fromHeight !== 'number' || !Number.isSafeInteger(fromHeight)) {
+    throw new RangeError(`read from height must be an integer, got ${String(fromHeight)}`);
+  }
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit)) {
+    throw new RangeError(`read limit must be an integer, got ${String(limit)}`);
+  }
+}

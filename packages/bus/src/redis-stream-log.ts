@@ -1,0 +1,193 @@
+import type { BlockEvent } from '@blockcast/protocol';
+import type { Redis } from 'ioredis';
+import { linkedAbort } from './abortable.js';
+import { appendWithScript, type TrimMode } from './append-script.js';
+import { assertBlockHeight, assertCursor, assertReadRange } from './block-height.js';
+import {
+  type AppendResult,
+  DEFAULT_RETAIN_BLOCKS,
+  type EventLog,
+  type EventLogOptions,
+  type LogBounds,
+  type TailOptions,
+} from './event-log.js';
+import { assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log-options.js';
+import { lastHeightIn, tailStream } from './redis-stream-tail.js';
+import { decodeEntry, entryId, heightOfId, type StreamEntry } from './stream-entry.js';
+
+export interface RedisStreamLogOptions extends EventLogOptions {
+  /**
+   * Client for appends, reads, bounds and pings. The caller owns it (close() leaves it open)
+   * unless `ownsClient` is set. Tails never use it for XREAD: each opens a `duplicate()`.
+   */
+  redis: Redis;
+  /** Key prefix, so several chains or tests share one Redis (default 'blockcast:'); the stream is `<prefix>blocks`. */
+  prefix?: string;
+  /**
+   * 'approximate' (default): `MINID ~`, Redis drops whole stream nodes, cheap, and keeps at most
+   * about one node (`stream-node-max-entries`, 100 by default) more than `retainBlocks`.
+   * 'exact': `MINID =`, exactly `retainBlocks` remain, at some cost per append.
+   */
+  trim?: TrimMode;
+  /** How long one XREAD blocks before it is reissued (default 5000 ms); aborting a tail does not wait for it. */
+  blockMs?: number;
+  /** CLIENT SETNAME of tail connections, so operators and tests find them in CLIENT LIST (default 'blockcast:tail'). */
+  tailClientName?: string;
+  /** ping() answers false when Redis has not answered within this (default 1000 ms). */
+  pingTimeoutMs?: number;
+  /** close() also quits `redis`: for a client made for this log alone, as openEventLog does (default false). */
+  ownsClient?: boolean;
+  /** Each error a tail recovers from (log or count it); tail connections report here too (default: ignored). */
+  onTailError?: (error: unknown) => void;
+}
+
+export const DEFAULT_PREFIX = 'blockcast:';
+export const DEFAULT_BLOCK_MS = 5000;
+export const DEFAULT_TAIL_CLIENT_NAME = 'blockcast:tail';
+const DEFAULT_PING_TIMEOUT_MS = 1000;
+
+/**
+ * The production {@link EventLog}: one Redis stream per chain, key `<prefix>blocks`, entry ID
+ * `<height>-0`, fields `digest` and `block` (DESIGN §4). Appends are decided atomically in
+ * Redis by one Lua script; tails read with plain `XREAD BLOCK` on their own connections.
+ *
+ * A stream emptied by hand (`XTRIM … MAXLEN 0`, XDEL) still remembers its last ID, and readers'
+ * cursors must never move back, so it accepts only the height after that one. To start a chain
+ * over, DEL the key (and restart the gateways).
+ */
+export class RedisStreamLog implements EventLog {
+  /** The stream key. */
+  readonly key: string;
+  readonly #redis: Redis;
+  readonly #retain: number;
+  readonly #trim: TrimMode;
+  readonly #blockMs: number;
+  readonly #tailClientName: string;
+  readonly #pingTimeoutMs: number;
+  readonly #ownsClient: boolean;
+  readonly #onTailError: (error: unknown) => void;
+  /** Aborts every running tail when the log closes. */
+  readonly #tails = new Set<() => void>();
+
+  constructor(options: RedisStreamLogOptions) {
+    this.#redis = options.redis;
+    this.key = `${options.prefix ?? DEFAULT_PREFIX}blocks`;
+    this.#retain = options.retainBlocks ?? DEFAULT_RETAIN_BLOCKS;
+    assertRetainBlocks(this.#retain);
+    this.#trim = options.trim ?? 'approximate';
+    this.#blockMs = options.blockMs ?? DEFAULT_BLOCK_MS;
+    if (!Number.isSafeInteger(this.#blockMs) || this.#blockMs < 1) {
+      // BLOCK 0 would wait forever, and a silent socket could then never be told from a dead one.
+      throw new RangeError(`blockMs must be an integer >= 1, got ${this.#blockMs}`);
+    }
+    this.#tailClientName = options.tailClientName ?? DEFAULT_TAIL_CLIENT_NAME;
+    this.#pingTimeoutMs = options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
+    this.#ownsClient = options.ownsClient ?? false;
+    this.#onTailError = options.onTailError ?? (() => {});
+  }
+
+  async append(block: BlockEvent): Promise<AppendResult> {
+    assertBlockHeight(block.height);
+    return appendWithScript(this.#redis, {
+      key: this.key,
+      block,
+      retainBlocks: this.#retain,
+      trim: this.#trim,
+    });
+  }
+
+  async read(fromHeight: number, limit: number): Promise<BlockEvent[]> {
+    assertReadRange(fromHeight, limit);
+    if (limit <= 0) return [];
+    const entries = await this.#redis.xrange(this.key, entryId(Math.max(0, fromHeight)), '+', 'COUNT', limit);
+    return (entries as StreamEntry[]).map(decodeEntry);
+  }
+
+  tail(options: TailOptions): AsyncIterable<BlockEvent> {
+    // 'latest' is the top when tail() is called: the lookup goes out now, ahead of any later
+    // command on this client, so an append issued right after the call is delivered.
+    const after = options.after === 'latest' ? this.#lookUpTop() : options.after;
+    if (typeof after === 'number') assertCursor(after);
+    return this.#follow(after, options);
+  }
+
+  async bounds(): Promise<LogBounds | null> {
+    // One MULTI, so first <= last even while appends trim the stream.
+    const replies = await this.#redis
+      .multi()
+      .xrange(this.key, '-', '+', 'COUNT', 1)
+      .xrevrange(this.key, '+', '-', 'COUNT', 1)
+      .exec();
+    const [oldest, newest] = (replies ?? []).map(([error, entries]) => {
+      if (error) throw error;
+      return (entries as StreamEntry[])[0];
+    });
+    if (oldest === undefined || newest === undefined) return null;
+    return { first: heightOfId(oldest[0]), last: heightOfId(newest[0]) };
+  }
+
+  async ping(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.#pingTimeoutMs);
+    });
+    const answer = this.#redis.ping().then(
+      (reply) => reply === 'PONG',
+      () => false,
+    );
+    try {
+      return await Promise.race([answer, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends every tail (their connections are the log's); quits `redis` only when `ownsClient`. */
+  async close(): Promise<void> {
+    for (const end of [...this.#tails]) end();
+    if (!this.#ownsClient) return;
+    try {
+      await this.#redis.quit();
+    } catch {
+      this.#redis.disconnect();
+    }
+  }
+
+  async *#follow(
+    after: number | Promise<number | undefined>,
+    options: TailOptions,
+  ): AsyncGenerator<BlockEvent> {
+    const stop = linkedAbort(options.signal);
+    this.#tails.add(stop.abort);
+    try {
+      yield* tailStream({
+        connect: () => this.#openTailConnection(),
+        key: this.key,
+        after,
+        signal: stop.signal,
+        batchSize: options.batchSize ?? DEFAULT_TAIL_BATCH,
+        blockMs: this.#blockMs,
+        onError: this.#onTailError,
+      });
+    } finally {
+      stop.dispose();
+      this.#tails.delete(stop.abort);
+    }
+  }
+
+  #openTailConnection(): Redis {
+    const connection = this.#redis.duplicate({
+      // Wait through reconnects instead of failing the read; the tail resumes from its cursor anyway.
+      maxRetriesPerRequest: null,
+      connectionName: this.#tailClientName,
+      lazyConnect: false,
+    });
+    connection.on('error', this.#onTailError);
+    return connection;
+  }
+
+  #lookUpTop(): Promise<number | undefined> {
+    // Undefined tells the tail to look again itself, so a failed lookup is never an unhandled rejection.
+    return this.#redis.xrevrange(this.key, '+', '-', 'COUNT', 1).then(lastHeightIn, () => undefined);
+  }
+}

@@ -1,0 +1,26 @@
+import type { BlockEvent } from '@blockcast/protocol';
+
+/**
+ * How a block sits in the Redis stream: ID `<height>-0`, fields `digest` (tells a duplicate
+ * from a conflict without parsing) and `block` (the BlockEvent as JSON).
+ */
+export type StreamEntry = [id: string, fields: string[]];
+
+export function entryId(height: number): string {
+  return `${height}-0`;
+}
+
+export function heightOfId(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
+}
+
+export function encodeBlock(block: BlockEvent): string {
+  return JSON.stringify(block);
+}
+
+export function decodeEntry([id, fields]: StreamEntry): BlockEvent {
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === 'block') return JSON.parse(fields[i + 1] ?? 'null') as BlockEvent;
+  }
+  throw new Error(`stream entry ${id} has no "block" field: the key holds something blockcast did not write`);
+}

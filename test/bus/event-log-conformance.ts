@@ -1,0 +1,269 @@
+/**
+ * The EventLog contract (DESIGN §4), run against every implementation: each runner passes a
+ * factory that opens a fresh, empty log and says how to look at its store directly.
+ */
+import assert from 'node:assert/strict';
+import { describe, type TestContext, test } from 'node:test';
+import { type AppendRefusal, AppendRefusedError, type EventLog, type TrimMode } from '@blockcast/bus';
+import type { BlockEvent } from '@blockcast/protocol';
+import { makeBlockEvent, makeBlockEvents } from '../support/blocks.js';
+import { waitUntil } from '../support/wait.js';
+import { appendAll, heightsOf, range, startTail } from './tail-recorder.js';
+
+export interface LogUnderTest {
+  log: EventLog;
+  /** Another handle on the same store, as a second ingest replica would have (or `log` itself). */
+  peer(): Promise<EventLog>;
+  /** Heights as the store holds them: read from the store itself where there is one (Redis: XRANGE). */
+  storedHeights(): Promise<number[]>;
+  cleanup(): Promise<void>;
+}
+
+export interface LogFactoryOptions {
+  retainBlocks?: number;
+  trim?: TrimMode;
+}
+
+export interface ConformanceOptions {
+  open(options?: LogFactoryOptions): Promise<LogUnderTest>;
+  /** How many blocks beyond `retainBlocks` approximate trimming may keep (0 when trimming is exact). */
+  approximateSlack(): Promise<number>;
+  skip?: string | false;
+}
+
+export function eventLogConformance(name: string, implementation: ConformanceOptions): void {
+  async function open(t: TestContext, options?: LogFactoryOptions): Promise<LogUnderTest> {
+    const opened = await implementation.open(options);
+    t.after(() => opened.cleanup());
+    return opened;
+  }
+
+  describe(`${name} keeps the EventLog contract`, { skip: implementation.skip ?? false }, () => {
+    test('appends contiguous heights and reads back exactly what was appended', async (t) => {
+      const { log } = await open(t);
+      const blocks = [
+        ...makeBlockEvents(1, 4),
+        makeBlockEvent(5, 2, { version: '3.0', rejected: 2, hash: null, chainId: 'test-chain' }),
+      ];
+      for (const block of blocks) {
+        assert.deepEqual(await log.append(block), { status: 'appended', height: block.height });
+      }
+      assert.deepEqual(await log.read(1, 10), blocks);
+    });
+
+    test('an empty log accepts any height as its first block, then only the next one', async (t) => {
+      const { log } = await open(t);
+      assert.deepEqual(await log.append(makeBlockEvent(1000, 1)), { status: 'appended', height: 1000 });
+      assert.deepEqual(await log.bounds(), { first: 1000, last: 1000 });
+      await assertRefused(log.append(makeBlockEvent(999, 1)), 'HEIGHT_BEYOND_RETENTION', 1001);
+      assert.deepEqual(await log.append(makeBlockEvent(1001, 0)), { status: 'appended', height: 1001 });
+    });
+
+    test('reads a height range with a limit, clipped to what the log holds', async (t) => {
+      const { log } = await open(t);
+      await appendAll(log, makeBlockEvents(1, 10));
+      assert.deepEqual(heightsOf(await log.read(3, 4)), [3, 4, 5, 6]);
+      assert.deepEqual(heightsOf(await log.read(8, 100)), [8, 9, 10]);
+      assert.deepEqual(heightsOf(await log.read(-5, 2)), [1, 2]);
+      assert.deepEqual(await log.read(11, 5), []);
+      assert.deepEqual(await log.read(3, 0), []);
+    });
+
+    test('bounds are null when empty, then the first and last heights', async (t) => {
+      const { log } = await open(t);
+      assert.equal(await log.bounds(), null);
+      await appendAll(log, makeBlockEvents(41, 3));
+      assert.deepEqual(await log.bounds(), { first: 41, last: 43 });
+    });
+
+    test('ping answers true while the store is reachable', async (t) => {
+      const { log } = await open(t);
+      assert.equal(await log.ping(), true);
+    });
+
+    test('refuses heights that are not integers >= 1 and writes nothing', async (t) => {
+      const { log, storedHeights } = await open(t);
+      for (const height of [0, -1, 1.5, Number.NaN]) {
+        await assert.rejects(log.append({ ...makeBlockEvent(1, 0), height }), RangeError);
+      }
+      assert.deepEqual(await storedHeights(), []);
+    });
+
+    test('100 concurrent appends of one block store it once: one appended, 99 duplicates', async (t) => {
+      const { log, peer, storedHeights } = await open(t);
+      await appendAll(log, makeBlockEvents(1, 2));
+      const block = makeBlockEvent(3, 3);
+      const writers = [log, await peer(), await peer(), await peer()];
+      // Retries re-normalise the block: same digest, later ingestedAt; still a duplicate.
+      const results = await Promise.all(
+        range(0, 100).map((i) =>
+          writers[i % writers.length]!.append({ ...block, ingestedAt: block.ingestedAt + i }),
+        ),
+      );
+      assert.equal(results.filter((result) => result.status === 'appended').length, 1);
+      assert.equal(results.filter((result) => result.status === 'duplicate').length, 99);
+      assert.ok(results.every((result) => result.height === 3));
+      assert.deepEqual(await storedHeights(), [1, 2, 3]);
+      assert.equal((await log.read(3, 1))[0]?.digest, block.digest);
+    });
+
+    test('racing writers of one chain store every height exactly once, in order', async (t) => {
+      const { log, peer, storedHeights } = await open(t);
+      const blocks = makeBlockEvents(1, 30);
+      const writers = [log, ...(await Promise.all(range(0, 7).map(() => peer())))];
+      const results = await Promise.all(
+        writers.map(async (writer) => {
+          const statuses: string[] = [];
+          for (const block of blocks) statuses.push((await writer.append(block)).status);
+          return statuses;
+        }),
+      );
+      for (const [i, block] of blocks.entries()) {
+        const appended = results.filter((statuses) => statuses[i] === 'appended').length;
+        assert.equal(appended, 1, `height ${block.height} appended by exactly one writer`);
+      }
+      assert.deepEqual(await storedHeights(), range(1, 31));
+      assert.deepEqual(await log.read(1, 100), blocks);
+    });
+
+    test('refuses a gap with the expected height and writes nothing', async (t) => {
+      const { log, storedHeights } = await open(t);
+      await appendAll(log, makeBlockEvents(1, 3));
+      await assertRefused(log.append(makeBlockEvent(5, 1)), 'HEIGHT_GAP', 4);
+      assert.deepEqual(await storedHeights(), [1, 2, 3]);
+      assert.deepEqual(await log.bounds(), { first: 1, last: 3 });
+    });
+
+    test('refuses a different block at a stored height and keeps the stored one', async (t) => {
+      const { log, storedHeights } = await open(t);
+      const blocks = makeBlockEvents(1, 3);
+      await appendAll(log, blocks);
+      const rival = makeBlockEvent(2, 2);
+      assert.notEqual(rival.digest, blocks[1]!.digest);
+      await assertRefused(log.append(rival), 'HEIGHT_CONFLICT', 4);
+      await assertRefused(log.append({ ...blocks[2]!, digest: rival.digest }), 'HEIGHT_CONFLICT', 4);
+      assert.deepEqual(await storedHeights(), [1, 2, 3]);
+      assert.deepEqual(await log.read(1, 10), blocks);
+    });
+
+    test('refuses a height older than retention as unverifiable', async (t) => {
+      const { log } = await open(t, { retainBlocks: 5, trim: 'exact' });
+      const blocks = makeBlockEvents(1, 20);
+      await appendAll(log, blocks);
+      await assertRefused(log.append(blocks[2]!), 'HEIGHT_BEYOND_RETENTION', 21);
+      assert.deepEqual(await log.append(blocks[17]!), { status: 'duplicate', height: 18 });
+    });
+
+    test('exact retention keeps exactly the newest N blocks', async (t) => {
+      const { log, storedHeights } = await open(t, { retainBlocks: 10, trim: 'exact' });
+      await appendAll(log, makeBlockEvents(1, 35));
+      assert.deepEqual(await storedHeights(), range(26, 36));
+      assert.deepEqual(await log.bounds(), { first: 26, last: 35 });
+      assert.deepEqual(heightsOf(await log.read(1, 100)), range(26, 36));
+    });
+
+    test('approximate retention keeps at least N blocks and at most one storage node more', async (t) => {
+      const retainBlocks = 10;
+      const slack = await implementation.approximateSlack();
+      const { log, storedHeights } = await open(t, { retainBlocks, trim: 'approximate' });
+      const appended = retainBlocks + 3 * Math.max(slack, 10);
+      await appendAll(log, makeBlockEvents(1, appended, { rejected: 0 }));
+      const kept = await storedHeights();
+      assert.ok(kept.length >= retainBlocks, `kept ${kept.length}, at least ${retainBlocks}`);
+      assert.ok(kept.length <= retainBlocks + slack, `kept ${kept.length}, at most ${retainBlocks + slack}`);
+      assert.deepEqual(kept, range(appended - kept.length + 1, appended + 1));
+      assert.deepEqual(await log.bounds(), { first: appended - kept.length + 1, last: appended });
+    });
+
+    test('a tail from a height delivers the backlog, then live appends, in order, exactly once', async (t) => {
+      const { log } = await open(t);
+      const blocks = makeBlockEvents(1, 12);
+      await appendAll(log, blocks.slice(0, 5));
+      const tail = startTail(log, { after: 2, batchSize: 2 });
+      t.after(() => tail.stop());
+      await tail.received(3);
+      await appendAll(log, blocks.slice(5));
+      await tail.received(10);
+      await tail.settle();
+      assert.deepEqual(tail.blocks, blocks.slice(2));
+    });
+
+    test("a tail from 'latest' skips the backlog and delivers every later append", async (t) => {
+      const { log } = await open(t);
+      const blocks = makeBlockEvents(1, 8);
+      await appendAll(log, blocks.slice(0, 5));
+      const tail = startTail(log, { after: 'latest' });
+      t.after(() => tail.stop());
+      await appendAll(log, blocks.slice(5));
+      await tail.received(3);
+      await tail.settle();
+      assert.deepEqual(heightsOf(tail.blocks), [6, 7, 8]);
+    });
+
+    test('a tail behind retention starts at the oldest retained block', async (t) => {
+      const { log } = await open(t, { retainBlocks: 5, trim: 'exact' });
+      await appendAll(log, makeBlockEvents(1, 20));
+      const tail = startTail(log, { after: 0 });
+      t.after(() => tail.stop());
+      await tail.received(5);
+      await tail.settle();
+      assert.deepEqual(heightsOf(tail.blocks), [16, 17, 18, 19, 20]);
+    });
+
+    test('several tails each receive every block once', async (t) => {
+      const { log } = await open(t);
+      const blocks = makeBlockEvents(1, 15);
+      const tails = range(0, 3).map(() => startTail(log, { after: 0 }));
+      t.after(() => Promise.all(tails.map((tail) => tail.stop())));
+      for (const block of blocks) await log.append(block);
+      for (const tail of tails) {
+        await tail.received(15);
+        await tail.settle();
+        assert.deepEqual(heightsOf(tail.blocks), range(1, 16));
+      }
+    });
+
+    test('aborting a waiting tail ends its iteration promptly and without an error', async (t) => {
+      const { log } = await open(t);
+      await appendAll(log, makeBlockEvents(1, 3));
+      const tail = startTail(log, { after: 3 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const started = performance.now();
+      await tail.stop();
+      assert.ok(performance.now() - started < 500, 'ended within 500 ms');
+      assert.deepEqual(tail.blocks, []);
+    });
+
+    test('a tail with an already aborted signal yields nothing', async (t) => {
+      const { log } = await open(t);
+      await appendAll(log, makeBlockEvents(1, 3));
+      const seen: BlockEvent[] = [];
+      for await (const block of log.tail({ after: 0, signal: AbortSignal.abort() })) seen.push(block);
+      assert.deepEqual(seen, []);
+    });
+
+    test('closing the log ends its running tails', async (t) => {
+      const { log } = await open(t);
+      const tail = startTail(log, { after: 0 });
+      await log.append(makeBlockEvent(1, 1));
+      await tail.received(1);
+      await log.close();
+      await waitUntil(() => tail.ended, 1000, 'tail ended by close()');
+      assert.deepEqual(heightsOf(tail.blocks), [1]);
+      await tail.stop();
+    });
+  });
+}
+
+async function assertRefused(
+  append: Promise<unknown>,
+  code: AppendRefusal,
+  expectedHeight: number,
+): Promise<void> {
+  await assert.rejects(append, (error: unknown) => {
+    assert.ok(error instanceof AppendRefusedError, `an AppendRefusedError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    assert.equal(error.expectedHeight, expectedHeight);
+    return true;
+  });
+}

@@ -1,0 +1,77 @@
+/** Opens RedisStreamLogs on the test Redis, each on its own key prefix and its own clients. */
+import { after } from 'node:test';
+import { RedisStreamLog, type RedisStreamLogOptions } from '@blockcast/bus';
+import { Redis } from 'ioredis';
+import { redisOrSkip, uniquePrefix } from '../support/redis.js';
+import type { LogUnderTest } from './event-log-conformance.js';
+
+const available = await redisOrSkip();
+// A redis-server started for this file keeps the test process alive until it is stopped.
+after(() => ('redis' in available ? available.redis.stop() : undefined));
+
+/** Why Redis tests skip, or false when a Redis is there (REQUIRE_REDIS=1 fails instead of skipping). */
+export const redisSkip: string | false = 'skip' in available ? available.skip : false;
+
+export interface RedisLogUnderTest extends LogUnderTest {
+  log: RedisStreamLog;
+  /** A separate client for looking at and disturbing the stream behind the log's back. */
+  admin: Redis;
+  prefix: string;
+  /** The CLIENT SETNAME of this log's tail connections. */
+  tailClientName: string;
+}
+
+export async function openRedisLog(
+  options: Omit<RedisStreamLogOptions, 'redis' | 'prefix' | 'tailClientName'> = {},
+): Promise<RedisLogUnderTest> {
+  if (!('redis' in available)) throw new Error(`no Redis: ${redisSkip}`);
+  const { url } = available.redis;
+  const prefix = uniquePrefix('bus');
+  const tailClientName = `${prefix}tail`;
+  const clients: Redis[] = [];
+  const client = () => {
+    const redis = new Redis(url);
+    clients.push(redis);
+    return redis;
+  };
+  const admin = client();
+  const build = (): RedisStreamLog =>
+    new RedisStreamLog({ ...options, redis: client(), prefix, tailClientName });
+  const log = build();
+  const logs = [log];
+  return {
+    log,
+    admin,
+    prefix,
+    tailClientName,
+    peer: async () => {
+      const peer = build();
+      logs.push(peer);
+      return peer;
+    },
+    storedHeights: async () => {
+      const entries = await admin.xrange(log.key, '-', '+');
+      return entries.map(([id]) => {
+        const [height, sequence] = id.split('-');
+        if (sequence !== '0') throw new Error(`entry ${id} is not <height>-0`);
+        return Number(height);
+      });
+    },
+    cleanup: async () => {
+      await Promise.all(logs.map((each) => each.close()));
+      await admin.del(log.key);
+      await Promise.all(clients.map((redis) => redis.quit()));
+    },
+  };
+}
+
+/** `stream-node-max-entries`: how many entries beyond the MINID approximate trimming may keep. */
+export async function streamNodeMaxEntries(): Promise<number> {
+  const { admin, cleanup } = await openRedisLog();
+  try {
+    const [, value] = (await admin.config('GET', 'stream-node-max-entries')) as [string, string];
+    return Number(value);
+  } finally {
+    await cleanup();
+  }
+}

@@ -1,0 +1,66 @@
+/** Records what a tail delivers while a test appends, so tests assert on the exact sequence. */
+import type { EventLog, TailOptions } from '@blockcast/bus';
+import type { BlockEvent } from '@blockcast/protocol';
+import { waitUntil } from '../support/wait.js';
+
+/** Long enough for a duplicate or an out-of-order block to show up before the assertion. */
+const SETTLE_MS = 150;
+
+export interface TailRecorder {
+  /** Everything delivered so far, in delivery order. */
+  readonly blocks: BlockEvent[];
+  /** True once the iteration has finished (aborted, closed or failed). */
+  readonly ended: boolean;
+  /** Waits until at least `count` blocks arrived. */
+  received(count: number, timeoutMs?: number): Promise<void>;
+  /** Waits a little, so anything delivered twice or late is in `blocks` before asserting. */
+  settle(): Promise<void>;
+  /** Aborts the tail and waits for the iteration to end; rethrows if it failed. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Starts iterating `log.tail()` now: `tail()` itself is called before this returns. */
+export function startTail(log: EventLog, options: Omit<TailOptions, 'signal'>): TailRecorder {
+  const controller = new AbortController();
+  const blocks: BlockEvent[] = [];
+  let ended = false;
+  const iterable = log.tail({ ...options, signal: controller.signal });
+  const done = (async () => {
+    try {
+      for await (const block of iterable) blocks.push(block);
+    } finally {
+      ended = true;
+    }
+  })();
+  done.catch(() => {});
+  return {
+    blocks,
+    get ended() {
+      return ended;
+    },
+    received: (count, timeoutMs = 5000) =>
+      waitUntil(
+        () => blocks.length >= count,
+        timeoutMs,
+        `${count} blocks from the tail (got ${blocks.length})`,
+      ),
+    settle: () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS)),
+    stop: async () => {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+export async function appendAll(log: EventLog, blocks: BlockEvent[]): Promise<void> {
+  for (const block of blocks) await log.append(block);
+}
+
+export function heightsOf(blocks: BlockEvent[]): number[] {
+  return blocks.map((block) => block.height);
+}
+
+/** Integers from `start` up to, not including, `end`. */
+export function range(start: number, end: number): number[] {
+  return Array.from({ length: end - start }, (_, i) => start + i);
+}
