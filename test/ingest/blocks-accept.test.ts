@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { blockDigest } from '@blockcast/protocol';
 import { Client } from 'undici';
@@ -105,6 +106,14 @@ describe('ingest over a real socket', { skip: redisSkip }, () => {
   });
 
   test('HTTP pipelining: 30 requests in flight on one connection are appended in send order', async () => {
+    // Proof that the requests really overlapped at the server, not one after another.
+    let open = 0;
+    let mostOpen = 0;
+    const countOpen = (_request: IncomingMessage, response: ServerResponse) => {
+      mostOpen = Math.max(mostOpen, ++open);
+      response.once('finish', () => open--);
+    };
+    ingest.app.fastify.server.on('request', countOpen);
     const blocks = Array.from({ length: 30 }, (_, i) => makeBlock(i + 1, 4));
     const client = new Client(url, { pipelining: 30 });
     try {
@@ -115,6 +124,8 @@ describe('ingest over a real socket', { skip: redisSkip }, () => {
             path: '/api/v1/blocks',
             headers: JSON_WITH_TOKEN,
             body: JSON.stringify(block),
+            // undici pipelines only idempotent requests; posting a block is (a resend is a 200 duplicate).
+            idempotent: true,
           });
           await response.body.dump();
           return response.statusCode;
@@ -125,8 +136,10 @@ describe('ingest over a real socket', { skip: redisSkip }, () => {
         blocks.map(() => 201),
       );
     } finally {
+      ingest.app.fastify.server.off('request', countOpen);
       await client.close();
     }
+    assert.ok(mostOpen > 1, `requests overlapped (at most ${mostOpen} open at once)`);
     const ids = (await ingest.entries()).map(([id]) => id);
     assert.deepEqual(
       ids,
