@@ -187,6 +187,21 @@ describe('POST /api/v1/blocks refuses bad requests and writes nothing', { skip: 
     await assertStreamUnchanged();
   });
 
+  test('a height trimmed from the stream is 409 HEIGHT_BEYOND_RETENTION with expected_height', async () => {
+    // What retention trimming does to old blocks: block 1 is gone, block 2 is the oldest kept.
+    await ingest.inspector.xtrim(ingest.key, 'MINID', '2-0');
+    before_ = await ingest.entries();
+    assert.deepEqual(
+      before_.map(([id]) => id),
+      ['2-0'],
+    );
+    const body = assertError(await ingest.post(committed[0]!), 409, 'HEIGHT_BEYOND_RETENTION');
+    assert.equal(body.expected_height, 3);
+    assert.equal(body.height, 1);
+    assert.equal(await ingest.inspector.xlen(ingest.key), 1);
+    assert.deepEqual(await ingest.entries(), before_);
+  });
+
   test('a body over INGEST_MAX_BODY_BYTES is 413 PAYLOAD_TOO_LARGE naming the limit', async () => {
     // A valid, authenticated block: only its size is wrong.
     const block = makeBlock(3, 100);
