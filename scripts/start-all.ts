@@ -63,7 +63,7 @@ await runMain('blockcast', async () => {
 
   const streams = `ws://localhost:${gatewayPort}/api/v1/streams`;
   process.stdout.write(
-    [
+    `${[
       '',
       `blockcast is running (${redis ? `Redis ${redis.kind}` : 'embedded memory log'}${demo ? ', demo chain committing a block every second' : ''})`,
       `  API root (discovery)    ${discoveryUrl}/api/v1/`,
@@ -74,7 +74,7 @@ await runMain('blockcast', async () => {
       '',
       '  watch the stream:       npm run watch     (in another terminal)',
       '',
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
 
   closeOnSignals(

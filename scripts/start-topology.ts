@@ -29,7 +29,7 @@ await Promise.all([
 services.push(startService('demo-chain', { env: { ...shared, INGEST_TOKENS: token }, echo: true }));
 
 process.stdout.write(
-  [
+  `${[
     '',
     `blockcast topology running on ${redisUrl}`,
     '  API root      http://localhost:9984/api/v1/',
@@ -38,7 +38,7 @@ process.stdout.write(
     '  metrics       http://localhost:9988/metrics  http://localhost:9989/metrics',
     '  watch:        npm run watch',
     '',
-  ].join('\n') + '\n',
+  ].join('\n')}\n`,
 );
 
 let stopping = false;

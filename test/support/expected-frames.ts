@@ -14,7 +14,10 @@ function assetIds(tx: Transaction): string[] {
   return [tx.asset?.id ?? tx.id];
 }
 
-export function expectedValidTransactions(blocks: CommittedBlock[], profile: 'bigchaindb' | 'planetmint'): string[] {
+export function expectedValidTransactions(
+  blocks: CommittedBlock[],
+  profile: 'bigchaindb' | 'planetmint',
+): string[] {
   return blocks.flatMap((block) =>
     block.transactions.map((tx) =>
       profile === 'planetmint'
@@ -34,7 +37,8 @@ export function expectedValidBlocks(blocks: CommittedBlock[]): string[] {
 export function expectedLegacyValidTx(blocks: CommittedBlock[]): string[] {
   return blocks.flatMap((block) =>
     block.transactions.map(
-      (tx) => `{"txid":"${tx.id}","assetid":"${assetIds(tx)[0]}","blockid":"${block.hash ?? String(block.height)}"}`,
+      (tx) =>
+        `{"txid":"${tx.id}","assetid":"${assetIds(tx)[0]}","blockid":"${block.hash ?? String(block.height)}"}`,
     ),
   );
 }

@@ -75,6 +75,8 @@ async function fromBinary(): Promise<TestRedis | undefined> {
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
+  // The server must not keep the test process alive; it dies with the process instead.
+  child.unref();
   process.once('exit', () => child.kill('SIGKILL'));
   await waitForPing(port, child);
   return {
