@@ -13,6 +13,9 @@ export const SERVICE_ENTRIES = {
   'demo-chain': 'services/demo-chain/src/main.ts',
 } as const;
 
+/** `npm start`: every service in one process. */
+const ALL_IN_ONE_ENTRY = 'scripts/start-all.ts';
+
 export type ServiceKind = keyof typeof SERVICE_ENTRIES;
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -22,17 +25,22 @@ export interface ServiceProcess {
   readonly child: ChildProcess;
   /** Everything the process printed so far. */
   output(): string;
+  /** Resolves with the exit code when the process ends by itself or is stopped. */
+  readonly exited: Promise<number | null>;
+  /** Resolves when the output matches `pattern`; rejects if the process exits first or time runs out. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
   waitUntilReady(url: string, timeoutMs?: number): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
 }
 
 export function startService(
-  kind: ServiceKind,
+  kind: ServiceKind | 'all',
   options: { name?: string; env: Record<string, string>; echo?: boolean },
 ): ServiceProcess {
   const name = options.name ?? kind;
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVICE_ENTRIES[kind]], {
+  const entry = kind === 'all' ? ALL_IN_ONE_ENTRY : SERVICE_ENTRIES[kind];
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -53,6 +61,16 @@ export function startService(
     name,
     child,
     output: () => output,
+    exited,
+    async waitForOutput(pattern, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(output)) {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before printing ${pattern}:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return output;
+    },
     async waitUntilReady(url, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {

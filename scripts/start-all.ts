@@ -12,7 +12,7 @@ import {
   readBoolean,
   readInteger,
   readRedisTarget,
-  readString,
+  readLogLevel,
   runMain,
 } from '@blockcast/common';
 import { DemoChain } from '@blockcast/demo-chain';
@@ -29,7 +29,7 @@ await runMain('blockcast', async () => {
   const discoveryConfig = loadDiscoveryConfig(env);
   const demo = readBoolean(env, 'DEMO_CHAIN', true);
   const demoIntervalMs = readInteger(env, 'DEMO_INTERVAL_MS', 1000, { min: 10 });
-  const logger = createLogger({ name: 'blockcast', level: readString(env, 'LOG_LEVEL', 'warn') });
+  const logger = createLogger({ name: 'blockcast', level: readLogLevel(env, 'warn') });
 
   const redis = readRedisTarget(env);
   const log = await openEventLog({

@@ -38,6 +38,7 @@ export function readInteger(
   if (value === undefined) return fallback;
   if (!/^-?\d+$/.test(value)) throw new ConfigError(name, `expected an integer, got "${value}"`);
   const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed)) throw new ConfigError(name, `integer out of range: "${value}"`);
   if (bounds.min !== undefined && parsed < bounds.min) {
     throw new ConfigError(name, `must be at least ${bounds.min}, got ${parsed}`);
   }
@@ -97,4 +98,11 @@ export function readUrl(
     throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got "${url.protocol}"`);
   }
   return value;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function readLogLevel(env: Env, fallback: LogLevel = 'info'): LogLevel {
+  return readChoice(env, 'LOG_LEVEL', LOG_LEVELS, fallback);
 }

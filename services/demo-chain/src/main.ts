@@ -7,8 +7,8 @@ import {
   createLogger,
   readChoice,
   readInteger,
+  readLogLevel,
   readOptionalString,
-  readString,
   readUrl,
   runMain,
 } from '@blockcast/common';
@@ -16,7 +16,7 @@ import { DemoChain } from './demo-chain.js';
 
 await runMain('demo-chain', async () => {
   const env = process.env;
-  const logger = createLogger({ name: 'demo-chain', level: readString(env, 'LOG_LEVEL', 'info') });
+  const logger = createLogger({ name: 'demo-chain', level: readLogLevel(env) });
   const token = readOptionalString(env, 'INGEST_TOKENS')?.split(',')[0]?.trim();
   const chain = new DemoChain({
     ingestUrl: readUrl(env, 'INGEST_URL', 'http://127.0.0.1:9986', ['http:', 'https:'])!,

@@ -1,9 +1,11 @@
 import {
   ConfigError,
   type Env,
+  type LogLevel,
   readChoice,
   readInteger,
   readList,
+  readLogLevel,
   readPort,
   readString,
   readUrl,
@@ -22,9 +24,6 @@ export const DEFAULT_SOFTWARE_VERSION: Readonly<Record<DiscoveryProfile, string>
   planetmint: '2.2.4',
   legacy: '0.10.0',
 };
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Where clients are told to connect: the gateways (or the load balancer / TLS terminator in front). */
 export interface AdvertisedEndpoints {
@@ -81,7 +80,7 @@ export function loadDiscoveryConfig(env: Env): DiscoveryConfig {
     retainBlocks: readInteger(env, 'RETAIN_BLOCKS', 100_000, { min: 1 }),
     legacyPublicKey: readString(env, 'LEGACY_PUBLIC_KEY', ''),
     legacyKeyring: readList(env, 'LEGACY_KEYRING'),
-    logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logLevel: readLogLevel(env),
   };
 }
 

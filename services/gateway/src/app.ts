@@ -1,6 +1,6 @@
 import type { HttpResponse, us_listen_socket, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { EventLog } from '@blockcast/bus';
-import { createMetricsRegistry, type Logger, silentLogger } from '@blockcast/common';
+import { createMetricsRegistry, type Logger, OpsServer, silentLogger } from '@blockcast/common';
 import { type BlockEvent, CloseCode, LEGACY_IDLE_TIMEOUT_MS, StreamName } from '@blockcast/protocol';
 import type { Registry } from 'prom-client';
 import { publishBlock } from './block-publisher.js';
@@ -8,7 +8,7 @@ import { BusFollower } from './bus-follower.js';
 import type { GatewayConfig } from './config.js';
 import { LegacyIdleSweeper } from './legacy-idle-sweeper.js';
 import { createGatewayMetrics } from './metrics.js';
-import { OpsServer } from './ops-server.js';
+
 import type { SocketData } from './socket-data.js';
 import { parseStreamRequest, StreamRequestError } from './stream-request.js';
 import { topicsFor } from './topics.js';

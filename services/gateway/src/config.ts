@@ -1,9 +1,11 @@
 import {
   type Env,
+  type LogLevel,
   type RedisTarget,
   readBoolean,
   readChoice,
   readInteger,
+  readLogLevel,
   readPort,
   readRedisTarget,
   readString,
@@ -29,7 +31,7 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   redis: RedisTarget | undefined;
   streamPrefix: string;
-  logLevel: string;
+  logLevel: LogLevel;
 }
 
 export function loadGatewayConfig(env: Env): GatewayConfig {
@@ -49,7 +51,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     shutdownGraceMs: readInteger(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
     redis: readRedisTarget(env),
     streamPrefix: readString(env, 'BLOCKCAST_STREAM_PREFIX', 'blockcast:'),
-    logLevel: readString(env, 'LOG_LEVEL', 'info'),
+    logLevel: readLogLevel(env),
   };
 }
 

@@ -1,11 +1,13 @@
 import {
   ConfigError,
   type Env,
+  type LogLevel,
   type RedisTarget,
   readBoolean,
   readChoice,
   readInteger,
   readList,
+  readLogLevel,
   readPort,
   readRedisTarget,
   readString,
@@ -43,9 +45,6 @@ export interface IngestAuthConfig {
   allowNoAuth: boolean;
 }
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
 export const MIN_CREDENTIAL_LENGTH = 16;
 
 export function loadIngestConfig(env: Env): IngestConfig {
@@ -72,7 +71,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
     redis: readRedisTarget(env),
     streamPrefix: readString(env, 'BLOCKCAST_STREAM_PREFIX', 'blockcast:'),
     retainBlocks: readInteger(env, 'RETAIN_BLOCKS', 100_000, { min: 1 }),
-    logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logLevel: readLogLevel(env),
     shutdownGraceMs: readInteger(env, 'INGEST_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
   };
 }
