@@ -5,6 +5,9 @@
  */
 import type { CommittedBlock, Transaction } from '@blockcast/protocol';
 
+/** A Python list of strings as json.dumps writes it: `["a", "b"]`. */
+const list = (items: string[]) => `[${items.map((item) => `"${item}"`).join(', ')}]`;
+
 function assetIds(tx: Transaction): string[] {
   if (tx.assets !== undefined) {
     if (tx.assets === null) return [tx.id];
@@ -21,8 +24,8 @@ export function expectedValidTransactions(
   return blocks.flatMap((block) =>
     block.transactions.map((tx) =>
       profile === 'planetmint'
-        ? `{"height":${block.height},"asset_ids":${JSON.stringify(assetIds(tx))},"transaction_id":"${tx.id}"}`
-        : `{"height":${block.height},"asset_id":"${assetIds(tx)[0]}","transaction_id":"${tx.id}"}`,
+        ? `{"height": ${block.height}, "asset_ids": ${list(assetIds(tx))}, "transaction_id": "${tx.id}"}`
+        : `{"height": ${block.height}, "asset_id": "${assetIds(tx)[0]}", "transaction_id": "${tx.id}"}`,
     ),
   );
 }
@@ -30,7 +33,7 @@ export function expectedValidTransactions(
 export function expectedValidBlocks(blocks: CommittedBlock[]): string[] {
   return blocks.map(
     (block) =>
-      `{"height":${block.height},"hash":${JSON.stringify(block.hash ?? null)},"transaction_ids":${JSON.stringify(block.transactions.map((tx) => tx.id))}}`,
+      `{"height": ${block.height}, "hash": ${block.hash ? `"${block.hash}"` : 'null'}, "transaction_ids": ${list(block.transactions.map((tx) => tx.id))}}`,
   );
 }
 
@@ -38,7 +41,7 @@ export function expectedLegacyValidTx(blocks: CommittedBlock[]): string[] {
   return blocks.flatMap((block) =>
     block.transactions.map(
       (tx) =>
-        `{"txid":"${tx.id}","assetid":"${assetIds(tx)[0]}","blockid":"${block.hash ?? String(block.height)}"}`,
+        `{"txid": "${tx.id}", "assetid": "${assetIds(tx)[0]}", "blockid": "${block.hash ?? String(block.height)}"}`,
     ),
   );
 }
@@ -47,7 +50,7 @@ export function expectedInvalidTransactions(blocks: CommittedBlock[]): string[] 
   return blocks.flatMap((block) =>
     (block.rejected ?? []).map(
       (entry) =>
-        `{"height":${block.height},"transaction_id":"${entry.transaction.id}","code":${entry.code},"reason":${JSON.stringify(entry.log)}}`,
+        `{"height": ${block.height}, "transaction_id": "${entry.transaction.id}", "code": ${entry.code}, "reason": ${JSON.stringify(entry.log)}}`,
     ),
   );
 }

@@ -1,8 +1,10 @@
 import type { BlockEvent, TransactionEvent } from './block-event.js';
+import { pythonJson } from './python-json.js';
 
 /**
- * Frame builders: one JSON text frame per item, byte-for-byte the shapes of the original
- * servers (DESIGN §6). Key order is part of the contract; JSON.stringify keeps insertion order.
+ * Frame builders: one JSON text frame per item, byte for byte what the original servers send
+ * (DESIGN §6): their key order and Python's `json.dumps` spacing. Our own streams use the same
+ * writer so every frame on the wire looks alike.
  */
 export type Profile = 'bigchaindb' | 'planetmint';
 
@@ -11,14 +13,14 @@ export const PROFILES: readonly Profile[] = ['bigchaindb', 'planetmint'];
 /** `valid_transactions`: BigchainDB 2.x carries one `asset_id`, Planetmint a list `asset_ids`. */
 export function validTransactionFrame(profile: Profile, height: number, tx: TransactionEvent): string {
   if (profile === 'planetmint') {
-    return JSON.stringify({ height, asset_ids: tx.assetIds, transaction_id: tx.id });
+    return pythonJson({ height, asset_ids: tx.assetIds, transaction_id: tx.id });
   }
-  return JSON.stringify({ height, asset_id: tx.assetIds[0] ?? tx.id, transaction_id: tx.id });
+  return pythonJson({ height, asset_id: tx.assetIds[0] ?? tx.id, transaction_id: tx.id });
 }
 
 /** `valid_blocks` (Planetmint's `streamedblocks`). */
 export function validBlockFrame(block: BlockEvent): string {
-  return JSON.stringify({
+  return pythonJson({
     height: block.height,
     hash: block.hash,
     transaction_ids: block.transactions.map((tx) => tx.id),
@@ -27,7 +29,7 @@ export function validBlockFrame(block: BlockEvent): string {
 
 /** `valid_tx` of the 0.10 spec; blocks had ids then, so the hash stands in (the height without one). */
 export function legacyValidTxFrame(block: BlockEvent, tx: TransactionEvent): string {
-  return JSON.stringify({
+  return pythonJson({
     txid: tx.id,
     assetid: tx.assetIds[0] ?? tx.id,
     blockid: block.hash ?? String(block.height),
@@ -39,12 +41,12 @@ export function invalidTransactionFrame(
   height: number,
   tx: { id: string; code: number; reason: string },
 ): string {
-  return JSON.stringify({ height, transaction_id: tx.id, code: tx.code, reason: tx.reason });
+  return pythonJson({ height, transaction_id: tx.id, code: tx.code, reason: tx.reason });
 }
 
 /** `events?types=<mask>`: the plugin-API view, one frame per event type a block produces. */
 export function blockValidEventFrame(block: BlockEvent): string {
-  return JSON.stringify({
+  return pythonJson({
     type: 'BLOCK_VALID',
     height: block.height,
     hash: block.hash,
@@ -58,7 +60,7 @@ export function blockValidEventFrame(block: BlockEvent): string {
 }
 
 export function blockInvalidEventFrame(block: BlockEvent): string {
-  return JSON.stringify({
+  return pythonJson({
     type: 'BLOCK_INVALID',
     height: block.height,
     transactions: block.rejected.map((tx) => ({ transaction_id: tx.id, code: tx.code, reason: tx.reason })),

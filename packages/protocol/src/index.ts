@@ -4,5 +4,6 @@ export * from './digest.js';
 export * from './event-types.js';
 export * from './frames.js';
 export * from './normalise.js';
+export * from './python-json.js';
 export * from './streams.js';
 export * from './transaction.js';
