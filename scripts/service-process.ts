@@ -65,8 +65,10 @@ export function startService(
     async waitForOutput(pattern, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(output)) {
-        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before printing ${pattern}:\n${output}`);
-        if (Date.now() > deadline) throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${output}`);
+        if (child.exitCode !== null)
+          throw new Error(`${name} exited with ${child.exitCode} before printing ${pattern}:\n${output}`);
+        if (Date.now() > deadline)
+          throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       return output;

@@ -10,9 +10,10 @@ import {
   closeOnSignals,
   createLogger,
   readBoolean,
+  readChoice,
   readInteger,
-  readRedisTarget,
   readLogLevel,
+  readRedisTarget,
   runMain,
 } from '@blockcast/common';
 import { DemoChain } from '@blockcast/demo-chain';
@@ -29,11 +30,14 @@ await runMain('blockcast', async () => {
   const discoveryConfig = loadDiscoveryConfig(env);
   const demo = readBoolean(env, 'DEMO_CHAIN', true);
   const demoIntervalMs = readInteger(env, 'DEMO_INTERVAL_MS', 1000, { min: 10 });
+  const demoMaxTransactions = readInteger(env, 'DEMO_MAX_TRANSACTIONS', 5, { min: 0, max: 1000 });
+  const demoVersion = readChoice(env, 'DEMO_TRANSACTION_VERSION', ['2.0', '3.0'] as const, '2.0');
   const logger = createLogger({ name: 'blockcast', level: readLogLevel(env, 'warn') });
 
   const redis = readRedisTarget(env);
-  const log = await openEventLog({
+  const log = openEventLog({
     ...(redis ? { redis } : {}),
+    onRedisError: (error) => logger.warn({ err: error }, 'redis connection error; retrying'),
     prefix: ingestConfig.streamPrefix,
     retainBlocks: ingestConfig.retainBlocks,
   });
@@ -56,6 +60,8 @@ await runMain('blockcast', async () => {
         ingestUrl,
         token,
         intervalMs: demoIntervalMs,
+        maxTransactions: demoMaxTransactions,
+        version: demoVersion,
         logger: logger.child({ service: 'demo-chain' }),
       })
     : undefined;
@@ -88,6 +94,6 @@ await runMain('blockcast', async () => {
       },
     },
     logger,
-    gatewayConfig.shutdownGraceMs,
+    Math.max(gatewayConfig.shutdownGraceMs, ingestConfig.shutdownGraceMs),
   );
 });

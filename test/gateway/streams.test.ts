@@ -24,6 +24,16 @@ function makeBlocks(ledger: DemoLedger, count: number): CommittedBlock[] {
   });
 }
 
+/**
+ * A block with one valid and one rejected transaction, committed last: every stream gets a frame
+ * from it, so once those arrive nothing committed earlier can still be on its way.
+ */
+function barrierBlock(ledger: DemoLedger): CommittedBlock {
+  const block = ledger.nextBlock(1);
+  block.rejected = [{ transaction: new DemoLedger().nextBlock(1).transactions[0]!, code: 9, log: 'barrier' }];
+  return block;
+}
+
 describe('streams deliver every committed block in order', () => {
   let gateway: GatewayHarness;
   before(async () => {
@@ -40,7 +50,8 @@ describe('streams deliver every committed block in order', () => {
       legacy: await RecordingClient.connect(`${path}/valid_tx`),
       invalid: await RecordingClient.connect(`${path}/invalid_transactions`),
     };
-    const blocks = makeBlocks(new DemoLedger(), 40);
+    const ledger = new DemoLedger();
+    const blocks = [...makeBlocks(ledger, 40), barrierBlock(ledger)];
     await gateway.commit(...blocks);
 
     const expected = {
@@ -53,8 +64,9 @@ describe('streams deliver every committed block in order', () => {
     for (const [name, client] of Object.entries(clients)) {
       const want = expected[name as keyof typeof expected];
       assert.ok(want.length > 0, `${name} has frames to check`);
+      // The last block is a barrier: once its frames are in, an extra or repeated frame from
+      // before it would already show as a difference.
       await client.waitForFrames(want.length);
-      await new Promise((resolve) => setTimeout(resolve, 50));
       assert.deepEqual(client.frames, want, `${name} frames`);
       await client.close();
     }
@@ -65,9 +77,9 @@ describe('streams deliver every committed block in order', () => {
       `${gateway.url}/api/v1/streams/valid_transactions?profile=planetmint`,
     );
     const ledger = new DemoLedger({ version: '3.0', firstHeight: (gateway.app.height ?? 0) + 1 });
-    const blocks = [ledger.nextBlock(3), ledger.nextBlock(5)];
+    const blocks = [ledger.nextBlock(3), ledger.nextBlock(5), ledger.nextBlock(1)];
     await gateway.commit(...blocks);
-    await client.waitForFrames(8);
+    await client.waitForFrames(9);
     assert.deepEqual(client.frames, expectedValidTransactions(blocks, 'planetmint'));
     await client.close();
   });
@@ -94,9 +106,16 @@ describe('streams deliver every committed block in order', () => {
         ['BLOCK_INVALID', first + 1],
       ],
     );
-    await invalidOnly.waitForFrames(1);
-    assert.equal(invalidOnly.frames.length, 1);
-    assert.equal(JSON.parse(invalidOnly.frames[0]!).type, 'BLOCK_INVALID');
+    const barrier = barrierBlock(ledger);
+    await gateway.commit(barrier);
+    await invalidOnly.waitForFrames(2);
+    assert.deepEqual(
+      invalidOnly.frames.map((frame) => JSON.parse(frame)).map(({ type, height }) => [type, height]),
+      [
+        ['BLOCK_INVALID', first + 1],
+        ['BLOCK_INVALID', barrier.height],
+      ],
+    );
     await Promise.all([all.close(), invalidOnly.close()]);
   });
 
@@ -106,11 +125,10 @@ describe('streams deliver every committed block in order', () => {
     await gateway.commit(before);
     await waitUntil(() => gateway.app.height === before.height);
     const client = await RecordingClient.connect(`${gateway.url}/api/v1/streams/valid_blocks`);
-    const later = ledger.nextBlock(1);
-    await gateway.commit(later);
-    await client.waitForFrames(1);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(client.frames, expectedValidBlocks([later]));
+    const later = [ledger.nextBlock(1), barrierBlock(ledger)];
+    await gateway.commit(...later);
+    await client.waitForFrames(2);
+    assert.deepEqual(client.frames, expectedValidBlocks(later));
     await client.close();
   });
 });

@@ -22,6 +22,7 @@ export class DemoChain {
   private readonly ledger: DemoLedger;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> = Promise.resolve();
+  private stopped = false;
   private readonly maxTransactions: number;
 
   constructor(private readonly options: DemoChainOptions) {
@@ -29,18 +30,23 @@ export class DemoChain {
     this.maxTransactions = options.maxTransactions ?? 5;
   }
 
+  /** Commits one block now, then one every interval after the previous commit finished. */
   start(): void {
-    const tick = () => {
-      this.inFlight = this.commitOne().catch((error: unknown) =>
+    const tick = async () => {
+      await this.commitOne().catch((error: unknown) =>
         this.options.logger.warn({ err: error }, 'demo chain could not commit a block; retrying next tick'),
       );
+      if (this.stopped) return;
+      this.timer = setTimeout(() => {
+        this.inFlight = tick();
+      }, this.options.intervalMs ?? 1000);
     };
-    tick();
-    this.timer = setInterval(tick, this.options.intervalMs ?? 1000);
+    this.inFlight = tick();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     await this.inFlight;
   }
 

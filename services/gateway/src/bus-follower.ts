@@ -7,6 +7,8 @@ export interface BusFollowerOptions {
   logger: Logger;
   onBlock(block: BlockEvent): void;
   onGap(expected: number, got: number): void;
+  /** A block whose publishing threw: it is counted and logged, never retried (that would duplicate). */
+  onBlockFailed(block: BlockEvent, error: unknown): void;
   /** Wait before re-opening a tail that ended with an error. */
   retryMs?: number;
 }
@@ -17,51 +19,72 @@ export interface BusFollowerOptions {
  * it ever fails, so a bus outage costs latency, never events.
  */
 export class BusFollower {
-  private readonly abort = new AbortController();
-  private lastHeight: number | undefined;
-  private running: Promise<void> | undefined;
+  readonly #abort = new AbortController();
+  #lastHeight: number | undefined;
+  #running: Promise<void> | undefined;
 
   constructor(private readonly options: BusFollowerOptions) {}
 
   /** Height of the last block handed on, undefined before the first. */
   get height(): number | undefined {
-    return this.lastHeight;
+    return this.#lastHeight;
+  }
+
+  /** True from start() until stop() (a failing tail is retried, not stopped). */
+  get running(): boolean {
+    return this.#running !== undefined && !this.#abort.signal.aborted;
   }
 
   /** Resolves once the starting point is fixed, so nothing appended after start() is missed. */
   async start(): Promise<void> {
     const bounds = await this.options.log.bounds();
-    this.lastHeight = bounds?.last;
-    this.running = this.run();
+    this.#lastHeight = bounds?.last;
+    this.#running = this.#run();
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    await this.running;
+    this.#abort.abort();
+    await this.#running;
   }
 
-  private async run(): Promise<void> {
+  async #run(): Promise<void> {
     const { log, logger, retryMs = 500 } = this.options;
-    const signal = this.abort.signal;
+    const signal = this.#abort.signal;
     while (!signal.aborted) {
       try {
-        for await (const block of log.tail({ after: this.lastHeight ?? -1, signal })) this.deliver(block);
+        for await (const block of log.tail({ after: this.#lastHeight ?? 0, signal })) this.#deliver(block);
       } catch (error) {
         if (signal.aborted) return;
         logger.error(
-          { err: error, after: this.lastHeight },
+          { err: error, after: this.#lastHeight },
           'bus tail failed; re-opening from the last height',
         );
-        await new Promise((resolve) => setTimeout(resolve, retryMs));
+        await abortableSleep(retryMs, signal);
       }
     }
   }
 
-  private deliver(block: BlockEvent): void {
-    const last = this.lastHeight;
+  #deliver(block: BlockEvent): void {
+    const last = this.#lastHeight;
     if (last !== undefined && block.height <= last) return;
     if (last !== undefined && block.height !== last + 1) this.options.onGap(last + 1, block.height);
-    this.lastHeight = block.height;
-    this.options.onBlock(block);
+    this.#lastHeight = block.height;
+    try {
+      this.options.onBlock(block);
+    } catch (error) {
+      this.options.onBlockFailed(block, error);
+    }
   }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -26,7 +26,9 @@ export interface GatewayConfig {
   maxPayloadBytes: number;
   /** Seconds of silence before uWS pings a peer, and closes it when the pong does not come. */
   idleTimeoutSeconds: number;
-  /** Bytes queued for one socket before uWS closes it rather than drop a frame. */
+  /** Bytes queued for one socket above which the sweeper closes it with 4008 (checked every second). */
+  slowClientBytes: number;
+  /** Hard limit: uWS closes the socket (1006) rather than skip a frame; above slowClientBytes. */
   maxBackpressureBytes: number;
   shutdownGraceMs: number;
   redis: RedisTarget | undefined;
@@ -45,7 +47,8 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     maxConnections: readInteger(env, 'GATEWAY_MAX_CONNECTIONS', 19_000, { min: 1 }),
     maxPayloadBytes: readInteger(env, 'GATEWAY_MAX_PAYLOAD_BYTES', 4096, { min: 16 }),
     idleTimeoutSeconds: readInteger(env, 'GATEWAY_IDLE_TIMEOUT_S', 60, { min: 8, max: 960 }),
-    maxBackpressureBytes: readInteger(env, 'GATEWAY_MAX_BACKPRESSURE_BYTES', 4 * 1024 * 1024, {
+    slowClientBytes: readInteger(env, 'GATEWAY_SLOW_CLIENT_BYTES', 1024 * 1024, { min: 16_384 }),
+    maxBackpressureBytes: readInteger(env, 'GATEWAY_MAX_BACKPRESSURE_BYTES', 16 * 1024 * 1024, {
       min: 65_536,
     }),
     shutdownGraceMs: readInteger(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),

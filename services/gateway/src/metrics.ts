@@ -32,6 +32,16 @@ export function createGatewayMetrics(registry: Registry) {
       help: 'Height of the last block published',
       registers,
     }),
+    blocksFailed: new Counter({
+      name: 'blockcast_gateway_blocks_failed_total',
+      help: 'Blocks whose publishing threw; their frames were not sent (an alert metric)',
+      registers,
+    }),
+    slowClientsClosed: new Counter({
+      name: 'blockcast_gateway_slow_clients_closed_total',
+      help: 'Sockets closed with 4008 because their queued bytes passed GATEWAY_SLOW_CLIENT_BYTES',
+      registers,
+    }),
     gaps: new Counter({
       name: 'blockcast_gateway_gaps_total',
       help: 'Times the bus delivered a height that did not follow the last one',

@@ -1,4 +1,4 @@
-import { EventType, type Profile } from '@blockcast/protocol';
+import { EventType, matchesMask, type Profile } from '@blockcast/protocol';
 import type { StreamRequest } from './stream-request.js';
 
 /**
@@ -25,7 +25,7 @@ export function topicsFor(request: StreamRequest): string[] {
       return [Topic.invalidTransactions];
     case 'events':
       return Object.values(EventType)
-        .filter((flag) => (flag & request.typeMask) !== 0)
+        .filter((flag) => matchesMask(flag, request.typeMask))
         .map(Topic.events);
   }
 }

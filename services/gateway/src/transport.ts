@@ -28,10 +28,47 @@ export class FallbackTransportError extends Error {
   }
 }
 
-/** Returns the transport to run on, or throws when it is the fallback and that is not allowed. */
+/**
+ * What the gateway calls on an app. The fallback shipped with this package version throws
+ * "Not implemented" from several of them, so an allowed fallback is probed, not trusted.
+ */
+export function missingCapabilities(module: object = uWS): string[] {
+  const app = (module as { App(): Record<string, (...args: unknown[]) => unknown> }).App();
+  const missing: string[] = [];
+  const probe = (name: string, call: () => unknown) => {
+    try {
+      call();
+    } catch {
+      missing.push(name);
+    }
+  };
+  probe('numSubscribers', () => app.numSubscribers?.('blockcast-probe'));
+  probe('publish', () => app.publish?.('blockcast-probe', 'probe', false, false));
+  return missing;
+}
+
+export class UnusableTransportError extends Error {
+  readonly code = 'GATEWAY_TRANSPORT_UNUSABLE';
+  constructor(missing: string[]) {
+    super(
+      `GATEWAY_ALLOW_FALLBACK_TRANSPORT is set, but the uWebSockets.js fallback cannot serve streams: ` +
+        `${missing.join(', ')} not implemented in it; run where the native binary loads`,
+    );
+    this.name = 'UnusableTransportError';
+  }
+}
+
+/**
+ * Returns the transport to run on. Throws when it is the fallback and that is not allowed, or
+ * when the allowed fallback lacks what the gateway needs — a gateway that accepts clients and
+ * then delivers nothing would be worse than one that does not start.
+ */
 export function requireTransport(allowFallback: boolean, module: object = uWS): TransportKind {
   const kind = detectTransport(module);
-  if (kind === 'fallback' && !allowFallback) throw new FallbackTransportError();
+  if (kind === 'native') return kind;
+  if (!allowFallback) throw new FallbackTransportError();
+  const missing = missingCapabilities(module);
+  if (missing.length > 0) throw new UnusableTransportError(missing);
   return kind;
 }
 
