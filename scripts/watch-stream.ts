@@ -6,11 +6,25 @@ import WebSocket from 'ws';
 
 const apiRoot = process.env.API_ROOT ?? 'http://localhost:9984/api/v1/';
 const stream = process.argv[2];
-const root = (await (await fetch(apiRoot)).json()) as { streams: string };
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+const response = await fetch(apiRoot).catch((error: unknown) =>
+  fail(
+    `cannot reach the API root ${apiRoot} (${String(error)}): is \`npm start\` running? set API_ROOT otherwise`,
+  ),
+);
+const root = (await response.json().catch(() => ({}))) as { streams?: string };
+if (typeof root.streams !== 'string')
+  fail(`${apiRoot} has no "streams" URL: is it a blockcast or BigchainDB API root?`);
 const url = stream ? root.streams.replace(/valid_transactions$/, stream) : root.streams;
 process.stderr.write(`connecting to ${url}\n`);
 const socket = new WebSocket(url);
 socket.on('message', (data) => process.stdout.write(`${String(data)}\n`));
+socket.on('error', (error) => fail(`stream error: ${error.message}`));
 socket.on('close', (code, reason) => {
   process.stderr.write(`closed ${code} ${reason.toString()}\n`);
   process.exit(code === 1000 ? 0 : 1);

@@ -57,13 +57,19 @@ async function fromContainer(): Promise<TestRedis | undefined> {
   } catch {
     return undefined;
   }
-  const { RedisContainer } = await import('@testcontainers/redis');
-  const container = await new RedisContainer('redis:7-alpine').start();
-  return {
-    url: container.getConnectionUrl(),
-    source: 'testcontainers',
-    stop: async () => void (await container.stop()),
-  };
+  try {
+    const { RedisContainer } = await import('@testcontainers/redis');
+    const container = await new RedisContainer('redis:7-alpine').start();
+    return {
+      url: container.getConnectionUrl(),
+      source: 'testcontainers',
+      stop: async () => void (await container.stop()),
+    };
+  } catch (error) {
+    // A runtime that answers but cannot start the container (no image, no network): use the binary.
+    process.stderr.write(`testcontainers could not start Redis (${String(error)}); trying redis-server\n`);
+    return undefined;
+  }
 }
 
 async function fromBinary(): Promise<TestRedis | undefined> {
