@@ -4,10 +4,11 @@ import { ConfigError } from '@blockcast/common';
 import { loadDiscoveryConfig } from '@blockcast/discovery';
 
 describe('loadDiscoveryConfig', () => {
-  test('defaults: BigchainDB 2.2.2 on 0.0.0.0:9984 advertising ws://localhost:9985', () => {
+  test('defaults: BigchainDB 2.2.2 on 0.0.0.0:9984, ops on 9990, advertising ws://localhost:9985', () => {
     assert.deepEqual(loadDiscoveryConfig({}), {
       host: '0.0.0.0',
       port: 9984,
+      opsPort: 9990,
       profile: 'bigchaindb',
       advertised: { scheme: 'ws', host: 'localhost', port: 9985, apiUrl: 'http://localhost:9984' },
       softwareVersion: '2.2.2',
@@ -37,9 +38,28 @@ describe('loadDiscoveryConfig', () => {
     assert.equal(given.advertised.apiUrl, 'https://api.example.com');
   });
 
+  test('DISCOVERY_OPS_PORT: its own port, or 0 for a free one even when DISCOVERY_PORT is 0', () => {
+    assert.equal(loadDiscoveryConfig({ DISCOVERY_OPS_PORT: '19990' }).opsPort, 19990);
+    const both = loadDiscoveryConfig({ DISCOVERY_PORT: '0', DISCOVERY_OPS_PORT: '0' });
+    assert.deepEqual([both.port, both.opsPort], [0, 0]);
+  });
+
+  test('DISCOVERY_OPS_PORT equal to DISCOVERY_PORT is refused naming DISCOVERY_OPS_PORT', () => {
+    assert.throws(
+      () => loadDiscoveryConfig({ DISCOVERY_PORT: '9990' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.variable === 'DISCOVERY_OPS_PORT' &&
+        /must differ from DISCOVERY_PORT/.test(error.message),
+    );
+  });
+
   const bad: [variable: string, value: string][] = [
     ['DISCOVERY_PORT', 'http'],
     ['DISCOVERY_PORT', '70000'],
+    ['DISCOVERY_OPS_PORT', 'metrics'],
+    ['DISCOVERY_OPS_PORT', '70000'],
+    ['DISCOVERY_OPS_PORT', '-1'],
     ['BLOCKCAST_PROFILE', 'tendermint'],
     ['ADVERTISED_STREAMS_SCHEME', 'http'],
     ['ADVERTISED_STREAMS_HOST', 'wss://streams.example.com'],

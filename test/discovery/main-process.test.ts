@@ -32,26 +32,39 @@ describe('services/discovery/src/main.ts', () => {
     assert.match(run.output().stderr, /^discovery: cannot start: ADVERTISED_STREAMS_SCHEME: /m);
   });
 
-  test('serves on the configured port, logs JSON, and exits 0 on SIGTERM', { timeout: 30_000 }, async () => {
-    const run = runMain({
-      DISCOVERY_HOST: '127.0.0.1',
-      DISCOVERY_PORT: '0',
-      BLOCKCAST_PROFILE: 'planetmint',
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      run.child.stdout.on('data', () => {
-        const line = run
-          .output()
-          .stdout.split('\n')
-          .find((entry) => entry.includes('discovery listening'));
-        if (line) resolve((JSON.parse(line) as { url: string }).url);
-      });
-      run.exited.then(() => reject(new Error(`exited early: ${run.output().stderr}`)));
-    });
-    const root = (await (await fetch(`${url}/`)).json()) as { software: string };
-    assert.equal(root.software, 'Planetmint');
-    run.child.kill('SIGTERM');
+  test('a DISCOVERY_OPS_PORT equal to DISCOVERY_PORT exits 1 naming it', { timeout: 30_000 }, async () => {
+    const run = runMain({ DISCOVERY_PORT: '19990', DISCOVERY_OPS_PORT: '19990' });
     const [code] = await run.exited;
-    assert.equal(code, 0);
+    assert.equal(code, 1);
+    assert.match(run.output().stderr, /^discovery: cannot start: DISCOVERY_OPS_PORT: /m);
   });
+
+  test(
+    'serves the API and the ops port, logs both as JSON, and exits 0 on SIGTERM',
+    { timeout: 30_000 },
+    async () => {
+      const run = runMain({
+        DISCOVERY_HOST: '127.0.0.1',
+        DISCOVERY_PORT: '0',
+        DISCOVERY_OPS_PORT: '0',
+        BLOCKCAST_PROFILE: 'planetmint',
+      });
+      const { url, opsPort } = await new Promise<{ url: string; opsPort: number }>((resolve, reject) => {
+        run.child.stdout.on('data', () => {
+          const line = run
+            .output()
+            .stdout.split('\n')
+            .find((entry) => entry.includes('discovery listening'));
+          if (line) resolve(JSON.parse(line) as { url: string; opsPort: number });
+        });
+        run.exited.then(() => reject(new Error(`exited early: ${run.output().stderr}`)));
+      });
+      const root = (await (await fetch(`${url}/`)).json()) as { software: string };
+      assert.equal(root.software, 'Planetmint');
+      assert.equal((await fetch(`http://127.0.0.1:${opsPort}/readyz`)).status, 200);
+      run.child.kill('SIGTERM');
+      const [code] = await run.exited;
+      assert.equal(code, 0);
+    },
+  );
 });

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { discoveryApp, get, readFixture } from './support.js';
 
 describe('over a real socket', () => {
   test('start() listens and fetch gets the root documents, CORS-readable from any origin', async (t) => {
     const app = discoveryApp(t, { ADVERTISED_STREAMS_HOST: 'localhost' });
-    const { url } = await app.start();
+    const { url, opsPort } = await app.start();
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.ok(opsPort > 0 && opsPort !== Number(new URL(url).port));
 
     const root = await fetch(`${url}/`, { headers: { origin: 'https://explorer.example.org' } });
     assert.equal(root.status, 200);
@@ -23,11 +26,22 @@ describe('over a real socket', () => {
     );
   });
 
-  test('close() stops listening', async (t) => {
+  test('close() stops listening on the API port and the ops port', async (t) => {
     const app = discoveryApp(t);
-    const { url } = await app.start();
+    const { url, opsPort } = await app.start();
     await app.close();
-    await assert.rejects(fetch(`${url}/healthz`));
+    await assert.rejects(fetch(`${url}/`));
+    await assert.rejects(fetch(`http://127.0.0.1:${opsPort}/healthz`));
+  });
+
+  test('an ops port already taken fails start() and leaves the API port closed', async (t) => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+    const taken = (blocker.address() as AddressInfo).port;
+    const app = discoveryApp(t, { DISCOVERY_OPS_PORT: String(taken) });
+    await assert.rejects(app.start(), /EADDRINUSE/);
+    assert.equal(app.fastify.server.listening, false);
   });
 });
 
@@ -49,33 +63,81 @@ describe('CORS', () => {
     assert.equal(response.headers['access-control-allow-headers'], 'x-requested-with');
   });
 
-  test('the catalog and 404s carry the header too, so browsers can read errors', async (t) => {
+  test('the catalog carries the header too', async (t) => {
     const app = discoveryApp(t);
     assert.equal((await get(app, '/api/v1/streams')).headers['access-control-allow-origin'], '*');
-    const missing = await get(app, '/api/v2/');
-    assert.equal(missing.status, 404);
-    assert.equal(missing.headers['access-control-allow-origin'], '*');
   });
 });
 
-describe('operations endpoints', () => {
+/** GET on the ops port (DESIGN §8): probes and metrics live there, not on the public API port. */
+async function opsGet(opsPort: number, path: string) {
+  const response = await fetch(`http://127.0.0.1:${opsPort}${path}`);
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+describe('operations endpoints on DISCOVERY_OPS_PORT', () => {
   test('/healthz and /readyz answer 200 while serving', async (t) => {
     const app = discoveryApp(t);
-    assert.deepEqual(JSON.parse((await get(app, '/healthz')).text), { status: 'ok' });
-    const ready = await get(app, '/readyz');
+    const { opsPort } = await app.start();
+    const health = await opsGet(opsPort, '/healthz');
+    assert.equal(health.status, 200);
+    assert.deepEqual(JSON.parse(health.text), { status: 'ok' });
+    const ready = await opsGet(opsPort, '/readyz');
     assert.equal(ready.status, 200);
     assert.deepEqual(JSON.parse(ready.text), { status: 'ready' });
   });
 
+  test('the public API port serves no probes or metrics: 404 NOT_FOUND', async (t) => {
+    const app = discoveryApp(t);
+    const { url } = await app.start();
+    for (const path of ['/healthz', '/readyz', '/metrics']) {
+      const response = await fetch(`${url}${path}`);
+      assert.equal(response.status, 404, path);
+      assert.equal(((await response.json()) as { code: string }).code, 'NOT_FOUND', path);
+    }
+  });
+
+  test('while close() drains in-flight requests, /readyz answers 503 draining and /healthz stays 200', async (t) => {
+    const app = discoveryApp(t);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let arrived!: () => void;
+    const inFlight = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    app.fastify.get('/test/slow', async () => {
+      arrived();
+      await held;
+      return { done: true };
+    });
+    const { url, opsPort } = await app.start();
+    const slow = fetch(`${url}/test/slow`);
+    await inFlight;
+    const closed = app.close();
+
+    const ready = await opsGet(opsPort, '/readyz');
+    assert.equal(ready.status, 503);
+    assert.deepEqual(JSON.parse(ready.text), { status: 'not ready', reason: 'draining' });
+    assert.equal((await opsGet(opsPort, '/healthz')).status, 200);
+
+    release();
+    assert.deepEqual(await (await slow).json(), { done: true });
+    await closed;
+    await assert.rejects(fetch(`http://127.0.0.1:${opsPort}/readyz`));
+  });
+
   test('/metrics counts requests by route pattern, never by raw URL', async (t) => {
     const app = discoveryApp(t);
+    const { opsPort } = await app.start();
     await get(app, '/');
     await get(app, '/api/v1');
     await get(app, '/api/v1/');
     await get(app, '/no/such/page?x=1');
-    const metrics = await get(app, '/metrics');
+    const metrics = await opsGet(opsPort, '/metrics');
     assert.equal(metrics.status, 200);
-    assert.match(String(metrics.headers['content-type']), /^text\/plain/);
+    assert.match(String(metrics.headers.get('content-type')), /^text\/plain/);
     // The value of the _count series carrying these labels, whatever order they are printed in.
     const count = (route: string, status: number) =>
       metrics.text

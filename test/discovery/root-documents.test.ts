@@ -43,7 +43,7 @@ for (const { profile, dir, version } of [
       assertSameDocument((await get(app, '/')).text, await readFixture(`${dir}/root-index.json`));
     });
 
-    test('wss on 443 behind TLS termination: stream URLs carry no port; version lands in docs URLs', async (t) => {
+    test('wss on 443 behind TLS termination: stream URLs keep :443, as base_ws_uri() prints them; version lands in docs URLs', async (t) => {
       const app = discoveryApp(t, {
         BLOCKCAST_PROFILE: profile,
         ADVERTISED_STREAMS_HOST: 'streams.example.com',
@@ -54,13 +54,13 @@ for (const { profile, dir, version } of [
       const fixture = JSON.stringify(await readFixture(`${dir}/root-index.json`));
       const expected = JSON.parse(
         fixture
-          .replaceAll('ws://localhost:9985/', 'wss://streams.example.com/')
+          .replaceAll('ws://localhost:9985/', 'wss://streams.example.com:443/')
           .replaceAll(`/v${version}/`, '/v9.8.7/')
           .replace(`"version":"${version}"`, '"version":"9.8.7"'),
       );
       const root = JSON.parse((await get(app, '/')).text);
       assertSameDocument(JSON.stringify(root), expected);
-      assert.equal(root.api.v1.streams, 'wss://streams.example.com/api/v1/streams/valid_transactions');
+      assert.equal(root.api.v1.streams, 'wss://streams.example.com:443/api/v1/streams/valid_transactions');
       assert.equal(
         root.docs,
         `https://docs.${profile === 'planetmint' ? 'planetmint.io' : 'bigchaindb.com'}/projects/server/en/v9.8.7/`,
@@ -69,25 +69,57 @@ for (const { profile, dir, version } of [
   });
 }
 
-describe('advertised stream URL', () => {
+/**
+ * BigchainDB's `base_ws_uri()` is `'{}://{}:{}'.format(scheme, host, port)`: the port is always
+ * printed, the scheme's default (80, 443) included, and so it is here for every profile.
+ */
+describe('advertised stream URLs always carry the port', () => {
   const cases = [
-    { scheme: 'ws', port: '80', expected: 'ws://streams.example.com/api/v1/streams/valid_transactions' },
-    { scheme: 'ws', port: '443', expected: 'ws://streams.example.com:443/api/v1/streams/valid_transactions' },
-    { scheme: 'wss', port: '80', expected: 'wss://streams.example.com:80/api/v1/streams/valid_transactions' },
-    {
-      scheme: 'wss',
-      port: '8443',
-      expected: 'wss://streams.example.com:8443/api/v1/streams/valid_transactions',
-    },
+    { scheme: 'ws', port: '80' },
+    { scheme: 'ws', port: '443' },
+    { scheme: 'wss', port: '80' },
+    { scheme: 'wss', port: '443' },
+    { scheme: 'wss', port: '8443' },
   ];
-  for (const { scheme, port, expected } of cases) {
-    test(`${scheme} on port ${port} is advertised as ${expected}`, async (t) => {
-      const app = discoveryApp(t, {
-        ADVERTISED_STREAMS_HOST: 'streams.example.com',
-        ADVERTISED_STREAMS_PORT: port,
-        ADVERTISED_STREAMS_SCHEME: scheme,
-      });
-      assert.equal(JSON.parse((await get(app, '/api/v1/')).text).streams, expected);
+  for (const { scheme, port } of cases) {
+    const origin = `${scheme}://streams.example.com:${port}`;
+    const env = {
+      ADVERTISED_STREAMS_HOST: 'streams.example.com',
+      ADVERTISED_STREAMS_PORT: port,
+      ADVERTISED_STREAMS_SCHEME: scheme,
+    };
+
+    test(`bigchaindb, ${scheme} on port ${port}: ${origin}/api/v1/streams/valid_transactions`, async (t) => {
+      const app = discoveryApp(t, { ...env, BLOCKCAST_PROFILE: 'bigchaindb' });
+      const apiV1 = JSON.parse((await get(app, '/api/v1/')).text);
+      assert.equal(apiV1.streams, `${origin}/api/v1/streams/valid_transactions`);
+      const root = JSON.parse((await get(app, '/')).text);
+      assert.equal(root.api.v1.streams, `${origin}/api/v1/streams/valid_transactions`);
+    });
+
+    test(`planetmint, ${scheme} on port ${port}: streams and streamedblocks under ${origin}`, async (t) => {
+      const app = discoveryApp(t, { ...env, BLOCKCAST_PROFILE: 'planetmint' });
+      const apiV1 = JSON.parse((await get(app, '/api/v1/')).text);
+      assert.equal(apiV1.streams, `${origin}/api/v1/streams/valid_transactions`);
+      assert.equal(apiV1.streamedblocks, `${origin}/api/v1/streams/valid_blocks`);
+    });
+
+    test(`legacy, ${scheme} on port ${port}: both streams_v1 under ${origin}`, async (t) => {
+      const app = discoveryApp(t, { ...env, BLOCKCAST_PROFILE: 'legacy' });
+      assert.equal(JSON.parse((await get(app, '/')).text)._links.streams_v1, `${origin}/api/v1/streams/`);
+      assert.equal(
+        JSON.parse((await get(app, '/api/v1/')).text)._links.streams_v1,
+        `${origin}/api/v1/streams/valid_tx`,
+      );
+    });
+
+    test(`catalog, ${scheme} on port ${port}: every stream URL under ${origin}`, async (t) => {
+      const app = discoveryApp(t, env);
+      const catalog = JSON.parse((await get(app, '/api/v1/streams')).text);
+      assert.equal(catalog.streams_root, `${origin}/api/v1/streams/`);
+      for (const stream of catalog.streams) {
+        assert.equal(stream.url, `${origin}/api/v1/streams/${stream.name}`);
+      }
     });
   }
 

@@ -15,7 +15,12 @@ export async function readFixture(path: string): Promise<unknown> {
 /** Builds an app from environment variables (so tests also cover the config path), closed after the test. */
 export function discoveryApp(t: TestContext, env: Record<string, string> = {}): DiscoveryApp {
   const app = buildDiscoveryApp({
-    config: loadDiscoveryConfig({ DISCOVERY_HOST: '127.0.0.1', DISCOVERY_PORT: '0', ...env }),
+    config: loadDiscoveryConfig({
+      DISCOVERY_HOST: '127.0.0.1',
+      DISCOVERY_PORT: '0',
+      DISCOVERY_OPS_PORT: '0',
+      ...env,
+    }),
   });
   t.after(() => app.close());
   return app;

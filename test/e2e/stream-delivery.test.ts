@@ -32,7 +32,7 @@ for (const profile of ['bigchaindb', 'planetmint'] as const) {
     () => {
       const token = randomBytes(24).toString('hex');
       const services: ServiceProcess[] = [];
-      const ports = { ingest: 0, discovery: 0, gateways: [0, 0], ops: [0, 0] };
+      const ports = { ingest: 0, discovery: 0, discoveryOps: 0, gateways: [0, 0], ops: [0, 0] };
 
       before(async () => {
         if (!('redis' in available)) return;
@@ -44,6 +44,7 @@ for (const profile of ['bigchaindb', 'planetmint'] as const) {
         };
         ports.ingest = await freePort();
         ports.discovery = await freePort();
+        ports.discoveryOps = await freePort();
         ports.gateways = [await freePort(), await freePort()];
         ports.ops = [await freePort(), await freePort()];
         services.push(
@@ -72,6 +73,7 @@ for (const profile of ['bigchaindb', 'planetmint'] as const) {
               ...shared,
               DISCOVERY_HOST: '127.0.0.1',
               DISCOVERY_PORT: String(ports.discovery),
+              DISCOVERY_OPS_PORT: String(ports.discoveryOps),
               ADVERTISED_STREAMS_HOST: '127.0.0.1',
               ADVERTISED_STREAMS_PORT: String(ports.gateways[0]),
             },
@@ -81,7 +83,7 @@ for (const profile of ['bigchaindb', 'planetmint'] as const) {
           services[0]!.waitUntilReady(`http://127.0.0.1:${ports.ingest}/readyz`),
           services[1]!.waitUntilReady(`http://127.0.0.1:${ports.ops[0]}/readyz`),
           services[2]!.waitUntilReady(`http://127.0.0.1:${ports.ops[1]}/readyz`),
-          services[3]!.waitUntilReady(`http://127.0.0.1:${ports.discovery}/readyz`),
+          services[3]!.waitUntilReady(`http://127.0.0.1:${ports.discoveryOps}/readyz`),
         ]);
       });
 

@@ -1,15 +1,13 @@
 import { STREAMS_PATH, type StreamName } from '@blockcast/protocol';
-import { type AdvertisedEndpoints, bracketIpv6, type StreamsScheme } from './config.js';
-
-const DEFAULT_PORT: Readonly<Record<StreamsScheme, number>> = { ws: 80, wss: 443 };
+import { type AdvertisedEndpoints, bracketIpv6 } from './config.js';
 
 /**
- * `<scheme>://<host>[:<port>]`: the port is left out when it is the scheme's default, the way
- * browsers and `new URL()` print it, so `wss://streams.example.com/...` behind a TLS terminator.
+ * `<scheme>://<host>:<port>`, the port always printed, even the scheme's default (80, 443):
+ * BigchainDB's `base_ws_uri()` formats `'{}://{}:{}'.format(scheme, host, port)` for every
+ * profile it serves, and clients that compare or parse the advertised URL see the same string.
  */
 export function streamsOrigin(advertised: AdvertisedEndpoints): string {
-  const port = advertised.port === DEFAULT_PORT[advertised.scheme] ? '' : `:${advertised.port}`;
-  return `${advertised.scheme}://${bracketIpv6(advertised.host)}${port}`;
+  return `${advertised.scheme}://${bracketIpv6(advertised.host)}:${advertised.port}`;
 }
 
 /** `ws://host:9985/api/v1/streams/` — what the 0.10 spec advertises as `streams_v1`. */

@@ -1,19 +1,20 @@
 import type { AddressInfo } from 'node:net';
-import { createMetricsRegistry, type Logger, silentLogger } from '@blockcast/common';
+import { createMetricsRegistry, type Logger, OpsServer, silentLogger } from '@blockcast/common';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { buildCatalogDocument } from './catalog-document.js';
 import type { DiscoveryConfig } from './config.js';
 import { allowAnyOrigin } from './cors.js';
+import { answerErrorsWithCodes, errorFactoryOptions } from './errors.js';
 import { instrumentRequests } from './metrics.js';
 import { buildRootDocuments } from './root-documents.js';
-import { registerHealthRoutes } from './routes/health.js';
-import { registerMetricsRoute } from './routes/metrics.js';
 import { registerRootDocumentRoutes } from './routes/root-documents.js';
 import { registerStreamCatalogRoute } from './routes/stream-catalog.js';
 
+export { buildCatalogDocument, GATEWAY_FEATURES, type GatewayFeatures } from './catalog-document.js';
 export type { DiscoveryConfig } from './config.js';
 export { loadDiscoveryConfig } from './config.js';
+export type { ErrorBody, ErrorCode } from './errors.js';
 
 export interface DiscoveryAppOptions {
   config: DiscoveryConfig;
@@ -24,10 +25,14 @@ export interface DiscoveryAppOptions {
 }
 
 export interface DiscoveryApp {
+  /** The public API: root documents and stream catalog only; probes and metrics are on the ops port. */
   readonly fastify: FastifyInstance;
-  /** Listens on the configured host and port; `url` is where this process can be reached. */
-  start(): Promise<{ url: string }>;
-  /** Fails readiness, then stops accepting and waits for in-flight requests. Idempotent. */
+  /**
+   * Listens on the configured host, the API on `port` and `/healthz`, `/readyz`, `/metrics` on
+   * `opsPort`; `url` is where this process's API can be reached, `opsPort` the ops port bound.
+   */
+  start(): Promise<{ url: string; opsPort: number }>;
+  /** Fails readiness, stops accepting and waits for in-flight requests, then closes the ops port. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -40,25 +45,44 @@ export function buildDiscoveryApp(options: DiscoveryAppOptions): DiscoveryApp {
   const fastify = Fastify({
     loggerInstance: logger,
     routerOptions: { ignoreTrailingSlash: true },
+    ...errorFactoryOptions,
   });
+  let listening = false;
   let closing: Promise<void> | undefined;
 
   instrumentRequests(fastify, registry);
   allowAnyOrigin(fastify);
+  answerErrorsWithCodes(fastify);
   // The documents depend on the config only: built once, served as they are.
   registerRootDocumentRoutes(fastify, buildRootDocuments(config));
   registerStreamCatalogRoute(fastify, buildCatalogDocument(config));
-  registerHealthRoutes(fastify, { ready: () => closing === undefined });
-  registerMetricsRoute(fastify, registry);
+
+  // Discovery has no dependencies: ready while its API port accepts, not once draining.
+  const ops = new OpsServer(registry, {
+    ready: async () => {
+      if (closing) return { ready: false, reason: 'draining' };
+      if (!listening) return { ready: false, reason: 'starting' };
+      return { ready: true };
+    },
+  });
 
   return {
     fastify,
     async start() {
       await fastify.listen({ host: config.host, port: config.port });
-      return { url: reachableUrl(fastify.server.address() as AddressInfo) };
+      let opsPort: number;
+      try {
+        opsPort = await ops.listen(config.host, config.opsPort);
+      } catch (error) {
+        await fastify.close();
+        throw error;
+      }
+      listening = true;
+      return { url: reachableUrl(fastify.server.address() as AddressInfo), opsPort };
     },
     close() {
-      closing ??= fastify.close();
+      // The ops port stays up while requests drain, so probes see 503 draining, not a refusal.
+      closing ??= fastify.close().finally(() => ops.close());
       return closing;
     },
   };

@@ -31,7 +31,7 @@ export interface AdvertisedEndpoints {
   scheme: StreamsScheme;
   /** Host name or IP clients reach the gateways by. Default `localhost`. */
   host: string;
-  /** Default 9985; left out of URLs when it is the scheme's default (80 for ws, 443 for wss). */
+  /** Default 9985; always printed in URLs, even 80 or 443, as BigchainDB's `base_ws_uri()` does. */
   port: number;
   /** http(s) base of the HTTP API, no trailing slash (0.10 `_links.api_v1`). Default `http://<host>:<DISCOVERY_PORT>`. */
   apiUrl: string;
@@ -42,6 +42,11 @@ export interface DiscoveryConfig {
   host: string;
   /** Listen port; 0 picks a free one (tests). Default 9984, BigchainDB's HTTP API port. */
   port: number;
+  /**
+   * `/healthz`, `/readyz`, `/metrics` (DESIGN §8), on the same host. Default 9990: the gateway's
+   * default is 9988 and the local topology's second gateway uses 9989. 0 picks a free one.
+   */
+  opsPort: number;
   /** Which original's documents to serve. Default `bigchaindb`. */
   profile: DiscoveryProfile;
   advertised: AdvertisedEndpoints;
@@ -60,6 +65,10 @@ export interface DiscoveryConfig {
 /** Parses and validates the environment once; a bad value throws a ConfigError naming the variable. */
 export function loadDiscoveryConfig(env: Env): DiscoveryConfig {
   const port = readPort(env, 'DISCOVERY_PORT', 9984);
+  const opsPort = readPort(env, 'DISCOVERY_OPS_PORT', 9990);
+  if (opsPort !== 0 && opsPort === port) {
+    throw new ConfigError('DISCOVERY_OPS_PORT', `must differ from DISCOVERY_PORT, both are ${port}`);
+  }
   const profile = readChoice(env, 'BLOCKCAST_PROFILE', DISCOVERY_PROFILES, 'bigchaindb');
   const advertisedHost = readHostName(env, 'ADVERTISED_STREAMS_HOST', 'localhost');
   const apiUrl = readUrl(env, 'ADVERTISED_API_URL', `http://${bracketIpv6(advertisedHost)}:${port}`, [
@@ -69,6 +78,7 @@ export function loadDiscoveryConfig(env: Env): DiscoveryConfig {
   return {
     host: readString(env, 'DISCOVERY_HOST', '0.0.0.0'),
     port,
+    opsPort,
     profile,
     advertised: {
       scheme: readChoice(env, 'ADVERTISED_STREAMS_SCHEME', ['ws', 'wss'] as const, 'ws'),

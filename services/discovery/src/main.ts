@@ -10,7 +10,10 @@ await runMain('discovery', async () => {
   const config = loadDiscoveryConfig(process.env);
   const logger = createLogger({ name: 'discovery', level: config.logLevel });
   const app = buildDiscoveryApp({ config, logger });
-  const { url } = await app.start();
-  logger.info({ url, profile: config.profile, advertised: config.advertised }, 'discovery listening');
+  const { url, opsPort } = await app.start();
+  logger.info(
+    { url, opsPort, profile: config.profile, advertised: config.advertised },
+    'discovery listening',
+  );
   closeOnSignals(app, logger, SHUTDOWN_GRACE_MS);
 });

@@ -3,7 +3,7 @@ import { streamsRootUrl, streamUrl } from './advertised-urls.js';
 import type { DiscoveryConfig, DiscoveryProfile } from './config.js';
 
 /**
- * The API root documents of the original servers, one builder per profile. Key order is part of
+ * The API root documents of the original servers, one builder per document shape. Key order is part of
  * the contract: the originals serialised with Flask's sorted keys, and clients that compare or
  * cache the bodies byte-for-byte see the same bytes here (JSON.stringify keeps insertion order).
  */
@@ -16,43 +16,53 @@ export interface RootDocuments {
 
 type Builder = (config: DiscoveryConfig) => RootDocuments;
 
-/** BigchainDB 2.x (`bigchaindb/web/views/info.py`): the same v1 links under `/` and `/api/v1/`. */
-export function bigchaindbRootDocuments(config: DiscoveryConfig): RootDocuments {
-  const docs = `https://docs.bigchaindb.com/projects/server/en/v${config.softwareVersion}/`;
+/** What tells the BigchainDB 2.x and Planetmint documents apart; everything else is shared. */
+interface V2Flavour {
+  software: 'BigchainDB' | 'Planetmint';
+  docsHost: string;
+  /** Planetmint adds `streamedblocks`, the block stream, between `outputs` and `streams`. */
+  streamedblocks: boolean;
+}
+
+/**
+ * BigchainDB 2.x (`bigchaindb/web/views/info.py`) and Planetmint: the same v1 links under `/`
+ * (absolute paths) and `/api/v1/` (relative), keys in the originals' sorted order.
+ */
+function v2RootDocuments(config: DiscoveryConfig, flavour: V2Flavour): RootDocuments {
+  const docs = `https://${flavour.docsHost}/projects/server/en/v${config.softwareVersion}/`;
   const v1 = (prefix: string) => ({
     assets: `${prefix}assets/`,
     blocks: `${prefix}blocks/`,
     docs: `${docs}http-client-server-api.html`,
     metadata: `${prefix}metadata/`,
     outputs: `${prefix}outputs/`,
+    ...(flavour.streamedblocks
+      ? { streamedblocks: streamUrl(config.advertised, StreamName.VALID_BLOCKS) }
+      : {}),
     streams: streamUrl(config.advertised, StreamName.VALID_TRANSACTIONS),
     transactions: `${prefix}transactions/`,
     validators: `${prefix}validators`,
   });
   return {
-    root: { api: { v1: v1('/api/v1/') }, docs, software: 'BigchainDB', version: config.softwareVersion },
+    root: { api: { v1: v1('/api/v1/') }, docs, software: flavour.software, version: config.softwareVersion },
     apiV1: v1('/'),
   };
 }
 
-/** Planetmint: BigchainDB 2.x's shape plus `streamedblocks`, the block stream. */
-export function planetmintRootDocuments(config: DiscoveryConfig): RootDocuments {
-  const docs = `https://docs.planetmint.io/projects/server/en/v${config.softwareVersion}/`;
-  const v1 = (prefix: string) => ({
-    assets: `${prefix}assets/`,
-    blocks: `${prefix}blocks/`,
-    docs: `${docs}http-client-server-api.html`,
-    metadata: `${prefix}metadata/`,
-    outputs: `${prefix}outputs/`,
-    streamedblocks: streamUrl(config.advertised, StreamName.VALID_BLOCKS),
-    streams: streamUrl(config.advertised, StreamName.VALID_TRANSACTIONS),
-    transactions: `${prefix}transactions/`,
-    validators: `${prefix}validators`,
+export function bigchaindbRootDocuments(config: DiscoveryConfig): RootDocuments {
+  return v2RootDocuments(config, {
+    software: 'BigchainDB',
+    docsHost: 'docs.bigchaindb.com',
+    streamedblocks: false,
   });
-  return {
-    root: { api: { v1: v1('/api/v1/') }, docs, software: 'Planetmint', version: config.softwareVersion },
-    apiV1: v1('/'),
-  };
+}
+
+export function planetmintRootDocuments(config: DiscoveryConfig): RootDocuments {
+  return v2RootDocuments(config, {
+    software: 'Planetmint',
+    docsHost: 'docs.planetmint.io',
+    streamedblocks: true,
+  });
 }
 
 /**
