@@ -158,11 +158,13 @@ async function main(): Promise<void> {
 
   // Ingest as deployed: its own process, bearer auth, one keep-alive connection, pipelined.
   const port = await freePort();
+  const opsPort = await freePort();
   const prefix = uniquePrefix('bench-ingest');
   const ingest = startService('ingest', {
     env: {
       INGEST_HOST: '127.0.0.1',
       INGEST_PORT: String(port),
+      INGEST_OPS_PORT: String(opsPort),
       INGEST_TOKENS: TOKEN,
       REDIS_URL: redis.url,
       BLOCKCAST_STREAM_PREFIX: prefix,
@@ -172,7 +174,7 @@ async function main(): Promise<void> {
   const key = `${prefix}blocks`;
   let sent = 0;
   try {
-    await ingest.waitUntilReady(`http://127.0.0.1:${port}/readyz`);
+    await ingest.waitUntilReady(`http://127.0.0.1:${opsPort}/readyz`);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
     for (const depth of DEPTHS) {
       const client = new Client(`http://127.0.0.1:${port}`, { pipelining: depth });

@@ -15,13 +15,13 @@ const token = randomBytes(24).toString('hex');
 const shared = { REDIS_URL: redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
 
 const services: ServiceProcess[] = [
-  startService('ingest', { env: { ...shared, INGEST_TOKENS: token }, echo: true }),
+  startService('ingest', { env: { ...shared, INGEST_TOKENS: token, INGEST_OPS_PORT: '9987' }, echo: true }),
   startService('gateway', { name: 'gateway-1', env: { ...shared, GATEWAY_OPS_PORT: '9988' }, echo: true }),
   startService('gateway', { name: 'gateway-2', env: { ...shared, GATEWAY_OPS_PORT: '9989' }, echo: true }),
   startService('discovery', { env: { ...shared, DISCOVERY_OPS_PORT: '9990' }, echo: true }),
 ];
 await Promise.all([
-  services[0]!.waitUntilReady('http://127.0.0.1:9986/readyz'),
+  services[0]!.waitUntilReady('http://127.0.0.1:9987/readyz'),
   services[1]!.waitUntilReady('http://127.0.0.1:9988/readyz'),
   services[2]!.waitUntilReady('http://127.0.0.1:9989/readyz'),
   services[3]!.waitUntilReady('http://127.0.0.1:9990/readyz'),
@@ -35,7 +35,7 @@ process.stdout.write(
     '  API root      http://localhost:9984/api/v1/',
     '  streams       ws://localhost:9985/api/v1/streams/valid_transactions  (gateway-1 and gateway-2 share the port)',
     `  ingest        http://localhost:9986/api/v1/blocks   Authorization: Bearer ${token}`,
-    '  metrics       http://localhost:9988/metrics  http://localhost:9989/metrics  (discovery: http://localhost:9990/metrics)',
+    '  metrics       http://localhost:9988/metrics  http://localhost:9989/metrics  (ingest: http://localhost:9987/metrics, discovery: http://localhost:9990/metrics)',
     '  watch:        npm run watch',
     '',
   ].join('\n')}\n`,

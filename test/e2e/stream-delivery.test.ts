@@ -32,7 +32,7 @@ for (const profile of ['bigchaindb', 'planetmint'] as const) {
     () => {
       const token = randomBytes(24).toString('hex');
       const services: ServiceProcess[] = [];
-      const ports = { ingest: 0, discovery: 0, discoveryOps: 0, gateways: [0, 0], ops: [0, 0] };
+      const ports = { ingest: 0, ingestOps: 0, discovery: 0, discoveryOps: 0, gateways: [0, 0], ops: [0, 0] };
 
       before(async () => {
         if (!('redis' in available)) return;
@@ -43,6 +43,7 @@ for (const profile of ['bigchaindb', 'planetmint'] as const) {
           LOG_LEVEL: 'warn',
         };
         ports.ingest = await freePort();
+        ports.ingestOps = await freePort();
         ports.discovery = await freePort();
         ports.discoveryOps = await freePort();
         ports.gateways = [await freePort(), await freePort()];
@@ -52,6 +53,7 @@ for (const profile of ['bigchaindb', 'planetmint'] as const) {
             env: {
               ...shared,
               INGEST_PORT: String(ports.ingest),
+              INGEST_OPS_PORT: String(ports.ingestOps),
               INGEST_HOST: '127.0.0.1',
               INGEST_TOKENS: token,
             },
@@ -80,7 +82,7 @@ for (const profile of ['bigchaindb', 'planetmint'] as const) {
           }),
         );
         await Promise.all([
-          services[0]!.waitUntilReady(`http://127.0.0.1:${ports.ingest}/readyz`),
+          services[0]!.waitUntilReady(`http://127.0.0.1:${ports.ingestOps}/readyz`),
           services[1]!.waitUntilReady(`http://127.0.0.1:${ports.ops[0]}/readyz`),
           services[2]!.waitUntilReady(`http://127.0.0.1:${ports.ops[1]}/readyz`),
           services[3]!.waitUntilReady(`http://127.0.0.1:${ports.discoveryOps}/readyz`),

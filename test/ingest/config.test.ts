@@ -6,11 +6,12 @@ import { loadIngestConfig } from '@blockcast/ingest';
 const TOKEN = 'a-token-of-sixteen-or-more';
 
 describe('loadIngestConfig', () => {
-  test('defaults: 0.0.0.0:9986, 8 MiB bodies, 300 s skew, prefix blockcast:, 100 000 blocks, memory log', () => {
+  test('defaults: 0.0.0.0:9986, ops on 9987, 8 MiB bodies, 300 s skew, prefix blockcast:, 100 000 blocks, memory log', () => {
     const config = loadIngestConfig({ INGEST_TOKENS: TOKEN });
     assert.deepEqual(config, {
       host: '0.0.0.0',
       port: 9986,
+      opsPort: 9987,
       auth: { tokens: [TOKEN], hmacSecrets: [], hmacMaxSkewSeconds: 300, allowNoAuth: false },
       maxBodyBytes: 8 * 1024 * 1024,
       redis: undefined,
@@ -50,6 +51,8 @@ describe('loadIngestConfig', () => {
   const bad: [variable: string, value: string][] = [
     ['INGEST_PORT', 'http'],
     ['INGEST_PORT', '70000'],
+    ['INGEST_OPS_PORT', 'ops'],
+    ['INGEST_OPS_PORT', '-1'],
     ['INGEST_HMAC_MAX_SKEW_S', '0'],
     ['INGEST_ALLOW_NO_AUTH', 'maybe'],
     ['INGEST_MAX_BODY_BYTES', '12kb'],
@@ -63,6 +66,12 @@ describe('loadIngestConfig', () => {
       assertConfigError({ INGEST_TOKENS: TOKEN, [variable]: value }, variable);
     });
   }
+
+  test('INGEST_OPS_PORT equal to INGEST_PORT is a ConfigError; both 0 (free ports) is fine', () => {
+    assertConfigError({ INGEST_TOKENS: TOKEN, INGEST_OPS_PORT: '9986' }, 'INGEST_OPS_PORT', /INGEST_PORT/);
+    const config = loadIngestConfig({ INGEST_TOKENS: TOKEN, INGEST_PORT: '0', INGEST_OPS_PORT: '0' });
+    assert.deepEqual([config.port, config.opsPort], [0, 0]);
+  });
 
   test('REDIS_SENTINELS without REDIS_SENTINEL_MASTER is a ConfigError naming the master variable', () => {
     assertConfigError({ INGEST_TOKENS: TOKEN, REDIS_SENTINELS: 'a:26379' }, 'REDIS_SENTINEL_MASTER');

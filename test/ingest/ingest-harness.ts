@@ -40,7 +40,7 @@ export interface IngestHarness {
 
 export const JSON_WITH_TOKEN = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
 
-/** Env on top of the test defaults: two tokens, two secrets, 127.0.0.1 on a free port. */
+/** Env on top of the test defaults: two tokens, two secrets, 127.0.0.1 on free ports. */
 export interface HarnessOptions extends Partial<Omit<IngestAppOptions, 'config' | 'log'>> {
   /** Puts something between the app and the Redis log (e.g. a delay). */
   wrapLog?: (log: EventLog) => EventLog;
@@ -54,6 +54,7 @@ export async function startIngest(env: Env = {}, options: HarnessOptions = {}): 
   const config = loadIngestConfig({
     INGEST_HOST: '127.0.0.1',
     INGEST_PORT: '0',
+    INGEST_OPS_PORT: '0',
     INGEST_TOKENS: `${TOKEN},${OTHER_TOKEN}`,
     INGEST_HMAC_SECRETS: `${SECRET},${OTHER_SECRET}`,
     REDIS_URL: redis.url,

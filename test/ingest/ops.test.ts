@@ -1,7 +1,9 @@
-/** Health, readiness, metrics, an unreachable log, and a graceful close. */
+/** The ops port (health, readiness, metrics), an unreachable log, a lost reply, and a graceful close. */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { type EventLog, RedisStreamLog } from '@blockcast/bus';
+import { type EventLog, MemoryLog, RedisStreamLog } from '@blockcast/bus';
 import { buildIngestApp, type IngestApp, loadIngestConfig } from '@blockcast/ingest';
 import { Redis } from 'ioredis';
 import { makeBlock } from '../support/blocks.js';
@@ -15,6 +17,14 @@ import {
   TOKEN,
 } from './ingest-harness.js';
 
+/** Local-only ingest on free ports. */
+const LOCAL_ENV = {
+  INGEST_TOKENS: TOKEN,
+  INGEST_HOST: '127.0.0.1',
+  INGEST_PORT: '0',
+  INGEST_OPS_PORT: '0',
+};
+
 /** The value of one sample of the Prometheus text, matched by name and labels. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   for (const line of text.split('\n')) {
@@ -26,20 +36,36 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return undefined;
 }
 
-describe('ops routes and metrics with Redis up', { skip: redisSkip }, () => {
+describe('the ops port with Redis up', { skip: redisSkip }, () => {
   let ingest: IngestHarness;
+  let url: string;
+  let opsUrl: string;
   before(async () => {
     ingest = await startIngest();
+    const started = await ingest.app.start();
+    url = started.url;
+    opsUrl = `http://127.0.0.1:${started.opsPort}`;
   });
   after(() => ingest.close());
 
-  test('/healthz and /readyz answer 200 without credentials', async () => {
-    const health = await ingest.app.fastify.inject('/healthz');
-    assert.equal(health.statusCode, 200);
-    assert.deepEqual(health.json(), { status: 'ok' });
-    const ready = await ingest.app.fastify.inject('/readyz');
-    assert.equal(ready.statusCode, 200);
-    assert.deepEqual(ready.json(), { status: 'ready' });
+  test('/healthz and /readyz answer 200 on the ops port, without credentials', async () => {
+    assert.notEqual(opsUrl, url);
+    const health = await fetch(`${opsUrl}/healthz`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    const ready = await fetch(`${opsUrl}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { status: 'ready' });
+  });
+
+  test('the blocks port serves no ops routes: 404 pointing at INGEST_OPS_PORT', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics']) {
+      const response = await fetch(`${url}${path}`);
+      assert.equal(response.status, 404, path);
+      const body = (await response.json()) as { code: string; message: string };
+      assert.equal(body.code, 'NOT_FOUND');
+      assert.match(body.message, /ops port \(INGEST_OPS_PORT/);
+    }
   });
 
   test('/metrics counts appended, duplicate and refused blocks, conflicts, transactions and latency', async () => {
@@ -51,10 +77,10 @@ describe('ops routes and metrics with Redis up', { skip: redisSkip }, () => {
     await ingest.post(makeBlock(9, 1));
     await ingest.post('{', JSON_WITH_TOKEN);
 
-    const response = await ingest.app.fastify.inject('/metrics');
-    assert.equal(response.statusCode, 200);
-    assert.match(String(response.headers['content-type']), /^text\/plain; version=0\.0\.4/);
-    const text = response.body;
+    const response = await fetch(`${opsUrl}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(String(response.headers.get('content-type')), /^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
     assert.equal(sample(text, 'blockcast_ingest_blocks_appended_total'), 2);
     assert.equal(sample(text, 'blockcast_ingest_transactions_appended_total'), 5);
     assert.equal(sample(text, 'blockcast_ingest_last_appended_height'), 2);
@@ -80,6 +106,7 @@ describe('ops routes and metrics with Redis up', { skip: redisSkip }, () => {
 describe('with the event log unreachable', () => {
   let app: IngestApp;
   let redis: Redis;
+  let opsUrl: string;
   before(async () => {
     // Nothing listens on this port, and commands fail at once instead of waiting for a connection.
     redis = new Redis({
@@ -89,18 +116,22 @@ describe('with the event log unreachable', () => {
       retryStrategy: () => null,
     });
     const log = new RedisStreamLog({ redis, prefix: 'test:unreachable:' });
-    app = buildIngestApp({ config: loadIngestConfig({ INGEST_TOKENS: TOKEN, INGEST_PORT: '0' }), log });
+    app = buildIngestApp({ config: loadIngestConfig(LOCAL_ENV), log });
+    opsUrl = `http://127.0.0.1:${(await app.start()).opsPort}`;
   });
   after(async () => {
     await app.close();
     redis.disconnect();
   });
 
-  test('/readyz is 503 while /healthz stays 200', async () => {
-    assert.equal((await app.fastify.inject('/healthz')).statusCode, 200);
-    const ready = await app.fastify.inject('/readyz');
-    assert.equal(ready.statusCode, 503);
-    assert.equal(ready.json().code, 'LOG_UNAVAILABLE');
+  test('/readyz is 503 naming the event log while /healthz stays 200', async () => {
+    assert.equal((await fetch(`${opsUrl}/healthz`)).status, 200);
+    const ready = await fetch(`${opsUrl}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(await ready.json(), {
+      status: 'not ready',
+      reason: 'the event log (Redis) does not answer',
+    });
   });
 
   test('a valid block is 503 LOG_UNAVAILABLE with Retry-After', async () => {
@@ -115,6 +146,64 @@ describe('with the event log unreachable', () => {
   });
 });
 
+describe('a 503 whose append reached Redis but whose reply was lost', { skip: redisSkip }, () => {
+  let ingest: IngestHarness;
+  let loseReplies = true;
+  before(async () => {
+    ingest = await startIngest(
+      {},
+      {
+        wrapLog: (log) =>
+          wrapAppend(log, async (block) => {
+            const result = await log.append(block);
+            if (loseReplies) throw new Error('Connection is closed.');
+            return result;
+          }),
+      },
+    );
+  });
+  after(() => ingest.close());
+
+  test('says the block may or may not have been appended, and the resend answers 200 duplicate', async () => {
+    const block = makeBlock(1, 2);
+    const first = await ingest.post(block);
+    const error = assertError(first, 503, 'LOG_UNAVAILABLE');
+    const message = error.message as string;
+    assert.match(message, /may or may not have been appended/);
+    assert.match(message, /resend the same block/);
+    assert.match(message, /200 \(duplicate\)/);
+    assert.doesNotMatch(message, /nothing (was|has been) written/i);
+    // The claim the old message made ("nothing was written") would have been false here.
+    assert.equal((await ingest.entries()).length, 1);
+
+    loseReplies = false;
+    const resend = await ingest.post(block);
+    assert.equal(resend.statusCode, 200, resend.body);
+    assert.equal(resend.json().status, 'duplicate');
+    assert.equal((await ingest.entries()).length, 1);
+  });
+});
+
+describe('start()', () => {
+  test('an ops port already taken fails start() and leaves the blocks port closed', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    const port = await freePort();
+    const app = buildIngestApp({
+      config: loadIngestConfig({ ...LOCAL_ENV, INGEST_PORT: String(port), INGEST_OPS_PORT: String(taken) }),
+      log: new MemoryLog(),
+    });
+    try {
+      await assert.rejects(app.start(), { code: 'EADDRINUSE' });
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/api/v1/blocks`), /fetch failed/);
+    } finally {
+      await app.close();
+      blocker.close();
+    }
+  });
+});
+
 describe('close()', { skip: redisSkip }, () => {
   let ingest: IngestHarness;
   let appendStarted: () => void;
@@ -126,37 +215,48 @@ describe('close()', { skip: redisSkip }, () => {
   });
   after(() => ingest.close());
 
-  test('lets an in-flight append finish and answer, then stops accepting connections', async () => {
-    const { url } = await ingest.app.start();
+  test('/readyz turns 503 at once, an in-flight append finishes and answers, then both ports close', async () => {
+    const { url, opsPort } = await ingest.app.start();
+    const opsUrl = `http://127.0.0.1:${opsPort}`;
     const post = () =>
       fetch(`${url}/api/v1/blocks`, {
         method: 'POST',
         headers: JSON_WITH_TOKEN,
         body: JSON.stringify(makeBlock(1, 2)),
       });
+    assert.equal((await fetch(`${opsUrl}/readyz`)).status, 200);
     const inFlight = post();
     await started;
     const closed = ingest.app.close();
+    const ready = await fetch(`${opsUrl}/readyz`);
+    assert.equal(ready.status, 503, 'draining: the load balancer takes this instance out');
+    assert.deepEqual(await ready.json(), { status: 'not ready', reason: 'draining' });
     const response = await inFlight;
     assert.equal(response.status, 201);
     await closed;
     assert.equal(await ingest.inspector.xlen(ingest.key), 1);
     await assert.rejects(post(), /fetch failed/);
+    await assert.rejects(fetch(`${opsUrl}/healthz`), /fetch failed/);
   });
 });
 
-/** Appends that take `ms` longer, announcing when one starts. */
-function slowAppends(log: EventLog, ms: number, onStart: () => void): EventLog {
+/** `log` with its append replaced. */
+function wrapAppend(log: EventLog, append: EventLog['append']): EventLog {
   return {
-    async append(block) {
-      onStart();
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      return log.append(block);
-    },
+    append,
     read: (from, limit) => log.read(from, limit),
     tail: (options) => log.tail(options),
     bounds: () => log.bounds(),
     ping: () => log.ping(),
     close: () => log.close(),
   };
+}
+
+/** Appends that take `ms` longer, announcing when one starts. */
+function slowAppends(log: EventLog, ms: number, onStart: () => void): EventLog {
+  return wrapAppend(log, async (block) => {
+    onStart();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return log.append(block);
+  });
 }

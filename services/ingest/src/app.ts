@@ -1,5 +1,5 @@
 import type { EventLog } from '@blockcast/bus';
-import { createMetricsRegistry, type Logger, silentLogger } from '@blockcast/common';
+import { createMetricsRegistry, type Logger, OpsServer, silentLogger } from '@blockcast/common';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import { AppendQueue } from './append-queue.js';
@@ -9,8 +9,6 @@ import { ingestErrorHandler } from './error-handler.js';
 import { notFound } from './errors.js';
 import { IngestMetrics } from './metrics.js';
 import { blocksRoute } from './routes/blocks.js';
-import { healthRoutes } from './routes/health.js';
-import { metricsRoute } from './routes/metrics.js';
 
 export interface IngestAppOptions {
   config: IngestConfig;
@@ -28,9 +26,15 @@ export interface IngestAppOptions {
 
 export interface IngestApp {
   readonly fastify: FastifyInstance;
-  /** Listens on `config.host:config.port`. */
-  start(): Promise<{ url: string }>;
-  /** Stops accepting, lets in-flight requests and their appends finish, then closes an owned log. */
+  /**
+   * Listens on `config.host:config.port` (the blocks API), then on `config.opsPort` (`/healthz`,
+   * `/readyz`, `/metrics`, DESIGN §8). Resolves with the API's URL and the ops port bound.
+   */
+  start(): Promise<{ url: string; opsPort: number }>;
+  /**
+   * Stops accepting, lets in-flight requests and their appends finish, then closes the ops port
+   * and an owned log. `/readyz` answers 503 from the moment close() is called.
+   */
   close(): Promise<void>;
 }
 
@@ -72,22 +76,41 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
-  fastify.register(healthRoutes(log));
-  fastify.register(metricsRoute(registry));
   fastify.register(blocksRoute({ queue, auth, metrics, maxBodyBytes: config.maxBodyBytes }));
+
+  // Ready: the event log answers (RedisStreamLog bounds its ping with a timeout) and not draining,
+  // so a closing instance leaves the load balancer while it finishes its in-flight appends.
+  const ops = new OpsServer(registry, {
+    ready: async () => {
+      if (closing) return { ready: false, reason: 'draining' };
+      if (!(await log.ping().catch(() => false))) {
+        return { ready: false, reason: 'the event log (Redis) does not answer' };
+      }
+      // Closing may have started while the ping was out.
+      return closing ? { ready: false, reason: 'draining' } : { ready: true };
+    },
+  });
 
   let closed: Promise<void> | undefined;
   return {
     fastify,
     async start() {
       const url = await fastify.listen({ host: config.host, port: config.port });
-      return { url };
+      try {
+        const opsPort = await ops.listen(config.host, config.opsPort);
+        return { url, opsPort };
+      } catch (error) {
+        // Not half started: a blocks port without probes would never be taken out of rotation.
+        await fastify.close();
+        throw error;
+      }
     },
     close() {
       closing = true;
       closed ??= (async () => {
         await fastify.close();
         await queue.drain();
+        await ops.close();
         if (options.ownsLog) await log.close();
       })();
       return closed;

@@ -4,7 +4,6 @@ import {
   type LogLevel,
   type RedisTarget,
   readBoolean,
-  readChoice,
   readInteger,
   readList,
   readLogLevel,
@@ -17,8 +16,10 @@ import {
 export interface IngestConfig {
   /** INGEST_HOST, default `0.0.0.0`. */
   host: string;
-  /** INGEST_PORT, default 9986; 0 picks a free port (tests). */
+  /** INGEST_PORT, default 9986; 0 picks a free port (tests). Only the blocks API. */
   port: number;
+  /** INGEST_OPS_PORT, default 9987: `/healthz`, `/readyz`, `/metrics` (DESIGN §8); 0 picks a free port. */
+  opsPort: number;
   auth: IngestAuthConfig;
   /** INGEST_MAX_BODY_BYTES, default 8 MiB: larger bodies are refused with 413. */
   maxBodyBytes: number;
@@ -60,9 +61,18 @@ export function loadIngestConfig(env: Env): IngestConfig {
       'no credentials: set INGEST_TOKENS and/or INGEST_HMAC_SECRETS (or INGEST_ALLOW_NO_AUTH=true for local development only)',
     );
   }
+  const port = readPort(env, 'INGEST_PORT', 9986);
+  const opsPort = readPort(env, 'INGEST_OPS_PORT', 9987);
+  if (opsPort !== 0 && opsPort === port) {
+    throw new ConfigError(
+      'INGEST_OPS_PORT',
+      `is ${opsPort}, the same as INGEST_PORT: probes and metrics need a port of their own`,
+    );
+  }
   return {
     host: readString(env, 'INGEST_HOST', '0.0.0.0'),
-    port: readPort(env, 'INGEST_PORT', 9986),
+    port,
+    opsPort,
     auth,
     maxBodyBytes: readInteger(env, 'INGEST_MAX_BODY_BYTES', 8 * 1024 * 1024, {
       min: 1024,

@@ -79,7 +79,15 @@ export function signatureInvalid(problem: string): IngestError {
   );
 }
 
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 export function notFound(method: string, url: string): IngestError {
+  if (OPS_PATHS.has(url.split('?')[0]!)) {
+    return new IngestError(
+      'NOT_FOUND',
+      `no route ${method} ${url} on the blocks port: /healthz, /readyz and /metrics are on the ops port (INGEST_OPS_PORT, default 9987)`,
+    );
+  }
   return new IngestError('NOT_FOUND', `no route ${method} ${url}: blocks go to POST /api/v1/blocks`);
 }
 
@@ -98,10 +106,16 @@ export function unsupportedMediaType(contentType: string | undefined): IngestErr
   );
 }
 
+/**
+ * The append failed without an answer from the script: Redis was unreachable, or the reply was
+ * lost after the script ran. So the block may or may not be on the bus, and the message must not
+ * claim either; resending the same block settles it (201 appended, or 200 duplicate).
+ */
 export function logUnavailable(): IngestError {
   return new IngestError(
     'LOG_UNAVAILABLE',
-    'the event log (Redis) did not take the block; nothing was written: retry the same block shortly',
+    'the event log (Redis) did not confirm the append, so the block may or may not have been appended: ' +
+      'resend the same block shortly; that is safe, because a block already appended answers 200 (duplicate)',
   );
 }
 

@@ -18,8 +18,11 @@ await runMain('blockcast-ingest', async () => {
   });
   const app = buildIngestApp({ config, log, logger });
   try {
-    const { url } = await app.start();
-    logger.info({ url, log: config.redis === undefined ? 'memory' : config.redis.kind }, 'ingest listening');
+    const { url, opsPort } = await app.start();
+    logger.info(
+      { url, opsPort, log: config.redis === undefined ? 'memory' : config.redis.kind },
+      'ingest listening',
+    );
   } catch (error) {
     await log.close();
     throw error;

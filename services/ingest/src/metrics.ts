@@ -26,7 +26,7 @@ export class IngestMetrics {
     });
     this.#refused = new Counter({
       name: 'blockcast_ingest_blocks_refused_total',
-      help: 'Block requests refused, by error code; nothing was written.',
+      help: 'Block requests refused, by error code. Nothing was written, except that after LOG_UNAVAILABLE the block may have been appended.',
       labelNames: ['code'],
       registers,
     });

@@ -29,7 +29,8 @@ const acceptedSchema = {
 /**
  * `POST /api/v1/blocks` (DESIGN §5): auth on the headers, then the raw body (signature, JSON),
  * then the schema, then one append. Every check runs before the append, so nothing is written
- * on any error. 201 appended, 200 identical duplicate.
+ * on a refusal (4xx). 201 appended, 200 identical duplicate. A 503 (the append got no answer)
+ * cannot say whether the block was written; resending it is safe either way.
  */
 export function blocksRoute(options: BlocksRouteOptions): FastifyPluginCallback {
   const { queue, auth, metrics, maxBodyBytes } = options;
