@@ -25,7 +25,7 @@ await runMain('blockcast', async () => {
   const env = process.env;
   // A token made up for this run, so the ingest API is never open even on a laptop.
   const token = env.INGEST_TOKENS?.split(',')[0]?.trim() || randomBytes(24).toString('hex');
-  const ingestConfig = loadIngestConfig({ INGEST_TOKENS: token, ...env });
+  const ingestConfig = loadIngestConfig({ ...env, INGEST_TOKENS: env.INGEST_TOKENS?.trim() || token });
   const gatewayConfig = loadGatewayConfig(env);
   const discoveryConfig = loadDiscoveryConfig(env);
   const demo = readBoolean(env, 'DEMO_CHAIN', true);
@@ -52,9 +52,9 @@ await runMain('blockcast', async () => {
     logger: logger.child({ service: 'discovery' }),
   });
 
-  const { url: ingestUrl } = await ingest.start();
+  const { url: ingestUrl, opsPort: ingestOpsPort } = await ingest.start();
   const { port: gatewayPort, opsPort } = await gateway.start();
-  const { url: discoveryUrl } = await discovery.start();
+  const { url: discoveryUrl, opsPort: discoveryOpsPort } = await discovery.start();
   const chain = demo
     ? new DemoChain({
         ingestUrl,
@@ -76,7 +76,7 @@ await runMain('blockcast', async () => {
       `  valid transactions      ${streams}/valid_transactions`,
       `  other streams           ${streams}/valid_blocks  valid_tx  invalid_transactions  events`,
       `  post blocks (ingest)    ${ingestUrl}/api/v1/blocks   Authorization: Bearer ${token}`,
-      `  health and metrics      http://localhost:${opsPort}/metrics`,
+      `  health and metrics      http://localhost:${opsPort}/metrics (gateway)  :${ingestOpsPort} (ingest)  :${discoveryOpsPort} (discovery)`,
       '',
       '  watch the stream:       npm run watch     (in another terminal)',
       '',

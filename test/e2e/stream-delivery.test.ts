@@ -142,25 +142,23 @@ for (const profile of ['bigchaindb', 'planetmint'] as const) {
             assert.deepEqual(client.frames, want, `${stream} client ${i} (gateway ${(i % 2) + 1})`);
           }
         }
-        // Nothing extra arrives after the last expected frame.
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        for (const stream of STREAMS) {
-          for (const client of clients.get(stream)!)
-            assert.equal(client.frames.length, expected[stream].length);
-        }
         await Promise.all([...clients.values()].flat().map((client) => client.close()));
       });
     },
   );
 }
 
-/** 300 blocks of 0–50 transactions; every fifth block also carries rejected transactions. */
+/**
+ * 300 blocks of 0–50 transactions; every fifth block also carries rejected transactions. The last
+ * block has a valid and a rejected transaction, so it produces a frame on every stream: once it
+ * has arrived, an extra or repeated frame from any earlier block would already be visible.
+ */
 function makeChain(version: '2.0' | '3.0'): CommittedBlock[] {
   const ledger = new DemoLedger({ version, participants: 12 });
   const outsider = new DemoLedger({ version });
   return Array.from({ length: BLOCKS }, (_, i) => {
-    const block = ledger.nextBlock(Math.floor(Math.random() * 51));
-    if (i % 5 === 0) {
+    const block = ledger.nextBlock(i === BLOCKS - 1 ? 1 : Math.floor(Math.random() * 51));
+    if (i % 5 === 0 || i === BLOCKS - 1) {
       block.rejected = outsider.nextBlock(1 + (i % 3)).transactions.map((transaction, j) => ({
         transaction,
         code: 1 + j,

@@ -1,0 +1,53 @@
+/**
+ * `npm start` is the first thing a newcomer runs: the all-in-one process must come up on a
+ * machine without Redis and stream the demo chain's transactions to a client that found the
+ * stream through the API root.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startService } from '../../scripts/service-process.js';
+import { freePort } from '../support/redis.js';
+import { RecordingClient } from '../support/ws-client.js';
+
+test(
+  'npm start streams demo transactions to a client that discovered the stream',
+  { timeout: 60_000 },
+  async () => {
+    const ports = {
+      INGEST_PORT: await freePort(),
+      INGEST_OPS_PORT: await freePort(),
+      GATEWAY_PORT: await freePort(),
+      GATEWAY_OPS_PORT: await freePort(),
+      DISCOVERY_PORT: await freePort(),
+      DISCOVERY_OPS_PORT: await freePort(),
+    };
+    const all = startService('all', {
+      env: {
+        ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
+        ADVERTISED_STREAMS_HOST: '127.0.0.1',
+        ADVERTISED_STREAMS_PORT: String(ports.GATEWAY_PORT),
+        DEMO_INTERVAL_MS: '200',
+        DEMO_MAX_TRANSACTIONS: '3',
+        REDIS_URL: '',
+        INGEST_TOKENS: '',
+      },
+    });
+    try {
+      await all.waitForOutput(/blockcast is running \(embedded memory log/);
+      const root = (await (await fetch(`http://127.0.0.1:${ports.DISCOVERY_PORT}/api/v1/`)).json()) as {
+        streams: string;
+      };
+      const client = await RecordingClient.connect(root.streams);
+      await client.waitForFrames(3, 30_000);
+      for (const frame of client.frames.slice(0, 3)) {
+        assert.match(
+          frame,
+          /^\{"height": \d+, "asset_id": "[0-9a-f]{64}", "transaction_id": "[0-9a-f]{64}"\}$/,
+        );
+      }
+      await client.close();
+    } finally {
+      assert.equal(await all.stop(), 0, `npm start exits cleanly on SIGTERM:\n${all.output()}`);
+    }
+  },
+);
