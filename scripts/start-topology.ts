@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ServiceProcess, startService } from './service-process.js';
@@ -20,12 +21,18 @@ const services: ServiceProcess[] = [
   startService('gateway', { name: 'gateway-2', env: { ...shared, GATEWAY_OPS_PORT: '9989' }, echo: true }),
   startService('discovery', { env: { ...shared, DISCOVERY_OPS_PORT: '9990' }, echo: true }),
 ];
-await Promise.all([
-  services[0]!.waitUntilReady('http://127.0.0.1:9987/readyz'),
-  services[1]!.waitUntilReady('http://127.0.0.1:9988/readyz'),
-  services[2]!.waitUntilReady('http://127.0.0.1:9989/readyz'),
-  services[3]!.waitUntilReady('http://127.0.0.1:9990/readyz'),
-]);
+try {
+  await Promise.all([
+    services[0]!.waitUntilReady('http://127.0.0.1:9987/readyz'),
+    services[1]!.waitUntilReady('http://127.0.0.1:9988/readyz'),
+    services[2]!.waitUntilReady('http://127.0.0.1:9989/readyz'),
+    services[3]!.waitUntilReady('http://127.0.0.1:9990/readyz'),
+  ]);
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  await Promise.all(services.map((service) => service.stop()));
+  process.exit(1);
+}
 services.push(startService('demo-chain', { env: { ...shared, INGEST_TOKENS: token }, echo: true }));
 
 process.stdout.write(
@@ -51,7 +58,15 @@ const stopAll = async () => {
 process.on('SIGINT', stopAll);
 process.on('SIGTERM', stopAll);
 
+/** A redis-server of our own on `port`, stopped with this process; refuses a port already in use. */
 async function startRedis(port: number): Promise<string> {
+  const url = `redis://127.0.0.1:${port}`;
+  if (await answersPing(port)) {
+    process.stderr.write(
+      `something already listens on ${port}: set REDIS_URL=${url} to use it, or TOPOLOGY_REDIS_PORT\n`,
+    );
+    process.exit(1);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'blockcast-topology-'));
   const redis = spawn(
     'redis-server',
@@ -67,6 +82,23 @@ async function startRedis(port: number): Promise<string> {
     process.exit(1);
   });
   process.once('exit', () => redis.kill('SIGTERM'));
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  return `redis://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 100 && !(await answersPing(port)); attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return url;
+}
+
+/** True when a Redis on 127.0.0.1:`port` answers PING (raw RESP, so no client library is needed here). */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    socket.once('error', () => done(false));
+    socket.setTimeout(500, () => done(false));
+  });
 }
