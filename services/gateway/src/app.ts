@@ -87,6 +87,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     ready: async () => {
       if (draining) return { ready: false, reason: 'draining' };
       if (!follower.running) return { ready: false, reason: 'not following the bus' };
+      if (follower.failing) return { ready: false, reason: `bus tail failing: ${String(follower.failing)}` };
       return (await log.ping()) ? { ready: true } : { ready: false, reason: 'bus unreachable' };
     },
   });

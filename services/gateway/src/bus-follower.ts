@@ -22,6 +22,7 @@ export class BusFollower {
   readonly #abort = new AbortController();
   #lastHeight: number | undefined;
   #running: Promise<void> | undefined;
+  #lastError: unknown;
 
   constructor(private readonly options: BusFollowerOptions) {}
 
@@ -33,6 +34,11 @@ export class BusFollower {
   /** True from start() until stop() (a failing tail is retried, not stopped). */
   get running(): boolean {
     return this.#running !== undefined && !this.#abort.signal.aborted;
+  }
+
+  /** The error that ended the last tail, until a block arrives again: readiness reports it. */
+  get failing(): unknown {
+    return this.#lastError;
   }
 
   /** Resolves once the starting point is fixed, so nothing appended after start() is missed. */
@@ -55,6 +61,7 @@ export class BusFollower {
         for await (const block of log.tail({ after: this.#lastHeight ?? 0, signal })) this.#deliver(block);
       } catch (error) {
         if (signal.aborted) return;
+        this.#lastError = error;
         logger.error(
           { err: error, after: this.#lastHeight },
           'bus tail failed; re-opening from the last height',
@@ -69,6 +76,7 @@ export class BusFollower {
     if (last !== undefined && block.height <= last) return;
     if (last !== undefined && block.height !== last + 1) this.options.onGap(last + 1, block.height);
     this.#lastHeight = block.height;
+    this.#lastError = undefined;
     try {
       this.options.onBlock(block);
     } catch (error) {
