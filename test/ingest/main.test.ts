@@ -33,6 +33,12 @@ describe('ingest main.ts', () => {
     assert.match(output, /^blockcast-ingest: cannot start: INGEST_PORT: expected an integer, got "http"$/m);
   });
 
+  test('an ingest process without Redis exits 1 naming REDIS_URL', async () => {
+    const { code, output } = await runUntilExit({ INGEST_TOKENS: TOKEN });
+    assert.equal(code, 1, output);
+    assert.match(output, /cannot start: REDIS_URL: required for an ingest process/);
+  });
+
   test('no credentials exits 1 naming INGEST_TOKENS and the development escape hatch', async () => {
     const { code, output } = await runUntilExit({});
     assert.equal(code, 1, output);

@@ -89,6 +89,8 @@ async function fromBinary(): Promise<TestRedis | undefined> {
     url: `redis://127.0.0.1:${port}`,
     source: 'redis-server',
     stop: async () => {
+      // Held again while stopping, so a caller awaiting stop() is not cut short by an empty loop.
+      child.ref();
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
       rmSync(dir, { recursive: true, force: true });
