@@ -1,0 +1,100 @@
+/**
+ * Shared by the gateway fan-out bench: IPC messages between the driver, the load generators and
+ * the baseline servers, and /proc readers for the processes under test.
+ */
+import { readFileSync } from 'node:fs';
+
+/** CLOCK_MONOTONIC in ms: one clock for every process on the machine (libuv's hrtime). */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** VmRSS of a process in bytes. */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(kb) * 1024;
+}
+
+const CLOCK_TICKS = 100;
+
+/** CPU seconds (utime + stime, all threads) a process used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Busy and total jiffies of the whole machine (first line of /proc/stat). */
+export function machineJiffies(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const values = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = values.reduce((sum, value) => sum + value, 0);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+export type ClientKind = 'raw' | 'ws';
+
+/** Driver → load generator. */
+export type GeneratorCommand =
+  | {
+      type: 'connect';
+      /** ws://host:port/path for each server port; client i uses urls[i % urls.length]. */
+      urls: string[];
+      count: number;
+      /** Source addresses; client i binds localAddresses[i % length]. */
+      localAddresses: string[];
+      concurrency: number;
+      clientKind: ClientKind;
+      txPerBlock: number;
+      /** Heights 1..lastHeight will be sent; heights <= warmupHeights are not timed. */
+      lastHeight: number;
+      warmupHeights: number;
+    }
+  | { type: 'sent'; height: number; atMs: number }
+  | { type: 'progress' }
+  | { type: 'report' }
+  | { type: 'close' };
+
+export interface GeneratorReport {
+  type: 'report';
+  clients: number;
+  open: number;
+  frames: number;
+  /** Clients that got exactly heights 1..lastHeight with txPerBlock frames each, in order. */
+  complete: number;
+  /** Clients with any gap, reordering, duplicate or short block. */
+  orderErrors: number;
+  /** Clients whose last height was short of lastHeight (frames missing at the end). */
+  incomplete: number;
+  closedByServer: number;
+  lastHeightMin: number;
+  lastHeightMax: number;
+  /** Monotonic ms of the last frame this process received. */
+  lastArrivalMs: number;
+  /** Per height: latency of the first frame of that height in this process (NaN for warm-up heights). */
+  firstLatencyMs: number[];
+  /** Latency histogram (µs) in HdrHistogram's compressed base64 form. */
+  histogram: string;
+  /** A few examples of what went wrong, for the log. */
+  problems: string[];
+  cpuSeconds: number;
+}
+
+/** Load generator → driver. */
+export type GeneratorMessage =
+  | { type: 'connected'; open: number; failed: number; errors: string[]; seconds: number }
+  | { type: 'progress'; frames: number }
+  | GeneratorReport;
+
+/** Driver → baseline server: one block's frames, already serialised, published in order. */
+export interface BaselineBlock {
+  type: 'block';
+  height: number;
+  frames: string[];
+}
+
+/** Baseline server → driver. */
+export type BaselineMessage = { type: 'listening'; port: number };
