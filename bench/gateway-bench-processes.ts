@@ -4,12 +4,12 @@
  * Every child is killed when the driver exits, however it exits.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort } from '../test/support/redis.js';
+import { type RedisServerProcess, startRedisServer } from '../test/support/redis.js';
 import { type GeneratorCommand, type GeneratorMessage, rssBytes } from './gateway-bench-shared.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -95,45 +95,16 @@ export function sumOver(pids: number[], read: (pid: number) => number): number {
   return pids.reduce((sum, pid) => sum + read(pid), 0);
 }
 
-export async function startRedis(): Promise<{
-  client: Redis;
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'blockcast-bench-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  killOnExit(child);
-  const url = `redis://127.0.0.1:${port}`;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
-  client.on('error', () => {});
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await client.connect();
-      await client.ping();
-      break;
-    } catch (error) {
-      if (Date.now() > deadline || child.exitCode !== null) throw error;
-      client.disconnect();
-      await sleep(100);
-    }
-  }
+/** The test helper's redis-server, plus a connected client for the driver. */
+export async function startRedis(): Promise<RedisServerProcess & { client: Redis }> {
+  const server = await startRedisServer();
+  const client = new Redis(server.url, { maxRetriesPerRequest: 0 });
   return {
+    ...server,
     client,
-    url,
-    pid: child.pid!,
     async stop() {
       client.disconnect();
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
+      await server.stop();
     },
   };
 }

@@ -74,6 +74,23 @@ async function fromContainer(): Promise<TestRedis | undefined> {
 
 async function fromBinary(): Promise<TestRedis | undefined> {
   if (spawnSync('redis-server', ['--version']).status !== 0) return undefined;
+  const server = await startRedisServer();
+  return { url: server.url, source: 'redis-server', stop: server.stop };
+}
+
+export interface RedisServerProcess {
+  url: string;
+  /** For CPU and memory readings (bench). */
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A `redis-server` of its own on a free port in a temp dir, answering PING when this resolves,
+ * killed with the calling process. Tests get it through {@link testRedis}; the bench calls it
+ * directly for the pid.
+ */
+export async function startRedisServer(): Promise<RedisServerProcess> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'blockcast-redis-'));
   const child = spawn(
@@ -81,13 +98,13 @@ async function fromBinary(): Promise<TestRedis | undefined> {
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
-  // The server must not keep the test process alive; it dies with the process instead.
+  // The server must not keep the calling process alive; it dies with the process instead.
   child.unref();
   process.once('exit', () => child.kill('SIGKILL'));
   await waitForPing(port, child);
   return {
     url: `redis://127.0.0.1:${port}`,
-    source: 'redis-server',
+    pid: child.pid!,
     stop: async () => {
       // Held again while stopping, so a caller awaiting stop() is not cut short by an empty loop.
       child.ref();

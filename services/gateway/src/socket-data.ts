@@ -2,7 +2,6 @@ import type { StreamRequest } from './stream-request.js';
 
 /** Per-socket state, kept by uWS with the socket. */
 export interface SocketData extends StreamRequest {
-  topics: string[];
   /** ms epoch of the last text "ping" (or of the connection): the 0.10 idle rule. */
   lastPingAt: number;
 }

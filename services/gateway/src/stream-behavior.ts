@@ -75,7 +75,7 @@ export function streamBehavior(context: StreamContext, legacy: boolean): WebSock
       }
       try {
         const request = parseStreamRequest(url, query, config.profile);
-        const data: SocketData = { ...request, topics: topicsFor(request), lastPingAt: Date.now() };
+        const data: SocketData = { ...request, lastPingAt: Date.now() };
         res.upgrade(data, key, protocol, extensions, socketContext);
       } catch (error) {
         if (!(error instanceof StreamRequestError)) throw error;
@@ -92,7 +92,8 @@ export function streamBehavior(context: StreamContext, legacy: boolean): WebSock
       }
       sockets.add(ws);
       metrics.connections.inc({ stream: data.stream });
-      for (const topic of data.topics) ws.subscribe(topic);
+      // Topics follow from the request; they are not kept per socket (uWS keeps the subscriptions).
+      for (const topic of topicsFor(data)) ws.subscribe(topic);
     },
     message: (ws, message, isBinary) => {
       if (message.byteLength > config.maxPayloadBytes) {
