@@ -1,5 +1,5 @@
 /**
- * The EventLog contract (DESIGN §4), run against every implementation: each runner passes a
+ * The EventLog contract (architecture §4), run against every implementation: each runner passes a
  * factory that opens a fresh, empty log and says how to look at its store directly.
  */
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-/** What a Redis tail does when its connection is taken away (DESIGN §4: resume from the last ID). */
+/** What a Redis tail does when its connection is taken away (architecture §4: resume from the last ID). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Redis } from 'ioredis';

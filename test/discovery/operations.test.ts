@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
-import { discoveryApp, get, readFixture } from './support.js';
+import { fixture } from '../support/fixtures.js';
+import { discoveryApp, get } from './support.js';
 
 describe('over a real socket', () => {
   test('start() listens and fetch gets the root documents, CORS-readable from any origin', async (t) => {
@@ -14,15 +15,12 @@ describe('over a real socket', () => {
     const root = await fetch(`${url}/`, { headers: { origin: 'https://explorer.example.org' } });
     assert.equal(root.status, 200);
     assert.equal(root.headers.get('access-control-allow-origin'), '*');
-    assert.equal(
-      JSON.stringify(await root.json()),
-      JSON.stringify(await readFixture('bigchaindb-2/root-index.json')),
-    );
+    assert.equal(JSON.stringify(await root.json()), JSON.stringify(fixture('bigchaindb-2/root-index.json')));
 
     const apiV1 = await fetch(`${url}/api/v1`);
     assert.equal(
       JSON.stringify(await apiV1.json()),
-      JSON.stringify(await readFixture('bigchaindb-2/api-v1-index.json')),
+      JSON.stringify(fixture('bigchaindb-2/api-v1-index.json')),
     );
   });
 
@@ -69,7 +67,7 @@ describe('CORS', () => {
   });
 });
 
-/** GET on the ops port (DESIGN §8): probes and metrics live there, not on the public API port. */
+/** GET on the ops port (architecture §8): probes and metrics live there, not on the public API port. */
 async function opsGet(opsPort: number, path: string) {
   const response = await fetch(`http://127.0.0.1:${opsPort}${path}`);
   return { status: response.status, headers: response.headers, text: await response.text() };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { discoveryApp, get, readFixture } from './support.js';
+import { fixture } from '../support/fixtures.js';
+import { discoveryApp, get } from './support.js';
 
 /** Same keys, same values and the same key order: what a byte-comparing client would see. */
 function assertSameDocument(actualBody: string, expected: unknown): void {
@@ -25,12 +26,12 @@ for (const { profile, dir, version } of [
       const response = await get(app, '/');
       assert.equal(response.status, 200);
       assert.match(String(response.headers['content-type']), /^application\/json/);
-      assertSameDocument(response.text, await readFixture(`${dir}/root-index.json`));
+      assertSameDocument(response.text, fixture(`${dir}/root-index.json`));
     });
 
     test('GET /api/v1/ and /api/v1 are the fixture API index, keys in the same order', async (t) => {
       const app = discoveryApp(t, { ...FIXTURE_ENV, BLOCKCAST_PROFILE: profile, SOFTWARE_VERSION: version });
-      const expected = await readFixture(`${dir}/api-v1-index.json`);
+      const expected = fixture(`${dir}/api-v1-index.json`);
       for (const url of ['/api/v1/', '/api/v1']) {
         const response = await get(app, url);
         assert.equal(response.status, 200, url);
@@ -40,7 +41,7 @@ for (const { profile, dir, version } of [
 
     test('the profile default version is the fixture version', async (t) => {
       const app = discoveryApp(t, { ...FIXTURE_ENV, BLOCKCAST_PROFILE: profile });
-      assertSameDocument((await get(app, '/')).text, await readFixture(`${dir}/root-index.json`));
+      assertSameDocument((await get(app, '/')).text, fixture(`${dir}/root-index.json`));
     });
 
     test('wss on 443 behind TLS termination: stream URLs keep :443, as base_ws_uri() prints them; version lands in docs URLs', async (t) => {
@@ -51,9 +52,9 @@ for (const { profile, dir, version } of [
         ADVERTISED_STREAMS_SCHEME: 'wss',
         SOFTWARE_VERSION: '9.8.7',
       });
-      const fixture = JSON.stringify(await readFixture(`${dir}/root-index.json`));
+      const published = JSON.stringify(fixture(`${dir}/root-index.json`));
       const expected = JSON.parse(
-        fixture
+        published
           .replaceAll('ws://localhost:9985/', 'wss://streams.example.com:443/')
           .replaceAll(`/v${version}/`, '/v9.8.7/')
           .replace(`"version":"${version}"`, '"version":"9.8.7"'),

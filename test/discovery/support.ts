@@ -1,16 +1,6 @@
-/** Shared by the discovery tests: fixtures from shared/, and an app built from env-style config. */
-import { readFile } from 'node:fs/promises';
+/** Shared by the discovery tests: an app built from env-style config, and GET through the injector. */
 import type { TestContext } from 'node:test';
 import { buildDiscoveryApp, type DiscoveryApp, loadDiscoveryConfig } from '@blockcast/discovery';
-
-/**
- * `shared/` sits beside the repository (here /work/shared, in CI a copy beside the clone), so the
- * path is relative to the repo root. A missing fixture fails the test: no fallback copy.
- */
-export async function readFixture(path: string): Promise<unknown> {
-  const url = new URL(`../../../shared/fixtures/${path}`, import.meta.url);
-  return JSON.parse(await readFile(url, 'utf8'));
-}
 
 /** Builds an app from environment variables (so tests also cover the config path), closed after the test. */
 export function discoveryApp(t: TestContext, env: Record<string, string> = {}): DiscoveryApp {

@@ -1,4 +1,4 @@
-/** Bearer tokens and HMAC body signatures (DESIGN §5): who may append, and that refusals write nothing. */
+/** Bearer tokens and HMAC body signatures (architecture §5): who may append, and that refusals write nothing. */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { signBody } from '@blockcast/ingest';

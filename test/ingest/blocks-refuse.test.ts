@@ -1,5 +1,5 @@
 /**
- * Every refusal of DESIGN §5: the status, a JSON error naming the problem, and — after each one —
+ * Every refusal of architecture §5: the status, a JSON error naming the problem, and — after each one —
  * a Redis stream exactly as it was (XLEN and XRANGE through a separate client).
  */
 import assert from 'node:assert/strict';

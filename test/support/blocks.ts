@@ -1,7 +1,7 @@
 /**
  * Realistic committed blocks for tests: BigchainDB 2.0 (`asset`) or Planetmint 3.0 (`assets`)
  * CREATE and TRANSFER transactions with SHA3 hex ids, base58 ed25519 keys, fulfillments and
- * conditions shaped like shared/fixtures. Transactions come from the demo chain's factory, so
+ * conditions shaped like test/fixtures. Transactions come from the demo chain's factory, so
  * tests and the demo emit the same shapes; this module only adds the test-facing knobs.
  *
  *   makeBlock(7, 3)                         // height 7, a CREATE then TRANSFERs of it

@@ -1,13 +1,13 @@
 /**
- * The original servers' published documents (../shared/fixtures beside the repo, as laid out
- * for CI too). A missing fixture is a test failure, never a skip.
+ * The original servers' published documents, copied into test/fixtures (its README says where
+ * each was published). The one fixture loader: a missing fixture is a test failure, never a skip.
  */
 import { readFileSync } from 'node:fs';
 
-const FIXTURES = new URL('../../../shared/fixtures/', import.meta.url);
+const FIXTURES = new URL('../fixtures/', import.meta.url);
 
 export function fixture<T = unknown>(path: string): T {
-  return JSON.parse(readFileSync(new URL(path, FIXTURES), 'utf8')) as T;
+  return JSON.parse(fixtureText(path)) as T;
 }
 
 export function fixtureText(path: string): string {

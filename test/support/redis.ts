@@ -1,5 +1,5 @@
 /**
- * A real Redis for tests (DESIGN §9): REDIS_URL if set; else a container when a container
+ * A real Redis for tests (architecture §9): REDIS_URL if set; else a container when a container
  * runtime answers; else a `redis-server` binary on a free port in a temp dir, stopped after.
  * REQUIRE_REDIS=1 turns "no Redis" into a failure instead of a skip.
  */

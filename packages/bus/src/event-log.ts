@@ -1,7 +1,7 @@
 import type { BlockEvent } from '@blockcast/protocol';
 
 /**
- * The ordered, height-indexed log of committed blocks (DESIGN §4). The block height is the
+ * The ordered, height-indexed log of committed blocks (architecture §4). The block height is the
  * cursor: appends are contiguous, reads and tails are by height, nothing is ever reordered.
  */
 export interface EventLog {

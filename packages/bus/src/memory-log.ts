@@ -19,7 +19,7 @@ const COMPACT_AFTER = 1024;
 
 /**
  * The {@link EventLog} contract inside one process: the embedded default for `npm start` and
- * unit tests. Not a substitute for Redis in integration tests (DESIGN §4). Trimming is exact.
+ * unit tests. Not a substitute for Redis in integration tests (architecture §4). Trimming is exact.
  *
  * Blocks are stored as frozen copies, so neither the appender nor a reader can change what
  * other readers see.

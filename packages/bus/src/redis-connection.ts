@@ -3,7 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 
 /**
  * An ioredis client for a configured {@link RedisTarget}: one URL, or Sentinels and a master
- * name (DESIGN §4). `options` pass through to ioredis — e.g. `role: 'slave'` and
+ * name (architecture §4). `options` pass through to ioredis — e.g. `role: 'slave'` and
  * `preferredSlaves` for a gateway that reads from replicas (Sentinel only; a URL names its
  * server), `connectionName`, `lazyConnect`. The target's password authenticates to the
  * master and replicas, not to the Sentinels (`sentinelPassword` in `options` does that).

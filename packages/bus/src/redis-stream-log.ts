@@ -48,7 +48,7 @@ const DEFAULT_PING_TIMEOUT_MS = 1000;
 
 /**
  * The production {@link EventLog}: one Redis stream per chain, key `<prefix>blocks`, entry ID
- * `<height>-0`, fields `digest` and `block` (DESIGN §4). Appends are decided atomically in
+ * `<height>-0`, fields `digest` and `block` (architecture §4). Appends are decided atomically in
  * Redis by one Lua script; tails read with plain `XREAD BLOCK` on their own connections.
  *
  * A stream emptied by hand (`XTRIM … MAXLEN 0`, XDEL) still remembers its last ID, and readers'

@@ -15,7 +15,7 @@ export interface OpsChecks {
 
 /**
  * /healthz, /readyz and /metrics on a port of their own, so probes and scrapes never compete
- * with client traffic and can stay private to the cluster (DESIGN §8).
+ * with client traffic and can stay private to the cluster (architecture §8).
  */
 export class OpsServer {
   readonly #server: Server;

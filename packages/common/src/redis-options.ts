@@ -1,6 +1,6 @@
 import { ConfigError, type Env, readList, readOptionalString, readUrl } from './env-config.js';
 
-/** Where Redis is: one URL, or Sentinels plus a master name (DESIGN §4 topologies). */
+/** Where Redis is: one URL, or Sentinels plus a master name (architecture §4 topologies). */
 export type RedisTarget =
   | { kind: 'url'; url: string }
   | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; masterName: string; password?: string };

@@ -3,7 +3,7 @@ import { pythonJson } from './python-json.js';
 
 /**
  * Frame builders: one JSON text frame per item, byte for byte what the original servers send
- * (DESIGN §6): their key order and Python's `json.dumps` spacing. Our own streams use the same
+ * (architecture §6): their key order and Python's `json.dumps` spacing. Our own streams use the same
  * writer so every frame on the wire looks alike.
  */
 export type Profile = 'bigchaindb' | 'planetmint';

@@ -3,7 +3,7 @@ import { blockDigest } from './digest.js';
 import type { AssetReference, CommittedBlock, Transaction } from './transaction.js';
 
 /**
- * Asset ids exactly as the original servers derive them (DESIGN §3):
+ * Asset ids exactly as the original servers derive them (architecture §3):
  * BigchainDB 2.0 `asset.id` or the transaction's own id when the asset is created here (or null);
  * Planetmint 3.0 one id per entry of `assets`, `[tx.id]` when `assets` is null. A single
  * object in `assets` counts as one asset — Planetmint itself wrongly emits the whole object.

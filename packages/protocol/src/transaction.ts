@@ -25,7 +25,7 @@ export interface Transaction {
   [field: string]: unknown;
 }
 
-/** A transaction the network refused, with the reason it gave (DESIGN §3 `rejected`). */
+/** A transaction the network refused, with the reason it gave (architecture §3 `rejected`). */
 export interface RejectedTransaction {
   transaction: Transaction;
   code: number;

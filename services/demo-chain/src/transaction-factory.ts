@@ -4,7 +4,7 @@ import { base58 } from './base58.js';
 
 /**
  * Builds transactions with the structure BigchainDB 2.0 / Planetmint 3.0 nodes publish
- * (see shared/fixtures): ed25519 conditions, base58 keys, fulfillments, metadata. They are not
+ * (see test/fixtures): ed25519 conditions, base58 keys, fulfillments, metadata. They are not
  * signed — blockcast never verifies signatures; it streams what the chain committed.
  */
 export type TransactionVersion = '2.0' | '3.0';

@@ -43,7 +43,7 @@ export interface DiscoveryConfig {
   /** Listen port; 0 picks a free one (tests). Default 9984, BigchainDB's HTTP API port. */
   port: number;
   /**
-   * `/healthz`, `/readyz`, `/metrics` (DESIGN §8), on the same host. Default 9990: the gateway's
+   * `/healthz`, `/readyz`, `/metrics` (architecture §8), on the same host. Default 9990: the gateway's
    * default is 9988 and the local topology's second gateway uses 9989. 0 picks a free one.
    */
   opsPort: number;

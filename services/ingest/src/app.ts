@@ -28,7 +28,7 @@ export interface IngestApp {
   readonly fastify: FastifyInstance;
   /**
    * Listens on `config.host:config.port` (the blocks API), then on `config.opsPort` (`/healthz`,
-   * `/readyz`, `/metrics`, DESIGN §8). Resolves with the API's URL and the ops port bound.
+   * `/readyz`, `/metrics`, architecture §8). Resolves with the API's URL and the ops port bound.
    */
   start(): Promise<{ url: string; opsPort: number }>;
   /**

@@ -2,7 +2,7 @@ import type { CommittedBlock } from '@blockcast/protocol';
 import { invalidBlock } from './errors.js';
 
 /**
- * The shape of `POST /api/v1/blocks` (DESIGN §3), checked by fastify's ajv before the handler.
+ * The shape of `POST /api/v1/blocks` (architecture §3), checked by fastify's ajv before the handler.
  *
  * Decisions:
  * - `height` ≥ 1: Tendermint/CometBFT commits start at 1, and `0-0` is not a valid stream entry id.

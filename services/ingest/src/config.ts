@@ -18,7 +18,7 @@ export interface IngestConfig {
   host: string;
   /** INGEST_PORT, default 9986; 0 picks a free port (tests). Only the blocks API. */
   port: number;
-  /** INGEST_OPS_PORT, default 9987: `/healthz`, `/readyz`, `/metrics` (DESIGN §8); 0 picks a free port. */
+  /** INGEST_OPS_PORT, default 9987: `/healthz`, `/readyz`, `/metrics` (architecture §8); 0 picks a free port. */
   opsPort: number;
   auth: IngestAuthConfig;
   /** INGEST_MAX_BODY_BYTES, default 8 MiB: larger bodies are refused with 413. */

@@ -27,7 +27,7 @@ const acceptedSchema = {
 } as const;
 
 /**
- * `POST /api/v1/blocks` (DESIGN §5): auth on the headers, then the raw body (signature, JSON),
+ * `POST /api/v1/blocks` (architecture §5): auth on the headers, then the raw body (signature, JSON),
  * then the schema, then one append. Every check runs before the append, so nothing is written
  * on a refusal (4xx). 201 appended, 200 identical duplicate. A 503 (the append got no answer)
  * cannot say whether the block was written; resending it is safe either way.
