@@ -3,17 +3,18 @@
  * (bench/gateway-loadgen.ts, driven over IPC), its own redis-server, and /proc readings of them.
  * Every child is killed when the driver exits, however it exits.
  */
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { type RedisServerProcess, startRedisServer } from '@blockcast/devkit';
 import { Redis } from 'ioredis';
-import { type RedisServerProcess, startRedisServer } from '../test/support/redis.js';
 import { type GeneratorCommand, type GeneratorMessage, rssBytes } from './gateway-bench-shared.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** SIGKILLs `child` if this process exits first (a crash must not leave servers behind). */
 export function killOnExit(child: ChildProcess): void {
@@ -82,7 +83,7 @@ export async function settledRss(pids: number[], minRounds: number): Promise<num
   const readings: number[] = [];
   for (let round = 0; round < 20; round++) {
     for (const pid of pids) process.kill(pid, 'SIGUSR2');
-    await sleep(1000);
+    await delay(1000);
     readings.push(sumOver(pids, rssBytes));
     const last = readings.slice(-3);
     const spread = Math.max(...last) - Math.min(...last);

@@ -14,13 +14,15 @@
  * By default the server under test is pinned to CPU 0 and everything else (driver, Redis, load
  * generators) to CPU 1. Prints a markdown table; writes JSON to bench/results/. Not part of `npm test`.
  */
+
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DemoLedger } from '@blockcast/demo-chain';
+import { DemoLedger } from '@blockcast/devkit';
 import { normaliseBlock, validTransactionFrame } from '@blockcast/protocol';
 import * as hdr from 'hdr-histogram-js';
 import type { Redis } from 'ioredis';
@@ -89,7 +91,6 @@ const IDLE_CPU_SECONDS = 6;
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runTarget(
   target: TargetName,
@@ -144,7 +145,7 @@ async function runTarget(
     const connectedBytes = await settledRss(server.pids, 3);
     // Idle cost of holding the connections (keep-alive timers, sweeps): no blocks, no GC signals.
     const idleCpuBefore = sumOver(server.pids, cpuSeconds);
-    await sleep(IDLE_CPU_SECONDS * 1000);
+    await delay(IDLE_CPU_SECONDS * 1000);
     const idleCores = (sumOver(server.pids, cpuSeconds) - idleCpuBefore) / IDLE_CPU_SECONDS;
 
     // The block stream: block i at t0 + i·interval, on an absolute schedule.
@@ -159,7 +160,7 @@ async function runTarget(
     const t0 = monotonicMs() + 200;
     for (let i = 0; i < TOTAL_BLOCKS; i++) {
       const wait = t0 + i * INTERVAL_MS - monotonicMs();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await delay(wait);
       if (i === WARMUP_BLOCKS) {
         measuredFrom = monotonicMs();
         cpuStart = {
@@ -188,7 +189,7 @@ async function runTarget(
       );
       delivered = progress.reduce((sum, p) => sum + p.frames, 0);
       if (delivered >= expected) break;
-      await sleep(50);
+      await delay(50);
     }
     const windowEnd = monotonicMs();
     const serverCpu = sumOver(server.pids, cpuSeconds) - cpuStart.server;
@@ -313,7 +314,7 @@ async function main(): Promise<void> {
   try {
     for (const [index, target] of SELECTED.entries()) {
       results.push(await runTarget(target, index, { events, frames }, redis));
-      await sleep(1000);
+      await delay(1000);
     }
   } finally {
     await redis.stop();

@@ -4,12 +4,14 @@
  * tailing the Redis stream the driver appends to) and the two baselines, fed the same frames
  * over IPC.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { RedisStreamLog } from '@blockcast/bus';
+import { freePort, uniquePrefix } from '@blockcast/devkit';
+import { RedisStreamLog } from '@blockcast/event-log';
 import type { BlockEvent } from '@blockcast/protocol';
 import type { Redis } from 'ioredis';
-import { freePort, uniquePrefix } from '../test/support/redis.js';
 import { killOnExit } from './gateway-bench-processes.js';
 import type { BaselineBlock, BaselineMessage } from './gateway-bench-shared.js';
 
@@ -92,7 +94,7 @@ async function waitForHttp200(url: string, child: ChildProcess, timeoutMs = 30_0
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await delay(100);
   }
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
 }

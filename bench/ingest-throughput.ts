@@ -10,13 +10,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { RedisStreamLog } from '@blockcast/bus';
+import { freePort, makeBlock, startRedisServer, startService, uniquePrefix } from '@blockcast/devkit';
+import { RedisStreamLog } from '@blockcast/event-log';
 import { normaliseBlock } from '@blockcast/protocol';
 import { Redis } from 'ioredis';
 import { Client } from 'undici';
-import { startService } from '../scripts/service-process.js';
-import { makeBlock } from '../test/support/blocks.js';
-import { freePort, testRedis, uniquePrefix } from '../test/support/redis.js';
 
 const { values } = parseArgs({
   options: {
@@ -128,8 +126,9 @@ function row(result: Result): string {
 }
 
 async function main(): Promise<void> {
-  const redis = await testRedis();
-  if (!redis) throw new Error('no Redis: install redis-server or set REDIS_URL');
+  const redis = process.env.REDIS_URL
+    ? { url: process.env.REDIS_URL, source: 'REDIS_URL', stop: async () => {} }
+    : { ...(await startRedisServer()), source: 'redis-server' };
   const admin = new Redis(redis.url);
   const results: Result[] = [];
   process.stderr.write(

@@ -5,19 +5,10 @@
  * Every variable in the README's configuration table applies here as in the separate services.
  */
 import { randomBytes } from 'node:crypto';
-import { openEventLog } from '@blockcast/bus';
-import {
-  closeOnSignals,
-  createLogger,
-  readBoolean,
-  readChoice,
-  readInteger,
-  readLogLevel,
-  readRedisTarget,
-  runMain,
-} from '@blockcast/common';
-import { DemoChain } from '@blockcast/demo-chain';
+import { closeOnSignals, createLogger, readLogLevel, runMain } from '@blockcast/common';
+import { DemoChain, loadDemoChainConfig } from '@blockcast/demo-chain';
 import { buildDiscoveryApp, loadDiscoveryConfig } from '@blockcast/discovery';
+import { openEventLog } from '@blockcast/event-log';
 import { buildGatewayApp, loadGatewayConfig } from '@blockcast/gateway';
 import { buildIngestApp, loadIngestConfig } from '@blockcast/ingest';
 
@@ -28,13 +19,12 @@ await runMain('blockcast', async () => {
   const ingestConfig = loadIngestConfig({ ...env, INGEST_TOKENS: env.INGEST_TOKENS?.trim() || token });
   const gatewayConfig = loadGatewayConfig(env);
   const discoveryConfig = loadDiscoveryConfig(env);
-  const demo = readBoolean(env, 'DEMO_CHAIN', true);
-  const demoIntervalMs = readInteger(env, 'DEMO_INTERVAL_MS', 1000, { min: 10 });
-  const demoMaxTransactions = readInteger(env, 'DEMO_MAX_TRANSACTIONS', 5, { min: 0, max: 1000 });
-  const demoVersion = readChoice(env, 'DEMO_TRANSACTION_VERSION', ['2.0', '3.0'] as const, '2.0');
+  const demoConfig = loadDemoChainConfig(env);
+  const demo = demoConfig.enabled;
   const logger = createLogger({ name: 'blockcast', level: readLogLevel(env, 'warn') });
 
-  const redis = readRedisTarget(env);
+  // Every service reads the same REDIS_URL; ingest's reading of it is the one used for the shared log.
+  const redis = ingestConfig.redis;
   const log = openEventLog({
     ...(redis ? { redis } : {}),
     onRedisError: (error) => logger.warn({ err: error }, 'redis connection error; retrying'),
@@ -57,11 +47,9 @@ await runMain('blockcast', async () => {
   const { url: discoveryUrl, opsPort: discoveryOpsPort } = await discovery.start();
   const chain = demo
     ? new DemoChain({
+        ...demoConfig,
         ingestUrl,
         token,
-        intervalMs: demoIntervalMs,
-        maxTransactions: demoMaxTransactions,
-        version: demoVersion,
         logger: logger.child({ service: 'demo-chain' }),
       })
     : undefined;

@@ -3,15 +3,12 @@
  * REDIS_URL), ingest, two gateways sharing port 9985 (SO_REUSEPORT: the kernel balances
  * connections between them), discovery and the demo chain, each its own process.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type ServiceProcess, startService } from './service-process.js';
 
-const redisUrl = process.env.REDIS_URL ?? (await startRedis(Number(process.env.TOPOLOGY_REDIS_PORT ?? 6390)));
+import { randomBytes } from 'node:crypto';
+import { readPort } from '@blockcast/common';
+import { answersPing, type ServiceProcess, startRedisServer, startService } from '@blockcast/devkit';
+
+const redisUrl = process.env.REDIS_URL ?? (await startRedis(readTopologyRedisPort()));
 const token = randomBytes(24).toString('hex');
 const shared = { REDIS_URL: redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
 
@@ -58,47 +55,27 @@ const stopAll = async () => {
 process.on('SIGINT', stopAll);
 process.on('SIGTERM', stopAll);
 
-/** A redis-server of our own on `port`, stopped with this process; refuses a port already in use. */
-async function startRedis(port: number): Promise<string> {
-  const url = `redis://127.0.0.1:${port}`;
-  if (await answersPing(port)) {
-    process.stderr.write(
-      `something already listens on ${port}: set REDIS_URL=${url} to use it, or TOPOLOGY_REDIS_PORT\n`,
-    );
+function readTopologyRedisPort(): number {
+  try {
+    return readPort(process.env, 'TOPOLOGY_REDIS_PORT', 6390);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
     process.exit(1);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'blockcast-topology-'));
-  const redis = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''],
-    {
-      stdio: 'ignore',
-    },
-  );
-  redis.once('error', () => {
-    process.stderr.write(
-      'redis-server not found: install it (apt-get install -y redis-server) or set REDIS_URL\n',
-    );
-    process.exit(1);
-  });
-  process.once('exit', () => redis.kill('SIGTERM'));
-  for (let attempt = 0; attempt < 100 && !(await answersPing(port)); attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return url;
 }
 
-/** True when a Redis on 127.0.0.1:`port` answers PING (raw RESP, so no client library is needed here). */
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const done = (answer: boolean) => {
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-    socket.once('error', () => done(false));
-    socket.setTimeout(500, () => done(false));
-  });
+/** A redis-server of our own on `port`, answering PING, stopped with this process; refuses a port already in use. */
+async function startRedis(port: number): Promise<string> {
+  if (await answersPing(port)) {
+    process.stderr.write(
+      `something already listens on ${port}: set REDIS_URL=redis://127.0.0.1:${port} to use it, or TOPOLOGY_REDIS_PORT\n`,
+    );
+    process.exit(1);
+  }
+  try {
+    return (await startRedisServer({ port })).url;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}, or set REDIS_URL\n`);
+    process.exit(1);
+  }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { startService } from '../../scripts/service-process.js';
+import { startService } from '@blockcast/devkit';
 
 describe('services/discovery/src/main.ts', () => {
   test('a bad variable exits 1 naming it', { timeout: 30_000 }, async () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startService } from '../../scripts/service-process.js';
+import { startService } from '@blockcast/devkit';
 import { freePort } from '../support/redis.js';
 import { RecordingClient } from '../support/ws-client.js';
 

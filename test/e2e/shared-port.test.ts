@@ -5,14 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { RedisStreamLog } from '@blockcast/bus';
+import { makeBlock, type ServiceProcess, startService, waitUntil } from '@blockcast/devkit';
+import { RedisStreamLog } from '@blockcast/event-log';
 import { normaliseBlock } from '@blockcast/protocol';
 import { Redis } from 'ioredis';
-import { type ServiceProcess, startService } from '../../scripts/service-process.js';
-import { makeBlock } from '../support/blocks.js';
 import { expectedValidBlocks } from '../support/expected-frames.js';
 import { freePort, redisOrSkip, uniquePrefix } from '../support/redis.js';
-import { waitUntil } from '../support/wait.js';
 import { RecordingClient } from '../support/ws-client.js';
 
 const CLIENTS = 24;

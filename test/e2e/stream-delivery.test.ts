@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { DemoLedger } from '@blockcast/demo-chain';
+import { DemoLedger, type ServiceProcess, startService } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
-import { type ServiceProcess, startService } from '../../scripts/service-process.js';
 import {
   expectedInvalidTransactions,
   expectedLegacyValidTx,

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DemoLedger } from '@blockcast/demo-chain';
+import { DemoLedger, waitUntil } from '@blockcast/devkit';
 import { CloseCode } from '@blockcast/protocol';
 import { type GatewayHarness, startGateway } from '../support/gateway-harness.js';
-import { waitUntil } from '../support/wait.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';
 
 describe('connection rules', () => {

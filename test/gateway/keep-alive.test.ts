@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type GatewayHarness, startGateway } from '../support/gateway-harness.js';
 import { RecordingClient } from '../support/ws-client.js';
 
@@ -18,7 +19,7 @@ test(
   async () => {
     const client = await RecordingClient.connect(`${gateway.url}/api/v1/streams/valid_transactions`);
     await new Promise<void>((resolve) => client.socket.once('ping', () => resolve()));
-    await new Promise((resolve) => setTimeout(resolve, IDLE_TIMEOUT_S * 1000));
+    await delay(IDLE_TIMEOUT_S * 1000);
     assert.equal(client.socket.readyState, client.socket.OPEN, 'a client that answers pings stays connected');
     await client.close();
   },

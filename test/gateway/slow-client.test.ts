@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DemoLedger } from '@blockcast/demo-chain';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DemoLedger, waitUntil } from '@blockcast/devkit';
 import { CloseCode } from '@blockcast/protocol';
 import { startGateway } from '../support/gateway-harness.js';
-import { waitUntil } from '../support/wait.js';
 import { RecordingClient } from '../support/ws-client.js';
 
 test('a client that stops reading is closed with 4008 after whole blocks, and the others get everything', async () => {
@@ -24,7 +24,7 @@ test('a client that stops reading is closed with 4008 after whole blocks, and th
     await gateway.commit(block);
     committed += 1;
     frames += block.transactions.length;
-    if (committed % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (committed % 50 === 0) await delay(20);
   }
   await waitUntil(() => gateway.app.connections === 1, 10_000, 'the slow client to be closed');
   raw.resume();

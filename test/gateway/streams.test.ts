@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DemoLedger } from '@blockcast/demo-chain';
+import { DemoLedger, waitUntil } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
 import {
   expectedInvalidTransactions,
@@ -9,7 +9,6 @@ import {
   expectedValidTransactions,
 } from '../support/expected-frames.js';
 import { type GatewayHarness, startGateway } from '../support/gateway-harness.js';
-import { waitUntil } from '../support/wait.js';
 import { RecordingClient } from '../support/ws-client.js';
 
 /** Blocks of 0–8 demo transactions, some empty, some with rejected transactions. */

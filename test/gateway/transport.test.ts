@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startService } from '../../scripts/service-process.js';
+import { startService } from '@blockcast/devkit';
 import {
   detectTransport,
   FallbackTransportError,

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AppendRefusedError, type AppendResult, type EventLog, MemoryLog } from '@blockcast/bus';
-import { DemoLedger } from '@blockcast/demo-chain';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DemoLedger } from '@blockcast/devkit';
+import { AppendRefusedError, type AppendResult, type EventLog, MemoryLog } from '@blockcast/event-log';
 import { type BlockEvent, normaliseBlock } from '@blockcast/protocol';
 import { AppendQueue } from '../../services/ingest/src/append-queue.js';
 import { redisSkip, startIngest } from './ingest-harness.js';
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A log shaped like Redis behind one connection: each append is decided when it is issued (in

@@ -1,8 +1,8 @@
 /** Bearer tokens and HMAC body signatures (architecture §5): who may append, and that refusals write nothing. */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { makeBlock } from '@blockcast/devkit';
 import { signBody } from '@blockcast/ingest';
-import { makeBlock } from '../support/blocks.js';
 import {
   assertError,
   type IngestHarness,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { makeBlock } from '@blockcast/devkit';
 import { blockDigest } from '@blockcast/protocol';
 import { Client } from 'undici';
-import { makeBlock } from '../support/blocks.js';
 import { fixture } from '../support/fixtures.js';
 import { type IngestHarness, JSON_WITH_TOKEN, redisSkip, startIngest } from './ingest-harness.js';
 

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { makeBlock } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
-import { makeBlock } from '../support/blocks.js';
 import {
   assertError,
   type IngestHarness,

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
-import { type EventLog, RedisStreamLog } from '@blockcast/bus';
 import type { Env } from '@blockcast/common';
+import { type EventLog, RedisStreamLog } from '@blockcast/event-log';
 import { buildIngestApp, type IngestApp, type IngestAppOptions, loadIngestConfig } from '@blockcast/ingest';
 import type { LightMyRequestResponse as Response } from 'fastify';
 import { Redis } from 'ioredis';

@@ -1,9 +1,8 @@
 /** services/ingest/src/main.ts as a process: refuses a bad environment, serves, shuts down on SIGTERM. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { makeBlock, startService } from '@blockcast/devkit';
 import { Redis } from 'ioredis';
-import { startService } from '../../scripts/service-process.js';
-import { makeBlock } from '../support/blocks.js';
 import { freePort, testRedis, uniquePrefix } from '../support/redis.js';
 import { JSON_WITH_TOKEN, redisSkip, TOKEN } from './ingest-harness.js';
 

@@ -1,12 +1,14 @@
 /** The ops port (health, readiness, metrics), an unreachable log, a lost reply, and a graceful close. */
+
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { type EventLog, MemoryLog, RedisStreamLog } from '@blockcast/bus';
+import { setTimeout as delay } from 'node:timers/promises';
+import { makeBlock } from '@blockcast/devkit';
+import { type EventLog, MemoryLog, RedisStreamLog } from '@blockcast/event-log';
 import { buildIngestApp, type IngestApp, loadIngestConfig } from '@blockcast/ingest';
 import { Redis } from 'ioredis';
-import { makeBlock } from '../support/blocks.js';
 import { freePort } from '../support/redis.js';
 import {
   assertError,
@@ -256,7 +258,7 @@ function wrapAppend(log: EventLog, append: EventLog['append']): EventLog {
 function slowAppends(log: EventLog, ms: number, onStart: () => void): EventLog {
   return wrapAppend(log, async (block) => {
     onStart();
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    await delay(ms);
     return log.append(block);
   });
 }

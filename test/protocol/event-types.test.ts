@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ALL_EVENT_TYPES, EventType, eventTypeName, matchesMask } from '@blockcast/protocol';
+import { ALL_EVENT_TYPES, EventType, matchesMask } from '@blockcast/protocol';
 
 test('event types are distinct single bits, as in the plugin API (1 valid, 2 invalid)', () => {
   assert.equal(EventType.BLOCK_VALID, 1);
@@ -15,9 +15,4 @@ test('a mask selects with event.type & mask; ALL selects every type', () => {
   assert.equal(matchesMask(EventType.BLOCK_INVALID, EventType.BLOCK_VALID), false);
   for (const flag of Object.values(EventType)) assert.equal(matchesMask(flag, ALL_EVENT_TYPES), true);
   assert.equal(matchesMask(1 << 20, ALL_EVENT_TYPES), true, 'future types are in ALL too');
-});
-
-test('flags map back to their names', () => {
-  assert.equal(eventTypeName(2), 'BLOCK_INVALID');
-  assert.equal(eventTypeName(4), undefined);
 });

@@ -1,5 +1,5 @@
 /** A gateway app on a MemoryLog, on free ports, closed after the test. */
-import { MemoryLog } from '@blockcast/bus';
+import { MemoryLog } from '@blockcast/event-log';
 import {
   buildGatewayApp,
   type GatewayApp,

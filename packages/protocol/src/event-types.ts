@@ -12,13 +12,6 @@ export type EventTypeName = keyof typeof EventType;
 /** Every type, present and future: `event.type & ALL` is never 0. */
 export const ALL_EVENT_TYPES = ~0;
 
-export function eventTypeName(flag: number): EventTypeName | undefined {
-  for (const [name, value] of Object.entries(EventType)) {
-    if (value === flag) return name as EventTypeName;
-  }
-  return undefined;
-}
-
 export function matchesMask(type: number, mask: number): boolean {
   return (type & mask) !== 0;
 }

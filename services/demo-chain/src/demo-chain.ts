@@ -1,6 +1,5 @@
 import type { Logger } from '@blockcast/common';
-import { DemoLedger } from './demo-ledger.js';
-import type { TransactionVersion } from './transaction-factory.js';
+import { DemoLedger, type TransactionVersion } from '@blockcast/devkit';
 
 export interface DemoChainOptions {
   /** Base URL of an ingest service, e.g. http://127.0.0.1:9986 */
@@ -19,55 +18,58 @@ export interface DemoChainOptions {
  * restart against a Redis that already holds blocks just carries on.
  */
 export class DemoChain {
-  private readonly ledger: DemoLedger;
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> = Promise.resolve();
-  private stopped = false;
-  private readonly maxTransactions: number;
+  readonly #ledger: DemoLedger;
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> = Promise.resolve();
+  #stopped = false;
+  readonly #maxTransactions: number;
 
-  constructor(private readonly options: DemoChainOptions) {
-    this.ledger = new DemoLedger({ version: options.version ?? '2.0' });
-    this.maxTransactions = options.maxTransactions ?? 5;
+  readonly #options: DemoChainOptions;
+
+  constructor(options: DemoChainOptions) {
+    this.#options = options;
+    this.#ledger = new DemoLedger({ version: options.version ?? '2.0' });
+    this.#maxTransactions = options.maxTransactions ?? 5;
   }
 
   /** Commits one block now, then one every interval after the previous commit finished. */
   start(): void {
     const tick = async () => {
       await this.commitOne().catch((error: unknown) =>
-        this.options.logger.warn({ err: error }, 'demo chain could not commit a block; retrying next tick'),
+        this.#options.logger.warn({ err: error }, 'demo chain could not commit a block; retrying next tick'),
       );
-      if (this.stopped) return;
-      this.timer = setTimeout(() => {
-        this.inFlight = tick();
-      }, this.options.intervalMs ?? 1000);
+      if (this.#stopped) return;
+      this.#timer = setTimeout(() => {
+        this.#inFlight = tick();
+      }, this.#options.intervalMs ?? 1000);
     };
-    this.inFlight = tick();
+    this.#inFlight = tick();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.inFlight;
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#inFlight;
   }
 
   async commitOne(): Promise<void> {
-    const block = this.ledger.nextBlock(Math.floor(Math.random() * (this.maxTransactions + 1)));
-    const response = await fetch(new URL('/api/v1/blocks', this.options.ingestUrl), {
+    const block = this.#ledger.nextBlock(Math.floor(Math.random() * (this.#maxTransactions + 1)));
+    const response = await fetch(new URL('/api/v1/blocks', this.#options.ingestUrl), {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
+        ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {}),
       },
       body: JSON.stringify(block),
     });
     const body = (await response.json()) as { expected_height?: number };
     if (response.status === 409 && typeof body.expected_height === 'number') {
-      this.ledger.resumeAfter(body.expected_height - 1);
+      this.#ledger.resumeAfter(body.expected_height - 1);
       return this.commitOne();
     }
     if (response.status >= 300)
       throw new Error(`ingest answered ${response.status}: ${JSON.stringify(body)}`);
-    this.options.logger.debug(
+    this.#options.logger.debug(
       { height: block.height, transactions: block.transactions.length },
       'demo block committed',
     );

@@ -1,4 +1,2 @@
-export * from './base58.js';
+export * from './config.js';
 export * from './demo-chain.js';
-export * from './demo-ledger.js';
-export * from './transaction-factory.js';

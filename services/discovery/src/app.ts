@@ -11,11 +11,6 @@ import { buildRootDocuments } from './root-documents.js';
 import { registerRootDocumentRoutes } from './routes/root-documents.js';
 import { registerStreamCatalogRoute } from './routes/stream-catalog.js';
 
-export { buildCatalogDocument, GATEWAY_FEATURES, type GatewayFeatures } from './catalog-document.js';
-export type { DiscoveryConfig } from './config.js';
-export { loadDiscoveryConfig } from './config.js';
-export type { ErrorBody, ErrorCode } from './errors.js';
-
 export interface DiscoveryAppOptions {
   config: DiscoveryConfig;
   /** Default: silent, for tests; main.ts passes the process logger. */

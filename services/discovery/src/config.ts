@@ -1,22 +1,22 @@
 import {
   ConfigError,
+  type DeploymentProfile,
   type Env,
   type LogLevel,
   readChoice,
+  readDeploymentProfile,
   readInteger,
   readList,
   readLogLevel,
   readPort,
+  readRetainBlocks,
   readString,
   readUrl,
 } from '@blockcast/common';
-import type { Profile } from '@blockcast/protocol';
 
 /** `legacy` is a discovery-only shape: the BigchainDB 0.10 root document with `_links`. */
-export type DiscoveryProfile = Profile | 'legacy';
+export type DiscoveryProfile = DeploymentProfile;
 export type StreamsScheme = 'ws' | 'wss';
-
-export const DISCOVERY_PROFILES: readonly DiscoveryProfile[] = ['bigchaindb', 'planetmint', 'legacy'];
 
 /** The release each profile's documents imitate (and whose docs they link to). */
 export const DEFAULT_SOFTWARE_VERSION: Readonly<Record<DiscoveryProfile, string>> = {
@@ -69,7 +69,7 @@ export function loadDiscoveryConfig(env: Env): DiscoveryConfig {
   if (opsPort !== 0 && opsPort === port) {
     throw new ConfigError('DISCOVERY_OPS_PORT', `must differ from DISCOVERY_PORT, both are ${port}`);
   }
-  const profile = readChoice(env, 'BLOCKCAST_PROFILE', DISCOVERY_PROFILES, 'bigchaindb');
+  const profile = readDeploymentProfile(env);
   const advertisedHost = readHostName(env, 'ADVERTISED_STREAMS_HOST', 'localhost');
   const apiUrl = readUrl(env, 'ADVERTISED_API_URL', `http://${bracketIpv6(advertisedHost)}:${port}`, [
     'http:',
@@ -87,7 +87,7 @@ export function loadDiscoveryConfig(env: Env): DiscoveryConfig {
       apiUrl: apiUrl.replace(/\/+$/, ''),
     },
     softwareVersion: readVersion(env, 'SOFTWARE_VERSION', DEFAULT_SOFTWARE_VERSION[profile]),
-    retainBlocks: readInteger(env, 'RETAIN_BLOCKS', 100_000, { min: 1 }),
+    retainBlocks: readRetainBlocks(env),
     legacyPublicKey: readString(env, 'LEGACY_PUBLIC_KEY', ''),
     legacyKeyring: readList(env, 'LEGACY_KEYRING'),
     logLevel: readLogLevel(env),

@@ -1,12 +1,12 @@
 import type { us_listen_socket, WebSocket } from 'uWebSockets.js';
-import type { EventLog } from '@blockcast/bus';
 import { createMetricsRegistry, type Logger, OpsServer, silentLogger } from '@blockcast/common';
+import type { EventLog } from '@blockcast/event-log';
 import { type BlockEvent, CloseCode, LEGACY_IDLE_TIMEOUT_MS } from '@blockcast/protocol';
 import type { Registry } from 'prom-client';
 import { publishBlock } from './block-publisher.js';
-import { BusFollower } from './bus-follower.js';
 import type { GatewayConfig } from './config.js';
 import { ConnectionSweeper } from './connection-sweeper.js';
+import { LogFollower } from './log-follower.js';
 import { createGatewayMetrics } from './metrics.js';
 import type { SocketData } from './socket-data.js';
 import { LEGACY_PATHS, refuse, streamBehavior } from './stream-behavior.js';
@@ -51,7 +51,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
   let sweeper: ConnectionSweeper | undefined;
   let draining = false;
 
-  const follower = new BusFollower({
+  const follower = new LogFollower({
     log,
     logger,
     onBlock: (block: BlockEvent) => {
@@ -158,5 +158,3 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     },
   };
 }
-
-export { type GatewayConfig, loadGatewayConfig } from './config.js';

@@ -1,16 +1,18 @@
 import {
+  ConfigError,
   type Env,
   type LogLevel,
   type RedisTarget,
   readBoolean,
-  readChoice,
+  readDeploymentProfile,
   readInteger,
   readLogLevel,
   readPort,
   readRedisTarget,
+  readStreamPrefix,
   readString,
 } from '@blockcast/common';
-import { PROFILES, type Profile } from '@blockcast/protocol';
+import type { Profile } from '@blockcast/protocol';
 
 export interface GatewayConfig {
   host: string;
@@ -37,10 +39,18 @@ export interface GatewayConfig {
 }
 
 export function loadGatewayConfig(env: Env): GatewayConfig {
+  const port = readPort(env, 'GATEWAY_PORT', 9985);
+  const opsPort = readPort(env, 'GATEWAY_OPS_PORT', 9988);
+  if (opsPort !== 0 && opsPort === port) {
+    throw new ConfigError(
+      'GATEWAY_OPS_PORT',
+      `is ${opsPort}, the same as GATEWAY_PORT: probes and metrics need a port of their own`,
+    );
+  }
   return {
     host: readString(env, 'GATEWAY_HOST', '0.0.0.0'),
-    port: readPort(env, 'GATEWAY_PORT', 9985),
-    opsPort: readPort(env, 'GATEWAY_OPS_PORT', 9988),
+    port,
+    opsPort,
     profile: readGatewayProfile(env),
     allowFallbackTransport: readBoolean(env, 'GATEWAY_ALLOW_FALLBACK_TRANSPORT', false),
     exclusivePort: readBoolean(env, 'GATEWAY_EXCLUSIVE_PORT', false),
@@ -53,7 +63,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     }),
     shutdownGraceMs: readInteger(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
     redis: readRedisTarget(env),
-    streamPrefix: readString(env, 'BLOCKCAST_STREAM_PREFIX', 'blockcast:'),
+    streamPrefix: readStreamPrefix(env),
     logLevel: readLogLevel(env),
   };
 }
@@ -63,6 +73,6 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
  * valid_transactions frame of its own, so its gateway serves the BigchainDB 2.x one there.
  */
 function readGatewayProfile(env: Env): Profile {
-  const profile = readChoice(env, 'BLOCKCAST_PROFILE', [...PROFILES, 'legacy'] as const, 'bigchaindb');
+  const profile = readDeploymentProfile(env);
   return profile === 'legacy' ? 'bigchaindb' : profile;
 }

@@ -1,5 +1,5 @@
-import type { EventLog } from '@blockcast/bus';
 import { createMetricsRegistry, type Logger, OpsServer, silentLogger } from '@blockcast/common';
+import type { EventLog } from '@blockcast/event-log';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import { AppendQueue } from './append-queue.js';
@@ -12,14 +12,12 @@ import { blocksRoute } from './routes/blocks.js';
 
 export interface IngestAppOptions {
   config: IngestConfig;
-  /** Where blocks go. Not closed by the app unless `ownsLog` is true. */
+  /** Where blocks go; the caller owns it and closes it after the app. */
   log: EventLog;
   /** Default: silent (tests). main.ts passes the process logger. */
   logger?: Logger;
   /** Default: a fresh `blockcast_ingest` registry with default process metrics. */
   registry?: Registry;
-  /** Close the log in `close()` after the last request (default false). */
-  ownsLog?: boolean;
   /** Clock for signature timestamps (default Date.now). */
   clock?: () => number;
 }
@@ -32,8 +30,7 @@ export interface IngestApp {
    */
   start(): Promise<{ url: string; opsPort: number }>;
   /**
-   * Stops accepting, lets in-flight requests and their appends finish, then closes the ops port
-   * and an owned log. `/readyz` answers 503 from the moment close() is called.
+   * Stops accepting, lets in-flight requests and their appends finish, then closes the ops port. `/readyz` answers 503 from the moment close() is called.
    */
   close(): Promise<void>;
 }
@@ -63,8 +60,13 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
     },
   });
 
+  // One handler for every route, registered before them, so every refusal is counted once.
   fastify.setErrorHandler(
-    ingestErrorHandler({ maxBodyBytes: config.maxBodyBytes, challenge: auth.challenge }),
+    ingestErrorHandler({
+      maxBodyBytes: config.maxBodyBytes,
+      challenge: auth.challenge,
+      onRefused: (code) => metrics.refused(code),
+    }),
   );
   fastify.setNotFoundHandler((request, reply) => {
     const error = notFound(request.method, request.url);
@@ -111,7 +113,6 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
         await fastify.close();
         await queue.drain();
         await ops.close();
-        if (options.ownsLog) await log.close();
       })();
       return closed;
     },

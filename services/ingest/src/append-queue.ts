@@ -1,4 +1,4 @@
-import { AppendRefusedError, type AppendResult, type EventLog } from '@blockcast/bus';
+import { AppendRefusedError, type AppendResult, type EventLog } from '@blockcast/event-log';
 import type { BlockEvent } from '@blockcast/protocol';
 
 /**

@@ -9,6 +9,8 @@ import {
   readLogLevel,
   readPort,
   readRedisTarget,
+  readRetainBlocks,
+  readStreamPrefix,
   readString,
 } from '@blockcast/common';
 
@@ -79,8 +81,8 @@ export function loadIngestConfig(env: Env): IngestConfig {
       max: 1024 * 1024 * 1024,
     }),
     redis: readRedisTarget(env),
-    streamPrefix: readString(env, 'BLOCKCAST_STREAM_PREFIX', 'blockcast:'),
-    retainBlocks: readInteger(env, 'RETAIN_BLOCKS', 100_000, { min: 1 }),
+    streamPrefix: readStreamPrefix(env),
+    retainBlocks: readRetainBlocks(env),
     logLevel: readLogLevel(env),
     shutdownGraceMs: readInteger(env, 'INGEST_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
   };

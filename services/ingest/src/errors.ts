@@ -1,4 +1,4 @@
-import { AppendRefusedError } from '@blockcast/bus';
+import { AppendRefusedError } from '@blockcast/event-log';
 
 /**
  * Every error a caller of ingest can cause: a stable code, its HTTP status, and a message that

@@ -1,10 +1,9 @@
-import type { AppendResult } from '@blockcast/bus';
+import type { AppendResult } from '@blockcast/event-log';
 import { type CommittedBlock, normaliseBlock } from '@blockcast/protocol';
 import type { FastifyPluginCallback } from 'fastify';
 import type { AppendQueue } from '../append-queue.js';
 import type { RequestAuth } from '../auth/request-auth.js';
 import { assertUniqueTransactionIds, committedBlockSchema } from '../block-schema.js';
-import { ingestErrorHandler } from '../error-handler.js';
 import { fromAppendRefusal, isAppendRefusal, logUnavailable } from '../errors.js';
 import { jsonBodyParser } from '../json-body.js';
 import type { IngestMetrics } from '../metrics.js';
@@ -40,13 +39,6 @@ export function blocksRoute(options: BlocksRouteOptions): FastifyPluginCallback 
       'application/json',
       { parseAs: 'buffer', bodyLimit: maxBodyBytes },
       jsonBodyParser(auth),
-    );
-    scope.setErrorHandler(
-      ingestErrorHandler({
-        maxBodyBytes,
-        challenge: auth.challenge,
-        onRefused: (code) => metrics.refused(code),
-      }),
     );
     scope.addHook('onRequest', (request, _reply, next) => {
       try {

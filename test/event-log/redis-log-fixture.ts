@@ -1,6 +1,6 @@
 /** Opens RedisStreamLogs on the test Redis, each on its own key prefix and its own clients. */
 import { after } from 'node:test';
-import { RedisStreamLog, type RedisStreamLogOptions } from '@blockcast/bus';
+import { RedisStreamLog, type RedisStreamLogOptions } from '@blockcast/event-log';
 import { Redis } from 'ioredis';
 import { redisOrSkip, uniquePrefix } from '../support/redis.js';
 import type { LogUnderTest } from './event-log-conformance.js';

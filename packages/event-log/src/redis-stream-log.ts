@@ -1,16 +1,9 @@
+import { DEFAULT_RETAIN_BLOCKS, DEFAULT_STREAM_PREFIX, linkedAbort } from '@blockcast/common';
 import type { BlockEvent } from '@blockcast/protocol';
 import type { Redis } from 'ioredis';
-import { linkedAbort } from './abortable.js';
 import { appendWithScript, type TrimMode } from './append-script.js';
 import { assertBlockHeight, assertCursor, assertReadRange } from './block-height.js';
-import {
-  type AppendResult,
-  DEFAULT_RETAIN_BLOCKS,
-  type EventLog,
-  type EventLogOptions,
-  type LogBounds,
-  type TailOptions,
-} from './event-log.js';
+import type { AppendResult, EventLog, EventLogOptions, LogBounds, TailOptions } from './event-log.js';
 import { assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log-options.js';
 import { lastHeightIn, tailStream } from './redis-stream-tail.js';
 import { decodeEntry, entryId, heightOfId, type StreamEntry } from './stream-entry.js';
@@ -41,7 +34,6 @@ export interface RedisStreamLogOptions extends EventLogOptions {
   onTailError?: (error: unknown) => void;
 }
 
-export const DEFAULT_PREFIX = 'blockcast:';
 export const DEFAULT_BLOCK_MS = 5000;
 export const DEFAULT_TAIL_CLIENT_NAME = 'blockcast:tail';
 const DEFAULT_PING_TIMEOUT_MS = 1000;
@@ -71,7 +63,7 @@ export class RedisStreamLog implements EventLog {
 
   constructor(options: RedisStreamLogOptions) {
     this.#redis = options.redis;
-    this.key = `${options.prefix ?? DEFAULT_PREFIX}blocks`;
+    this.key = `${options.prefix ?? DEFAULT_STREAM_PREFIX}blocks`;
     this.#retain = options.retainBlocks ?? DEFAULT_RETAIN_BLOCKS;
     assertRetainBlocks(this.#retain);
     this.#trim = options.trim ?? 'approximate';

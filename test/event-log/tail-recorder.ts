@@ -1,7 +1,8 @@
 /** Records what a tail delivers while a test appends, so tests assert on the exact sequence. */
-import type { EventLog, TailOptions } from '@blockcast/bus';
+import { setTimeout as delay } from 'node:timers/promises';
+import { waitUntil } from '@blockcast/devkit';
+import type { EventLog, TailOptions } from '@blockcast/event-log';
 import type { BlockEvent } from '@blockcast/protocol';
-import { waitUntil } from '../support/wait.js';
 
 /** Long enough for a duplicate or an out-of-order block to show up before the assertion. */
 const SETTLE_MS = 150;
@@ -44,7 +45,7 @@ export function startTail(log: EventLog, options: Omit<TailOptions, 'signal'>): 
         timeoutMs,
         `${count} blocks from the tail (got ${blocks.length})`,
       ),
-    settle: () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS)),
+    settle: () => delay(SETTLE_MS),
     stop: async () => {
       controller.abort();
       await done;

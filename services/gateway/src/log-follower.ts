@@ -1,8 +1,8 @@
-import type { EventLog } from '@blockcast/bus';
+import type { EventLog } from '@blockcast/event-log';
 import type { BlockEvent } from '@blockcast/protocol';
 import type { Logger } from 'pino';
 
-export interface BusFollowerOptions {
+export interface LogFollowerOptions {
   log: EventLog;
   logger: Logger;
   onBlock(block: BlockEvent): void;
@@ -18,13 +18,13 @@ export interface BusFollowerOptions {
  * every block to `onBlock` in height order, and re-opens the tail from the last height seen if
  * it ever fails, so a bus outage costs latency, never events.
  */
-export class BusFollower {
+export class LogFollower {
   readonly #abort = new AbortController();
   #lastHeight: number | undefined;
   #running: Promise<void> | undefined;
   #lastError: unknown;
 
-  constructor(private readonly options: BusFollowerOptions) {}
+  constructor(private readonly options: LogFollowerOptions) {}
 
   /** Height of the last block handed on, undefined before the first. */
   get height(): number | undefined {

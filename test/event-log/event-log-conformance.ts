@@ -2,12 +2,13 @@
  * The EventLog contract (architecture §4), run against every implementation: each runner passes a
  * factory that opens a fresh, empty log and says how to look at its store directly.
  */
+
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
-import { type AppendRefusal, AppendRefusedError, type EventLog, type TrimMode } from '@blockcast/bus';
+import { setTimeout as delay } from 'node:timers/promises';
+import { makeBlockEvent, makeBlockEvents, waitUntil } from '@blockcast/devkit';
+import { type AppendRefusal, AppendRefusedError, type EventLog, type TrimMode } from '@blockcast/event-log';
 import type { BlockEvent } from '@blockcast/protocol';
-import { makeBlockEvent, makeBlockEvents } from '../support/blocks.js';
-import { waitUntil } from '../support/wait.js';
 import { appendAll, heightsOf, range, startTail } from './tail-recorder.js';
 
 export interface LogUnderTest {
@@ -227,7 +228,7 @@ export function eventLogConformance(name: string, implementation: ConformanceOpt
       const { log } = await open(t);
       await appendAll(log, makeBlockEvents(1, 3));
       const tail = startTail(log, { after: 3 });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await delay(100);
       const started = performance.now();
       await tail.stop();
       assert.ok(performance.now() - started < 500, 'ended within 500 ms');

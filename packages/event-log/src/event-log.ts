@@ -77,5 +77,3 @@ export interface EventLogOptions {
   /** Blocks kept; older ones are trimmed (default 100 000). */
   retainBlocks?: number;
 }
-
-export const DEFAULT_RETAIN_BLOCKS = 100_000;

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { makeBlockEvent, makeBlockEvents, waitUntil } from '@blockcast/devkit';
 import {
   AppendRefusedError,
   createRedisClient,
   MemoryLog,
   openEventLog,
   RedisStreamLog,
-} from '@blockcast/bus';
-import { makeBlockEvent, makeBlockEvents } from '../support/blocks.js';
+} from '@blockcast/event-log';
 import { freePort, testRedis, uniquePrefix } from '../support/redis.js';
-import { waitUntil } from '../support/wait.js';
 import { eventLogConformance } from './event-log-conformance.js';
 import { openRedisLog, redisSkip, streamNodeMaxEntries } from './redis-log-fixture.js';
 import { appendAll, range } from './tail-recorder.js';

@@ -10,15 +10,13 @@
  *   makeBlockEvent(10, 2)                   // normalised: what goes on the bus
  */
 import { randomBytes } from 'node:crypto';
+import { type BlockEvent, type CommittedBlock, normaliseBlock, type Transaction } from '@blockcast/protocol';
 import {
   createTransaction,
   newPublicKey,
   type TransactionVersion,
   transferTransaction,
-} from '@blockcast/demo-chain';
-import { type BlockEvent, type CommittedBlock, normaliseBlock, type Transaction } from '@blockcast/protocol';
-
-export type { TransactionVersion };
+} from './transaction-factory.js';
 
 export interface TransactionOptions {
   /** Default 'CREATE'. */

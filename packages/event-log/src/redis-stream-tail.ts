@@ -1,6 +1,6 @@
+import { ABORTED, sleep, untilAborted, withDeadline } from '@blockcast/common';
 import type { BlockEvent } from '@blockcast/protocol';
 import type { Redis } from 'ioredis';
-import { ABORTED, sleep, untilAborted, withDeadline } from './abortable.js';
 import { decodeEntry, entryId, heightOfId, type StreamEntry } from './stream-entry.js';
 
 export interface StreamTailOptions {

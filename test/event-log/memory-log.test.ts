@@ -1,4 +1,4 @@
-import { MemoryLog } from '@blockcast/bus';
+import { MemoryLog } from '@blockcast/event-log';
 import { eventLogConformance } from './event-log-conformance.js';
 import { heightsOf } from './tail-recorder.js';
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Transaction } from '@blockcast/protocol';
-import { base58 } from './base58.js';
+import bs58 from 'bs58';
 
 /**
  * Builds transactions with the structure BigchainDB 2.0 / Planetmint 3.0 nodes publish
@@ -10,7 +10,7 @@ import { base58 } from './base58.js';
 export type TransactionVersion = '2.0' | '3.0';
 
 export function newPublicKey(): string {
-  return base58(randomBytes(32));
+  return bs58.encode(randomBytes(32));
 }
 
 export interface OutputSpec {

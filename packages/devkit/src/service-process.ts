@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from './wait-until.js';
 
 export const SERVICE_ENTRIES = {
   ingest: 'services/ingest/src/main.ts',
@@ -18,7 +19,7 @@ const ALL_IN_ONE_ENTRY = 'scripts/start-all.ts';
 
 export type ServiceKind = keyof typeof SERVICE_ENTRIES;
 
-const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface ServiceProcess {
   readonly name: string;
@@ -63,28 +64,29 @@ export function startService(
     output: () => output,
     exited,
     async waitForOutput(pattern, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!pattern.test(output)) {
-        if (child.exitCode !== null)
-          throw new Error(`${name} exited with ${child.exitCode} before printing ${pattern}:\n${output}`);
-        if (Date.now() > deadline)
-          throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await waitUntil(
+        () => {
+          if (pattern.test(output)) return true;
+          if (child.exitCode !== null)
+            throw new Error(`${name} exited with ${child.exitCode} before printing ${pattern}:\n${output}`);
+          return false;
+        },
+        timeoutMs,
+        `${name} printing ${pattern}`,
+        50,
+      );
       return output;
     },
     async waitUntilReady(url, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
-        try {
-          if ((await fetch(url)).status === 200) return;
-        } catch {
-          // not listening yet
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      throw new Error(`${name} not ready at ${url} within ${timeoutMs} ms:\n${output}`);
+      await waitUntil(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
+          return (await fetch(url).catch(() => undefined))?.status === 200;
+        },
+        timeoutMs,
+        `${name} ready at ${url}`,
+        100,
+      );
     },
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null) return child.exitCode;

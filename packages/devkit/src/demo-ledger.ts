@@ -19,53 +19,50 @@ interface UnspentOutput {
  * the asset ids and keys a real network would.
  */
 export class DemoLedger {
-  private readonly participants: string[];
-  private readonly unspent: UnspentOutput[] = [];
-  private nextHeight: number;
-  private sequence = 0;
+  readonly #participants: string[];
+  readonly #unspent: UnspentOutput[] = [];
+  #nextHeight: number;
+  #sequence = 0;
 
-  private readonly version: TransactionVersion;
+  readonly #version: TransactionVersion;
 
   constructor(options: { participants?: number; firstHeight?: number; version?: TransactionVersion } = {}) {
-    this.version = options.version ?? '2.0';
-    this.participants = Array.from({ length: options.participants ?? 6 }, newPublicKey);
-    this.nextHeight = options.firstHeight ?? 1;
-  }
-
-  get height(): number {
-    return this.nextHeight - 1;
+    this.#version = options.version ?? '2.0';
+    this.#participants = Array.from({ length: options.participants ?? 6 }, newPublicKey);
+    this.#nextHeight = options.firstHeight ?? 1;
   }
 
   /** Continue from a height the bus already holds (a restart of the demo against Redis). */
   resumeAfter(height: number): void {
-    this.nextHeight = height + 1;
+    this.#nextHeight = height + 1;
   }
 
   nextBlock(transactionCount: number): CommittedBlock {
     const transactions: Transaction[] = [];
-    for (let i = 0; i < transactionCount; i += 1) transactions.push(this.nextTransaction());
-    const height = this.nextHeight;
-    this.nextHeight += 1;
+    for (let i = 0; i < transactionCount; i += 1) transactions.push(this.#nextTransaction());
+    const height = this.#nextHeight;
+    this.#nextHeight += 1;
     return { height, hash: randomHex(32), transactions };
   }
 
-  private nextTransaction(): Transaction {
-    this.sequence += 1;
-    const spendable = this.unspent.length > 0 && Math.random() < 0.6;
-    return spendable ? this.transfer() : this.create();
+  #nextTransaction(): Transaction {
+    this.#sequence += 1;
+    const spendable = this.#unspent.length > 0 && Math.random() < 0.6;
+    return spendable ? this.#transfer() : this.#create();
   }
 
-  private create(): Transaction {
-    const issuer = this.pick();
-    const owners = Math.random() < 0.2 ? [{ publicKeys: [issuer, this.pick()] }] : [{ publicKeys: [issuer] }];
+  #create(): Transaction {
+    const issuer = this.#pick();
+    const owners =
+      Math.random() < 0.2 ? [{ publicKeys: [issuer, this.#pick()] }] : [{ publicKeys: [issuer] }];
     const tx = createTransaction({
       issuer,
       owners,
-      data: { kind: 'demo-asset', serial: this.sequence, label: `asset #${this.sequence}` },
-      metadata: { sequence: this.sequence },
-      version: this.version,
+      data: { kind: 'demo-asset', serial: this.#sequence, label: `asset #${this.#sequence}` },
+      metadata: { sequence: this.#sequence },
+      version: this.#version,
     });
-    this.unspent.push({
+    this.#unspent.push({
       assetId: tx.id,
       transactionId: tx.id,
       outputIndex: 0,
@@ -74,23 +71,23 @@ export class DemoLedger {
     return tx;
   }
 
-  private transfer(): Transaction {
-    const index = Math.floor(Math.random() * this.unspent.length);
-    const spent = this.unspent.splice(index, 1)[0]!;
-    const newOwner = this.pick();
+  #transfer(): Transaction {
+    const index = Math.floor(Math.random() * this.#unspent.length);
+    const spent = this.#unspent.splice(index, 1)[0]!;
+    const newOwner = this.#pick();
     const tx = transferTransaction({
       assetId: spent.assetId,
       spends: { transactionId: spent.transactionId, outputIndex: spent.outputIndex, owners: spent.owners },
       owners: [{ publicKeys: [newOwner] }],
-      metadata: { sequence: this.sequence },
-      version: this.version,
+      metadata: { sequence: this.#sequence },
+      version: this.#version,
     });
-    this.unspent.push({ assetId: spent.assetId, transactionId: tx.id, outputIndex: 0, owners: [newOwner] });
+    this.#unspent.push({ assetId: spent.assetId, transactionId: tx.id, outputIndex: 0, owners: [newOwner] });
     return tx;
   }
 
-  private pick(): string {
-    return this.participants[Math.floor(Math.random() * this.participants.length)]!;
+  #pick(): string {
+    return this.#participants[Math.floor(Math.random() * this.#participants.length)]!;
   }
 }
 

@@ -1,10 +1,9 @@
+import { DEFAULT_RETAIN_BLOCKS, linkedAbort } from '@blockcast/common';
 import type { BlockEvent } from '@blockcast/protocol';
-import { linkedAbort } from './abortable.js';
 import { assertBlockHeight, assertCursor, assertReadRange } from './block-height.js';
 import {
   AppendRefusedError,
   type AppendResult,
-  DEFAULT_RETAIN_BLOCKS,
   type EventLog,
   type EventLogOptions,
   type LogBounds,

@@ -1,9 +1,10 @@
 /** What a Redis tail does when its connection is taken away (architecture §4: resume from the last ID). */
+
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { makeBlockEvents, waitUntil } from '@blockcast/devkit';
 import type { Redis } from 'ioredis';
-import { makeBlockEvents } from '../support/blocks.js';
-import { waitUntil } from '../support/wait.js';
 import { openRedisLog, redisSkip } from './redis-log-fixture.js';
 import { heightsOf, range, startTail } from './tail-recorder.js';
 
@@ -38,7 +39,7 @@ describe('a Redis tail across connection loss', { skip: redisSkip }, () => {
           kills += Number(await sut.admin.client('KILL', 'ID', id));
         }
       }
-      if (i % 3 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      if (i % 3 === 0) await delay(2);
     }
     await tail.received(blocks.length, 10_000);
     await tail.settle();

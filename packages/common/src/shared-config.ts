@@ -1,0 +1,43 @@
+/**
+ * The variables several services read, each with its one reader and its one default, so a
+ * deployment that sets them once configures every service alike.
+ */
+import { ConfigError, type Env, readChoice, readInteger, readString } from './env-config.js';
+import type { RedisTarget } from './redis-target.js';
+
+/** BLOCKCAST_STREAM_PREFIX: the stream key is `<prefix>blocks`, so several chains or tests share a Redis. */
+export const DEFAULT_STREAM_PREFIX = 'blockcast:';
+
+export function readStreamPrefix(env: Env): string {
+  return readString(env, 'BLOCKCAST_STREAM_PREFIX', DEFAULT_STREAM_PREFIX);
+}
+
+/** RETAIN_BLOCKS: blocks kept on the bus, i.e. how far back a client can resume. */
+export const DEFAULT_RETAIN_BLOCKS = 100_000;
+
+export function readRetainBlocks(env: Env): number {
+  return readInteger(env, 'RETAIN_BLOCKS', DEFAULT_RETAIN_BLOCKS, { min: 1 });
+}
+
+/**
+ * BLOCKCAST_PROFILE: which original the deployment imitates. `legacy` is the 0.10 root document
+ * in discovery; gateways serve the BigchainDB 2.x frames then.
+ */
+export const DEPLOYMENT_PROFILES = ['bigchaindb', 'planetmint', 'legacy'] as const;
+export type DeploymentProfile = (typeof DEPLOYMENT_PROFILES)[number];
+
+export function readDeploymentProfile(env: Env): DeploymentProfile {
+  return readChoice(env, 'BLOCKCAST_PROFILE', DEPLOYMENT_PROFILES, 'bigchaindb');
+}
+
+/**
+ * A separate service process needs Redis: on a private in-memory bus an ingest would accept
+ * blocks no gateway sees, and a gateway would report ready and stream nothing.
+ */
+export function requireRedisTarget(target: RedisTarget | undefined, process: string): RedisTarget {
+  if (target !== undefined) return target;
+  throw new ConfigError(
+    'REDIS_URL',
+    `required for ${process} (or REDIS_SENTINELS); \`npm start\` runs everything in one process without it`,
+  );
+}

@@ -1,0 +1,2 @@
+export * from './app.js';
+export { type GatewayConfig, loadGatewayConfig } from './config.js';
