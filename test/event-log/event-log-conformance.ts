@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { makeBlockEvent, makeBlockEvents, waitUntil } from '@blockcast/devkit';
-import { type AppendRefusal, AppendRefusedError, type EventLog, type TrimMode } from '@blockcast/event-log';
+import {
+  type AppendRefusal,
+  AppendRefusedError,
+  type EventLog,
+  LogResetError,
+  type TrimMode,
+} from '@blockcast/event-log';
 import type { BlockEvent } from '@blockcast/protocol';
 import { appendAll, heightsOf, range, startTail } from './tail-recorder.js';
 
@@ -47,17 +53,29 @@ export function eventLogConformance(name: string, implementation: ConformanceOpt
         makeBlockEvent(5, 2, { version: '3.0', rejected: 2, hash: null, chainId: 'test-chain' }),
       ];
       for (const block of blocks) {
-        assert.deepEqual(await log.append(block), { status: 'appended', height: block.height });
+        assert.deepEqual(await log.append(block), {
+          status: 'appended',
+          height: block.height,
+          epoch: await log.epoch(),
+        });
       }
       assert.deepEqual(await log.read(1, 10), blocks);
     });
 
     test('an empty log accepts any height as its first block, then only the next one', async (t) => {
       const { log } = await open(t);
-      assert.deepEqual(await log.append(makeBlockEvent(1000, 1)), { status: 'appended', height: 1000 });
+      assert.deepEqual(await log.append(makeBlockEvent(1000, 1)), {
+        status: 'appended',
+        height: 1000,
+        epoch: await log.epoch(),
+      });
       assert.deepEqual(await log.bounds(), { first: 1000, last: 1000 });
       await assertRefused(log.append(makeBlockEvent(999, 1)), 'HEIGHT_BEYOND_RETENTION', 1001);
-      assert.deepEqual(await log.append(makeBlockEvent(1001, 0)), { status: 'appended', height: 1001 });
+      assert.deepEqual(await log.append(makeBlockEvent(1001, 0)), {
+        status: 'appended',
+        height: 1001,
+        epoch: await log.epoch(),
+      });
     });
 
     test('reads a height range with a limit, clipped to what the log holds', async (t) => {
@@ -152,7 +170,11 @@ export function eventLogConformance(name: string, implementation: ConformanceOpt
       const blocks = makeBlockEvents(1, 20);
       await appendAll(log, blocks);
       await assertRefused(log.append(blocks[2]!), 'HEIGHT_BEYOND_RETENTION', 21);
-      assert.deepEqual(await log.append(blocks[17]!), { status: 'duplicate', height: 18 });
+      assert.deepEqual(await log.append(blocks[17]!), {
+        status: 'duplicate',
+        height: 18,
+        epoch: await log.epoch(),
+      });
     });
 
     test('exact retention keeps exactly the newest N blocks', async (t) => {
@@ -241,6 +263,68 @@ export function eventLogConformance(name: string, implementation: ConformanceOpt
       const seen: BlockEvent[] = [];
       for await (const block of log.tail({ after: 0, signal: AbortSignal.abort() })) seen.push(block);
       assert.deepEqual(seen, []);
+    });
+
+    test('the epoch is null until the first append, then the same for every append and duplicate', async (t) => {
+      const { log, peer } = await open(t);
+      assert.equal(await log.epoch(), null);
+      const blocks = makeBlockEvents(1, 3);
+      const first = await log.append(blocks[0]!);
+      assert.equal(typeof first.epoch, 'string');
+      assert.ok(first.epoch.length >= 8, `an epoch of some entropy, got ${first.epoch}`);
+      assert.equal(await log.epoch(), first.epoch);
+      const later = [await log.append(blocks[1]!), await (await peer()).append(blocks[2]!)];
+      const duplicate = await log.append(blocks[1]!);
+      assert.deepEqual(
+        [...later, duplicate].map((result) => result.epoch),
+        [first.epoch, first.epoch, first.epoch],
+      );
+      assert.equal(await (await peer()).epoch(), first.epoch);
+    });
+
+    test('a tail given the current epoch delivers as usual', async (t) => {
+      const { log } = await open(t);
+      const { epoch } = await log.append(makeBlockEvent(1, 1));
+      const tail = startTail(log, { after: 0, epoch });
+      t.after(() => tail.stop());
+      await log.append(makeBlockEvent(2, 1));
+      await tail.received(2);
+      await tail.settle();
+      assert.deepEqual(heightsOf(tail.blocks), [1, 2]);
+      assert.equal(tail.failure, undefined);
+    });
+
+    test('a tail given another epoch ends with LogResetError naming the current epoch and top', async (t) => {
+      const { log } = await open(t);
+      await appendAll(log, makeBlockEvents(1, 4));
+      const current = await log.epoch();
+      const tail = startTail(log, { after: 2, epoch: 'an-epoch-of-another-history' });
+      const failure = await tail.failed();
+      assert.ok(failure instanceof LogResetError, `a LogResetError, got ${String(failure)}`);
+      assert.equal(failure.kind, 'reset');
+      assert.equal(failure.epoch, current);
+      assert.equal(failure.last, 4);
+      assert.deepEqual(tail.blocks, [], 'nothing of the other history is delivered');
+      await assert.rejects(tail.stop(), LogResetError);
+    });
+
+    test('a tail given an epoch on a log that has none yet ends with LogResetError and a null epoch', async (t) => {
+      const { log } = await open(t);
+      const failure = await startTail(log, { after: 7, epoch: 'an-epoch-of-another-history' }).failed();
+      assert.ok(failure instanceof LogResetError);
+      assert.deepEqual([failure.kind, failure.epoch, failure.last], ['reset', null, null]);
+    });
+
+    test('a tail started on an empty log takes the epoch of the first append and keeps delivering', async (t) => {
+      const { log } = await open(t);
+      const tail = startTail(log, { after: 'latest' });
+      t.after(() => tail.stop());
+      await delay(50);
+      await appendAll(log, makeBlockEvents(1, 3));
+      await tail.received(3);
+      await tail.settle();
+      assert.deepEqual(heightsOf(tail.blocks), [1, 2, 3]);
+      assert.equal(tail.failure, undefined);
     });
 
     test('closing the log ends its running tails', async (t) => {

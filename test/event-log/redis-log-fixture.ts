@@ -59,7 +59,7 @@ export async function openRedisLog(
     },
     cleanup: async () => {
       await Promise.all(logs.map((each) => each.close()));
-      await admin.del(log.key);
+      await admin.del(log.key, log.epochKey);
       await Promise.all(clients.map((redis) => redis.quit()));
     },
   };

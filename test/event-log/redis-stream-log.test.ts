@@ -20,14 +20,18 @@ eventLogConformance('RedisStreamLog', {
 });
 
 describe('RedisStreamLog on a real Redis', { skip: redisSkip }, () => {
-  test('stores height h as entry <h>-0 of <prefix>blocks with fields digest and block', async (t) => {
+  test('stores height h as entry <h>-0 of <prefix>blocks with fields digest, block and epoch', async (t) => {
     const sut = await openRedisLog();
     t.after(() => sut.cleanup());
     const block = makeBlockEvent(7, 2);
-    await sut.log.append(block);
+    const { epoch } = await sut.log.append(block);
     assert.equal(sut.log.key, `${sut.prefix}blocks`);
+    assert.equal(sut.log.epochKey, `${sut.prefix}epoch`);
+    assert.equal(await sut.admin.get(`${sut.prefix}epoch`), epoch);
     const entries = await sut.admin.xrange(`${sut.prefix}blocks`, '-', '+');
-    assert.deepEqual(entries, [['7-0', ['digest', block.digest, 'block', JSON.stringify(block)]]]);
+    assert.deepEqual(entries, [
+      ['7-0', ['digest', block.digest, 'block', JSON.stringify(block), 'epoch', epoch]],
+    ]);
   });
 
   test('100 concurrent appends of one block on an empty stream leave XLEN 1', async (t) => {
@@ -61,7 +65,11 @@ describe('RedisStreamLog on a real Redis', { skip: redisSkip }, () => {
       expectedHeight: 6,
     });
     await assert.rejects(sut.log.append(makeBlockEvent(9, 1)), { code: 'HEIGHT_GAP', expectedHeight: 6 });
-    assert.deepEqual(await sut.log.append(makeBlockEvent(6, 1)), { status: 'appended', height: 6 });
+    assert.deepEqual(await sut.log.append(makeBlockEvent(6, 1)), {
+      status: 'appended',
+      height: 6,
+      epoch: await sut.log.epoch(),
+    });
     assert.deepEqual(await sut.log.bounds(), { first: 6, last: 6 });
   });
 
@@ -70,7 +78,11 @@ describe('RedisStreamLog on a real Redis', { skip: redisSkip }, () => {
     t.after(() => sut.cleanup());
     await sut.log.append(makeBlockEvent(1, 1));
     await sut.admin.script('FLUSH');
-    assert.deepEqual(await sut.log.append(makeBlockEvent(2, 1)), { status: 'appended', height: 2 });
+    assert.deepEqual(await sut.log.append(makeBlockEvent(2, 1)), {
+      status: 'appended',
+      height: 2,
+      epoch: await sut.log.epoch(),
+    });
   });
 
   test('ping answers false within its timeout when Redis does not answer', async (t) => {

@@ -12,6 +12,10 @@ export interface TailRecorder {
   readonly blocks: BlockEvent[];
   /** True once the iteration has finished (aborted, closed or failed). */
   readonly ended: boolean;
+  /** What the iteration threw, once it has; undefined while running or after a clean end. */
+  readonly failure: unknown;
+  /** Waits until the iteration has thrown and answers what it threw. */
+  failed(timeoutMs?: number): Promise<unknown>;
   /** Waits until at least `count` blocks arrived. */
   received(count: number, timeoutMs?: number): Promise<void>;
   /** Waits a little, so anything delivered twice or late is in `blocks` before asserting. */
@@ -25,10 +29,14 @@ export function startTail(log: EventLog, options: Omit<TailOptions, 'signal'>): 
   const controller = new AbortController();
   const blocks: BlockEvent[] = [];
   let ended = false;
+  let failure: unknown;
   const iterable = log.tail({ ...options, signal: controller.signal });
   const done = (async () => {
     try {
       for await (const block of iterable) blocks.push(block);
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
       ended = true;
     }
@@ -38,6 +46,13 @@ export function startTail(log: EventLog, options: Omit<TailOptions, 'signal'>): 
     blocks,
     get ended() {
       return ended;
+    },
+    get failure() {
+      return failure;
+    },
+    failed: async (timeoutMs = 5000) => {
+      await waitUntil(() => failure !== undefined, timeoutMs, 'the tail to fail');
+      return failure;
     },
     received: (count, timeoutMs = 5000) =>
       waitUntil(

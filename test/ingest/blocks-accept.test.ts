@@ -16,16 +16,19 @@ describe('POST /api/v1/blocks accepts committed blocks', { skip: redisSkip }, ()
   // Every test starts on an empty stream.
   beforeEach(() => ingest.inspector.del(ingest.key));
 
-  test('a new block is 201 appended: counts in the body, one stream entry <height>-0 with its digest', async () => {
+  test('a new block is 201 appended: counts and epoch in the body, one stream entry <height>-0 with its digest', async () => {
     const block = makeBlock(1, 5, { rejected: 2 });
     const response = await ingest.post(block);
     assert.equal(response.statusCode, 201);
-    assert.deepEqual(response.json(), { height: 1, status: 'appended', transactions: 5, rejected: 2 });
+    const epoch = await ingest.log.epoch();
+    assert.match(String(epoch), /^[0-9a-f]{16}$/);
+    assert.deepEqual(response.json(), { height: 1, status: 'appended', epoch, transactions: 5, rejected: 2 });
     const entries = await ingest.entries();
     assert.equal(entries.length, 1);
     const [id, fields] = entries[0]!;
     assert.equal(id, '1-0');
     assert.equal(fields[fields.indexOf('digest') + 1], blockDigest(block));
+    assert.equal(fields[fields.indexOf('epoch') + 1], epoch);
     const stored = JSON.parse(fields[fields.indexOf('block') + 1]!);
     assert.deepEqual(
       stored.transactions.map((tx: { id: string }) => tx.id),
@@ -39,7 +42,8 @@ describe('POST /api/v1/blocks accepts committed blocks', { skip: redisSkip }, ()
     const before = await ingest.entries();
     const again = await ingest.post(block);
     assert.equal(again.statusCode, 200);
-    assert.deepEqual(again.json(), { height: 1, status: 'duplicate', transactions: 3, rejected: 0 });
+    const epoch = await ingest.log.epoch();
+    assert.deepEqual(again.json(), { height: 1, status: 'duplicate', epoch, transactions: 3, rejected: 0 });
     const reordered = { transactions: block.transactions, hash: block.hash, height: block.height };
     assert.equal((await ingest.post(reordered)).statusCode, 200);
     assert.deepEqual(await ingest.entries(), before);
@@ -54,10 +58,11 @@ describe('POST /api/v1/blocks accepts committed blocks', { skip: redisSkip }, ()
     ]) {
       answers.push((await ingest.post(block)).json());
     }
+    const epoch = await ingest.log.epoch();
     assert.deepEqual(answers, [
-      { height: 1, status: 'appended', transactions: 0, rejected: 0 },
-      { height: 2, status: 'appended', transactions: 2, rejected: 0 },
-      { height: 3, status: 'appended', transactions: 4, rejected: 1 },
+      { height: 1, status: 'appended', epoch, transactions: 0, rejected: 0 },
+      { height: 2, status: 'appended', epoch, transactions: 2, rejected: 0 },
+      { height: 3, status: 'appended', epoch, transactions: 4, rejected: 1 },
     ]);
     assert.equal(await ingest.inspector.xlen(ingest.key), 3);
   });

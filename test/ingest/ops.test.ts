@@ -246,6 +246,7 @@ describe('close()', { skip: redisSkip }, () => {
 function wrapAppend(log: EventLog, append: EventLog['append']): EventLog {
   return {
     append,
+    epoch: () => log.epoch(),
     read: (from, limit) => log.read(from, limit),
     tail: (options) => log.tail(options),
     bounds: () => log.bounds(),

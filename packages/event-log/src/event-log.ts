@@ -1,4 +1,5 @@
 import type { BlockEvent } from '@blockcast/protocol';
+import type { LogResetError } from './log-reset-error.js';
 
 /**
  * The ordered, height-indexed log of committed blocks (architecture §4). The block height is the
@@ -13,6 +14,12 @@ export interface EventLog {
    */
   append(block: BlockEvent): Promise<AppendResult>;
 
+  /**
+   * The log's epoch: which history its heights belong to. Made with the log (its first append),
+   * changed whenever the stream is recreated or rolled back; null while nothing was ever appended.
+   */
+  epoch(): Promise<string | null>;
+
   /** Blocks with `height >= fromHeight`, ascending, at most `limit`. Empty past the end. */
   read(fromHeight: number, limit: number): Promise<BlockEvent[]>;
 
@@ -20,7 +27,9 @@ export interface EventLog {
    * Every block with `height > after`, in order, first the ones already in the log, then live
    * ones as they are appended, until `signal` aborts (then the iteration ends without error).
    * `after: 'latest'` starts after whatever is last when the tail begins.
-   * Survives connection loss: it resumes from the last height it yielded.
+   * Survives connection loss: it resumes from the last height it yielded. Ends by throwing
+   * {@link LogResetError} when the history under it changed (the epoch is not `options.epoch`,
+   * or the top went below a height this epoch held), so a cursor never reads another history.
    */
   tail(options: TailOptions): AsyncIterable<BlockEvent>;
 
@@ -35,6 +44,8 @@ export interface EventLog {
 
 export interface TailOptions {
   after: number | 'latest';
+  /** The epoch `after` belongs to (default: the log's epoch when the tail starts). */
+  epoch?: string;
   signal: AbortSignal;
   /** Blocks fetched per read (default 100). */
   batchSize?: number;
@@ -45,7 +56,8 @@ export interface LogBounds {
   last: number;
 }
 
-export type AppendResult = { status: 'appended' | 'duplicate'; height: number };
+/** `epoch` is the history the block is in (the log's epoch after this append). */
+export type AppendResult = { status: 'appended' | 'duplicate'; height: number; epoch: string };
 
 export type AppendRefusal = 'HEIGHT_GAP' | 'HEIGHT_CONFLICT' | 'HEIGHT_BEYOND_RETENTION';
 

@@ -1,5 +1,6 @@
 export type { TrimMode } from './append-script.js';
 export * from './event-log.js';
+export * from './log-reset-error.js';
 export * from './memory-log.js';
 export * from './open-event-log.js';
 export * from './redis-connection.js';

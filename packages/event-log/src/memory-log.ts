@@ -1,6 +1,7 @@
 import { DEFAULT_RETAIN_BLOCKS, linkedAbort } from '@blockcast/common';
 import type { BlockEvent } from '@blockcast/protocol';
 import { assertBlockHeight, assertCursor, assertReadRange } from './block-height.js';
+import { newEpoch } from './epoch.js';
 import {
   AppendRefusedError,
   type AppendResult,
@@ -10,6 +11,7 @@ import {
   type TailOptions,
 } from './event-log.js';
 import { assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log-options.js';
+import { LogResetError } from './log-reset-error.js';
 
 export interface MemoryLogOptions extends EventLogOptions {}
 
@@ -28,6 +30,8 @@ export class MemoryLog implements EventLog {
   /** Retained blocks are `#blocks[#head…]`; heights are contiguous, so a height's slot is arithmetic. */
   #blocks: (BlockEvent | undefined)[] = [];
   #head = 0;
+  /** Made by the first append; a log in memory is never recreated, so it never changes. */
+  #epoch: string | null = null;
   /** Tails waiting for the next append. */
   readonly #waiting = new Set<() => void>();
   /** Aborts every tail when the log closes. */
@@ -43,9 +47,10 @@ export class MemoryLog implements EventLog {
     const bounds = this.#bounds();
     if (bounds === null || block.height === bounds.last + 1) {
       this.#blocks.push(deepFreeze(structuredClone(block)));
+      this.#epoch ??= newEpoch();
       this.#trim();
       for (const wake of [...this.#waiting]) wake();
-      return { status: 'appended', height: block.height };
+      return { status: 'appended', height: block.height, epoch: this.#epoch };
     }
     const expected = bounds.last + 1;
     if (block.height > expected) throw new AppendRefusedError('HEIGHT_GAP', block.height, expected);
@@ -53,7 +58,11 @@ export class MemoryLog implements EventLog {
     if (stored === undefined) throw new AppendRefusedError('HEIGHT_BEYOND_RETENTION', block.height, expected);
     if (stored.digest !== block.digest)
       throw new AppendRefusedError('HEIGHT_CONFLICT', block.height, expected);
-    return { status: 'duplicate', height: block.height };
+    return { status: 'duplicate', height: block.height, epoch: this.#epoch ?? newEpoch() };
+  }
+
+  async epoch(): Promise<string | null> {
+    return this.#epoch;
   }
 
   async read(fromHeight: number, limit: number): Promise<BlockEvent[]> {
@@ -65,7 +74,7 @@ export class MemoryLog implements EventLog {
     // 'latest' means the top when tail() is called, so an append right after the call is delivered.
     const after = options.after === 'latest' ? (this.#bounds()?.last ?? 0) : options.after;
     assertCursor(after);
-    return this.#follow(after, options.signal, options.batchSize ?? DEFAULT_TAIL_BATCH);
+    return this.#follow(after, options.epoch, options.signal, options.batchSize ?? DEFAULT_TAIL_BATCH);
   }
 
   async bounds(): Promise<LogBounds | null> {
@@ -81,7 +90,16 @@ export class MemoryLog implements EventLog {
     for (const end of [...this.#tails]) end();
   }
 
-  async *#follow(after: number, outer: AbortSignal, batchSize: number): AsyncGenerator<BlockEvent> {
+  async *#follow(
+    after: number,
+    epoch: string | undefined,
+    outer: AbortSignal,
+    batchSize: number,
+  ): AsyncGenerator<BlockEvent> {
+    // Checked when iteration starts, as a Redis tail does: a cursor of another history reads nothing.
+    if (epoch !== undefined && epoch !== this.#epoch && !outer.aborted) {
+      throw new LogResetError('reset', this.#epoch, this.#bounds()?.last ?? null);
+    }
     const stop = linkedAbort(outer);
     this.#tails.add(stop.abort);
     try {

@@ -3,9 +3,11 @@ import type { BlockEvent } from '@blockcast/protocol';
 import type { Redis } from 'ioredis';
 import { appendWithScript, type TrimMode } from './append-script.js';
 import { assertBlockHeight, assertCursor, assertReadRange } from './block-height.js';
+import { newEpoch } from './epoch.js';
 import type { AppendResult, EventLog, EventLogOptions, LogBounds, TailOptions } from './event-log.js';
 import { assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log-options.js';
-import { lastHeightIn, tailStream } from './redis-stream-tail.js';
+import { type LogKeys, type LogState, readLogState } from './log-state.js';
+import { tailStream } from './redis-stream-tail.js';
 import { decodeEntry, entryId, heightOfId, type StreamEntry } from './stream-entry.js';
 
 export interface RedisStreamLogOptions extends EventLogOptions {
@@ -40,16 +42,20 @@ const DEFAULT_PING_TIMEOUT_MS = 1000;
 
 /**
  * The production {@link EventLog}: one Redis stream per chain, key `<prefix>blocks`, entry ID
- * `<height>-0`, fields `digest` and `block` (architecture §4). Appends are decided atomically in
- * Redis by one Lua script; tails read with plain `XREAD BLOCK` on their own connections.
+ * `<height>-0`, fields `digest`, `block` and `epoch` (architecture §4), and its epoch beside it
+ * in `<prefix>epoch`. Appends are decided atomically in Redis by one Lua script, which also
+ * starts a new epoch when it creates the stream; tails read with plain `XREAD BLOCK` on their own
+ * connections and end with LogResetError when the stream is recreated or rolled back under them.
  *
  * A stream emptied by hand (`XTRIM … MAXLEN 0`, XDEL) still remembers its last ID, and readers'
  * cursors must never move back, so it accepts only the height after that one. To start a chain
- * over, DEL the key (and restart the gateways).
+ * over, DEL the stream key: the next append starts a new epoch and running tails are told.
  */
 export class RedisStreamLog implements EventLog {
   /** The stream key. */
   readonly key: string;
+  /** The key holding the stream's epoch. */
+  readonly epochKey: string;
   readonly #redis: Redis;
   readonly #retain: number;
   readonly #trim: TrimMode;
@@ -63,7 +69,9 @@ export class RedisStreamLog implements EventLog {
 
   constructor(options: RedisStreamLogOptions) {
     this.#redis = options.redis;
-    this.key = `${options.prefix ?? DEFAULT_STREAM_PREFIX}blocks`;
+    const prefix = options.prefix ?? DEFAULT_STREAM_PREFIX;
+    this.key = `${prefix}blocks`;
+    this.epochKey = `${prefix}epoch`;
     this.#retain = options.retainBlocks ?? DEFAULT_RETAIN_BLOCKS;
     assertRetainBlocks(this.#retain);
     this.#trim = options.trim ?? 'approximate';
@@ -82,10 +90,16 @@ export class RedisStreamLog implements EventLog {
     assertBlockHeight(block.height);
     return appendWithScript(this.#redis, {
       key: this.key,
+      epochKey: this.epochKey,
       block,
       retainBlocks: this.#retain,
       trim: this.#trim,
+      freshEpoch: newEpoch(),
     });
+  }
+
+  async epoch(): Promise<string | null> {
+    return (await readLogState(this.#redis, this.#keys())).epoch;
   }
 
   async read(fromHeight: number, limit: number): Promise<BlockEvent[]> {
@@ -96,11 +110,11 @@ export class RedisStreamLog implements EventLog {
   }
 
   tail(options: TailOptions): AsyncIterable<BlockEvent> {
-    // 'latest' is the top when tail() is called: the lookup goes out now, ahead of any later
-    // command on this client, so an append issued right after the call is delivered.
-    const after = options.after === 'latest' ? this.#lookUpTop() : options.after;
-    if (typeof after === 'number') assertCursor(after);
-    return this.#follow(after, options);
+    if (options.after !== 'latest') assertCursor(options.after);
+    // 'latest' and the default epoch are the log's when tail() is called: the read goes out now,
+    // ahead of any later command on this client, so an append issued right after is delivered.
+    const start = readLogState(this.#redis, this.#keys()).catch(() => undefined);
+    return this.#follow(start, options);
   }
 
   async bounds(): Promise<LogBounds | null> {
@@ -145,17 +159,16 @@ export class RedisStreamLog implements EventLog {
     }
   }
 
-  async *#follow(
-    after: number | Promise<number | undefined>,
-    options: TailOptions,
-  ): AsyncGenerator<BlockEvent> {
+  async *#follow(start: Promise<LogState | undefined>, options: TailOptions): AsyncGenerator<BlockEvent> {
     const stop = linkedAbort(options.signal);
     this.#tails.add(stop.abort);
     try {
       yield* tailStream({
         connect: () => this.#openTailConnection(),
-        key: this.key,
-        after,
+        keys: this.#keys(),
+        after: options.after === 'latest' ? undefined : options.after,
+        start,
+        epoch: options.epoch,
         signal: stop.signal,
         batchSize: options.batchSize ?? DEFAULT_TAIL_BATCH,
         blockMs: this.#blockMs,
@@ -169,8 +182,11 @@ export class RedisStreamLog implements EventLog {
 
   #openTailConnection(): Redis {
     const connection = this.#redis.duplicate({
-      // Wait through reconnects instead of failing the read; the tail resumes from its cursor anyway.
+      // A lost connection fails the read at once: the tail reconnects itself and checks the epoch first.
+      retryStrategy: () => null,
       maxRetriesPerRequest: null,
+      // Tails have their own deadline (BLOCK plus a grace), not the command client's timeout.
+      commandTimeout: undefined,
       connectionName: this.#tailClientName,
       lazyConnect: false,
     });
@@ -178,8 +194,7 @@ export class RedisStreamLog implements EventLog {
     return connection;
   }
 
-  #lookUpTop(): Promise<number | undefined> {
-    // Undefined tells the tail to look again itself, so a failed lookup is never an unhandled rejection.
-    return this.#redis.xrevrange(this.key, '+', '-', 'COUNT', 1).then(lastHeightIn, () => undefined);
+  #keys(): LogKeys {
+    return { stream: this.key, epoch: this.epochKey };
   }
 }

@@ -2,7 +2,8 @@ import type { BlockEvent } from '@blockcast/protocol';
 
 /**
  * How a block sits in the Redis stream: ID `<height>-0`, fields `digest` (tells a duplicate
- * from a conflict without parsing) and `block` (the BlockEvent as JSON).
+ * from a conflict without parsing), `block` (the BlockEvent as JSON) and `epoch` (the history it
+ * was appended to; absent on entries written before epochs).
  */
 export type StreamEntry = [id: string, fields: string[]];
 
@@ -19,8 +20,18 @@ export function encodeBlock(block: BlockEvent): string {
 }
 
 export function decodeEntry([id, fields]: StreamEntry): BlockEvent {
-  for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i] === 'block') return JSON.parse(fields[i + 1] ?? 'null') as BlockEvent;
-  }
+  const block = fieldOf(fields, 'block');
+  if (block !== undefined) return JSON.parse(block) as BlockEvent;
   throw new Error(`stream entry ${id} has no "block" field: the key holds something blockcast did not write`);
+}
+
+export function entryEpoch([, fields]: StreamEntry): string | undefined {
+  return fieldOf(fields, 'epoch');
+}
+
+function fieldOf(fields: string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === name) return fields[i + 1];
+  }
+  return undefined;
 }

@@ -20,6 +20,7 @@ const acceptedSchema = {
   properties: {
     height: { type: 'integer' },
     status: { type: 'string' },
+    epoch: { type: 'string' },
     transactions: { type: 'integer' },
     rejected: { type: 'integer' },
   },
@@ -79,6 +80,7 @@ export function blocksRoute(options: BlocksRouteOptions): FastifyPluginCallback 
         return {
           height: result.height,
           status: result.status,
+          epoch: result.epoch,
           transactions: event.transactions.length,
           rejected: event.rejected.length,
         };

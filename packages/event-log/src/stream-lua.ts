@@ -1,0 +1,38 @@
+/**
+ * Lua shared by every script on the stream (KEYS[1]) and its epoch key (KEYS[2]), so appends,
+ * tails and the rollback switch read the top and the epoch the same way.
+ */
+export const STREAM_LUA_PRELUDE = `
+local function height_of(entry_id) return tonumber(string.match(entry_id, '^(%d+)-')) end
+
+local function field_of(fields, name)
+  for i = 1, #fields, 2 do
+    if fields[i] == name then return fields[i + 1] end
+  end
+  return nil
+end
+
+-- The top height (nil when none) and the newest entry's fields (nil when it has none).
+local function stream_top(key)
+  local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+  if #last > 0 then return height_of(last[1][1]), last[1][2] end
+  if redis.call('EXISTS', key) == 0 then return nil, nil end
+  -- Emptied by hand (XTRIM/XDEL): XADD refuses IDs at or below the last one it generated, and
+  -- readers' cursors must never move back, so that ID still counts as the top.
+  local info = redis.call('XINFO', 'STREAM', key)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' and info[i + 1] ~= '0-0' then return height_of(info[i + 1]), nil end
+  end
+  return nil, nil
+end
+
+-- The epoch of an existing stream: its key, else the newest entry's field (the key was deleted
+-- alone); nil when the stream does not exist, since a missing stream has no history to belong to.
+local function epoch_of(key, epoch_key, newest)
+  if redis.call('EXISTS', key) == 0 then return nil end
+  local epoch = redis.call('GET', epoch_key)
+  if epoch then return epoch end
+  if newest then return field_of(newest, 'epoch') end
+  return nil
+end
+`;
