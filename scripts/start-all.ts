@@ -39,6 +39,7 @@ await runMain('blockcast', async () => {
   });
   const discovery = buildDiscoveryApp({
     config: discoveryConfig,
+    log,
     logger: logger.child({ service: 'discovery' }),
   });
 

@@ -1,14 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildCatalogDocument, GATEWAY_FEATURES, loadDiscoveryConfig } from '@blockcast/discovery';
-import { STREAM_CATALOG } from '@blockcast/protocol';
-import { parseStreamRequest, StreamRequestError } from '../../services/gateway/src/stream-request.js';
+import { makeBlockEvent } from '@blockcast/devkit';
+import { buildDiscoveryApp, loadDiscoveryConfig } from '@blockcast/discovery';
+import { MemoryLog } from '@blockcast/event-log';
+import {
+  CLOSE_CODES,
+  isParameterName,
+  parseStreamRequest,
+  STREAM_CATALOG,
+  STREAM_PARAMETERS,
+  UPGRADE_ERRORS,
+  UpgradeError,
+} from '@blockcast/protocol';
 import { discoveryApp, get } from './support.js';
 
 interface ParameterDoc {
-  values: string[];
-  default: string;
+  values?: string[];
+  default?: string;
   description: string;
+  repeatable: boolean;
 }
 
 interface CatalogStream {
@@ -18,8 +28,6 @@ interface CatalogStream {
   frame: string;
   example: Record<string, unknown>;
   parameters: Record<string, ParameterDoc>;
-  filters: string[];
-  resume: string | null;
   retention_blocks: number;
   profile: string;
 }
@@ -29,8 +37,11 @@ interface Catalog {
   streams_root: string;
   retention_blocks: number;
   keep_alive: { send: string; reply: string; description: string };
-  filters: { parameter: string; description: string }[];
-  resume: { supported: boolean; parameter?: string; usage?: string };
+  resume: { parameter: string; epoch_parameter: string; rule: string };
+  close_codes: { name: string; code: number; next: string }[];
+  errors: { code: string; status: number }[];
+  epoch?: string | null;
+  head_height?: number | null;
   streams: CatalogStream[];
 }
 
@@ -44,16 +55,27 @@ async function catalog(
   return JSON.parse(response.text) as Catalog;
 }
 
-/** What the gateway's own parser says about a query on a stream: accepted, or the refusal code. */
+/** What the gateway's request parser (the protocol's) says about a query on a stream: accepted, or the refusal code. */
 function gatewayAnswer(stream: string, query: string): string {
   try {
     parseStreamRequest(`/api/v1/streams/${stream}`, query, 'bigchaindb');
     return 'accepted';
   } catch (error) {
-    if (error instanceof StreamRequestError) return error.code;
+    if (error instanceof UpgradeError) return error.code;
     throw error;
   }
 }
+
+/** A valid value for each parameter, to ask the parser with. */
+const SAMPLE: Record<string, string> = {
+  profile: 'planetmint',
+  types: '3',
+  since: '1',
+  epoch: 'a1b2c3d4e5f60718',
+  public_key: '3u6SJvYCg4Zr4e3DwS2RNpBNtJjVGhjxaX4JvUHGZv1w',
+  asset_id: 'a'.repeat(64),
+  operation: 'TRANSFER',
+};
 
 describe('GET /api/v1/streams', () => {
   test('lists every catalogued stream, in catalog order, with its advertised URL', async (t) => {
@@ -85,6 +107,7 @@ describe('GET /api/v1/streams', () => {
       assert.equal(stream.retention_blocks, 5000);
       assert.equal(stream.profile, 'planetmint');
     }
+    assert.equal(body.epoch, undefined, 'no event log given: no epoch shown');
   });
 
   test('the valid_transactions example frame has the profile wire shape, keys in order', async (t) => {
@@ -100,36 +123,81 @@ describe('GET /api/v1/streams', () => {
   });
 });
 
-describe('the catalog offers only what the gateway accepts today', () => {
-  test('no filters and no resume: filters [] everywhere, resume {supported:false} and null per stream', async (t) => {
-    const body = await catalog(t, {});
-    assert.deepEqual(body.filters, []);
-    assert.equal(body.resume.supported, false);
-    assert.doesNotMatch(JSON.stringify(body.resume), /"(usage|parameter)"/);
-    for (const stream of body.streams) {
-      assert.deepEqual(stream.filters, [], stream.name);
-      assert.equal(stream.resume, null, stream.name);
-    }
-    assert.deepEqual(GATEWAY_FEATURES, { filters: false, resume: false });
-  });
-
-  test('parameters: profile on valid_transactions, types on events, none elsewhere', async (t) => {
+describe('the catalog is rendered from the table the gateway parses requests with', () => {
+  test('each stream lists exactly the parameters the protocol table gives it', async (t) => {
     const body = await catalog(t, { BLOCKCAST_PROFILE: 'planetmint' });
-    const parameters = Object.fromEntries(
-      body.streams.map((stream) => [stream.name, Object.keys(stream.parameters)]),
+    assert.deepEqual(
+      Object.fromEntries(body.streams.map((stream) => [stream.name, Object.keys(stream.parameters)])),
+      {
+        valid_transactions: ['profile', 'since', 'epoch', 'public_key', 'asset_id', 'operation'],
+        valid_blocks: ['since', 'epoch'],
+        valid_tx: ['since', 'epoch'],
+        invalid_transactions: ['since', 'epoch', 'public_key', 'asset_id', 'operation'],
+        events: ['types', 'since', 'epoch', 'public_key', 'asset_id', 'operation'],
+      },
     );
-    assert.deepEqual(parameters, {
-      valid_transactions: ['profile'],
-      valid_blocks: [],
-      valid_tx: [],
-      invalid_transactions: [],
-      events: ['types'],
-    });
     const valid = body.streams.find((stream) => stream.name === 'valid_transactions')!;
     assert.deepEqual(valid.parameters.profile!.values, ['bigchaindb', 'planetmint']);
     assert.equal(valid.parameters.profile!.default, 'planetmint');
+    assert.equal(valid.parameters.public_key!.repeatable, true);
     const events = body.streams.find((stream) => stream.name === 'events')!;
     assert.deepEqual(events.parameters.types!.values, ['BLOCK_VALID', 'BLOCK_INVALID']);
+  });
+
+  test('every parameter and value offered is accepted by the parser; every other known one is refused', async (t) => {
+    const body = await catalog(t, {});
+    for (const stream of body.streams) {
+      for (const [name, doc] of Object.entries(stream.parameters)) {
+        const values = [...(doc.values ?? []), ...(doc.default ? [doc.default] : []), SAMPLE[name]!];
+        for (const value of values) {
+          const query = new URLSearchParams({ [name]: value }).toString();
+          assert.equal(gatewayAnswer(stream.name, query), 'accepted', `${stream.name}?${query}`);
+        }
+      }
+      for (const name of Object.keys(STREAM_PARAMETERS)) {
+        assert.ok(isParameterName(name));
+        if (name in stream.parameters) continue;
+        const query = `${name}=${encodeURIComponent(SAMPLE[name]!)}`;
+        assert.equal(
+          gatewayAnswer(stream.name, query),
+          'PARAMETER_NOT_APPLICABLE',
+          `${stream.name}?${query}`,
+        );
+      }
+    }
+  });
+
+  test('close codes and upgrade refusals are the protocol tables, whole', async (t) => {
+    const body = await catalog(t, {});
+    assert.deepEqual(
+      body.close_codes.map(({ name, code }) => [name, code]),
+      Object.entries(CLOSE_CODES).map(([name, spec]) => [name, spec.code]),
+    );
+    assert.deepEqual(
+      body.errors.map(({ code, status }) => [code, status]),
+      Object.entries(UPGRADE_ERRORS).map(([code, spec]) => [code, spec.status]),
+    );
+    assert.equal(body.resume.parameter, 'since');
+    assert.match(body.resume.rule, /minus 1/);
+  });
+
+  test('with the event log at hand, the catalog shows its epoch and head', async (t) => {
+    const log = new MemoryLog();
+    await log.append(makeBlockEvent(1, 1));
+    await log.append(makeBlockEvent(2, 0));
+    const app = buildDiscoveryApp({
+      config: loadDiscoveryConfig({
+        DISCOVERY_HOST: '127.0.0.1',
+        DISCOVERY_PORT: '0',
+        DISCOVERY_OPS_PORT: '0',
+      }),
+      log,
+    });
+    t.after(() => app.close());
+    const body = JSON.parse((await get(app, '/api/v1/streams')).text) as Catalog;
+    assert.equal(body.epoch, await log.epoch());
+    assert.equal(typeof body.epoch, 'string');
+    assert.equal(body.head_height, 2);
   });
 
   test('the text "ping" keep-alive answered "pong" is listed', async (t) => {
@@ -137,54 +205,5 @@ describe('the catalog offers only what the gateway accepts today', () => {
     assert.equal(body.keep_alive.send, 'ping');
     assert.equal(body.keep_alive.reply, 'pong');
     assert.match(body.keep_alive.description, /valid_tx.*180 seconds/);
-  });
-
-  test("every parameter value offered is accepted by the gateway's own request parser", async (t) => {
-    const body = await catalog(t, {});
-    for (const stream of body.streams) {
-      for (const [name, doc] of Object.entries(stream.parameters)) {
-        for (const value of [...doc.values, doc.default]) {
-          const query = new URLSearchParams({ [name]: value }).toString();
-          assert.equal(gatewayAnswer(stream.name, query), 'accepted', `${stream.name}?${query}`);
-        }
-      }
-      for (const filter of stream.filters) {
-        assert.equal(gatewayAnswer(stream.name, `${filter}=x`), 'accepted', `${stream.name}?${filter}`);
-      }
-      if (stream.resume !== null) assert.equal(gatewayAnswer(stream.name, 'since=1'), 'accepted');
-    }
-  });
-
-  test('what the catalog leaves out, the gateway refuses with PARAMETER_NOT_SUPPORTED (flip GATEWAY_FEATURES when it stops)', async (t) => {
-    const body = await catalog(t, {});
-    for (const stream of body.streams) {
-      if (stream.resume === null) {
-        assert.equal(gatewayAnswer(stream.name, 'since=1'), 'PARAMETER_NOT_SUPPORTED', stream.name);
-      }
-      for (const filter of ['public_key', 'asset_id', 'operation']) {
-        if (stream.filters.includes(filter)) continue;
-        assert.equal(gatewayAnswer(stream.name, `${filter}=x`), 'PARAMETER_NOT_SUPPORTED', stream.name);
-      }
-    }
-  });
-
-  test('switched on, filters and resume appear on the transaction streams (the shape for later)', () => {
-    const body = buildCatalogDocument(loadDiscoveryConfig({}), {
-      filters: true,
-      resume: true,
-    }) as unknown as Catalog;
-    assert.deepEqual(
-      body.filters.map((filter) => filter.parameter),
-      ['public_key', 'asset_id', 'operation'],
-    );
-    assert.equal(body.resume.supported, true);
-    assert.equal(body.resume.usage, '?since=<height>');
-    const filters = Object.fromEntries(body.streams.map((stream) => [stream.name, stream.filters]));
-    for (const name of ['valid_transactions', 'valid_tx', 'invalid_transactions']) {
-      assert.deepEqual(filters[name], ['public_key', 'asset_id', 'operation'], name);
-    }
-    assert.deepEqual(filters.valid_blocks, []);
-    assert.deepEqual(filters.events, []);
-    for (const stream of body.streams) assert.equal(stream.resume, '?since=<height>');
   });
 });

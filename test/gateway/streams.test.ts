@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { DemoLedger, waitUntil } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
 import {
@@ -8,7 +8,7 @@ import {
   expectedValidBlocks,
   expectedValidTransactions,
 } from '../support/expected-frames.js';
-import { type GatewayHarness, startGateway } from '../support/gateway-harness.js';
+import { forEachLog, startGateway } from '../support/gateway-harness.js';
 import { RecordingClient } from '../support/ws-client.js';
 
 /** Blocks of 0–8 demo transactions, some empty, some with rejected transactions. */
@@ -33,14 +33,9 @@ function barrierBlock(ledger: DemoLedger): CommittedBlock {
   return block;
 }
 
-describe('streams deliver every committed block in order', () => {
-  let gateway: GatewayHarness;
-  before(async () => {
-    gateway = await startGateway();
-  });
-  after(() => gateway.close());
-
-  test('every stream gets exactly the frames of the original servers, in height and block order', async () => {
+forEachLog('streams deliver every committed block in order', (log) => {
+  test('every stream gets exactly the frames of the original servers, in height and block order', async (t) => {
+    const gateway = await startGateway(t, { log });
     const path = `${gateway.url}/api/v1/streams`;
     const clients = {
       bigchaindb: await RecordingClient.connect(`${path}/valid_transactions`),
@@ -71,7 +66,8 @@ describe('streams deliver every committed block in order', () => {
     }
   });
 
-  test('a Planetmint 3.0 chain gets asset_ids lists on the planetmint profile', async () => {
+  test('a Planetmint 3.0 chain gets asset_ids lists on the planetmint profile', async (t) => {
+    const gateway = await startGateway(t, { log });
     const client = await RecordingClient.connect(
       `${gateway.url}/api/v1/streams/valid_transactions?profile=planetmint`,
     );
@@ -83,7 +79,8 @@ describe('streams deliver every committed block in order', () => {
     await client.close();
   });
 
-  test('events?types selects event types by mask', async () => {
+  test('events?types selects event types by mask', async (t) => {
+    const gateway = await startGateway(t, { log });
     const path = `${gateway.url}/api/v1/streams/events`;
     const invalidOnly = await RecordingClient.connect(`${path}?types=BLOCK_INVALID`);
     const all = await RecordingClient.connect(`${path}?types=-1`);
@@ -118,7 +115,8 @@ describe('streams deliver every committed block in order', () => {
     await Promise.all([all.close(), invalidOnly.close()]);
   });
 
-  test('a client connected later gets the blocks after it connected, not before', async () => {
+  test('a client connected later gets the blocks after it connected, not before', async (t) => {
+    const gateway = await startGateway(t, { log });
     const ledger = new DemoLedger({ firstHeight: (gateway.app.height ?? 0) + 1 });
     const before = ledger.nextBlock(2);
     await gateway.commit(before);

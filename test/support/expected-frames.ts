@@ -54,3 +54,80 @@ export function expectedInvalidTransactions(blocks: CommittedBlock[]): string[] 
     ),
   );
 }
+
+/** What a client selects, read straight from the raw transactions (not through the protocol's filter). */
+export interface RawFilter {
+  publicKeys?: string[];
+  assetIds?: string[];
+  operations?: string[];
+}
+
+function publicKeys(tx: Transaction): string[] {
+  const keys: string[] = [];
+  for (const output of tx.outputs ?? []) {
+    for (const key of output?.public_keys ?? []) if (!keys.includes(key)) keys.push(key);
+  }
+  return keys;
+}
+
+export function selects(filter: RawFilter | undefined, tx: Transaction): boolean {
+  if (filter === undefined) return true;
+  const { publicKeys: keys = [], assetIds: assets = [], operations = [] } = filter;
+  if (operations.length > 0 && !operations.includes(tx.operation)) return false;
+  if (assets.length > 0 && !assetIds(tx).some((id) => assets.includes(id))) return false;
+  if (keys.length > 0 && !publicKeys(tx).some((key) => keys.includes(key))) return false;
+  return true;
+}
+
+/** `events?types=<mask>` (with the filter, if any): BLOCK_VALID then BLOCK_INVALID per block. */
+export function expectedEvents(blocks: CommittedBlock[], mask: number, filter?: RawFilter): string[] {
+  const frames: string[] = [];
+  for (const block of blocks) {
+    const valid = block.transactions.filter((tx) => selects(filter, tx));
+    const rejected = (block.rejected ?? []).filter((entry) => selects(filter, entry.transaction));
+    if ((mask & 1) !== 0 && (filter === undefined || valid.length > 0)) {
+      const txs = valid.map(
+        (tx) =>
+          `{"transaction_id": "${tx.id}", "operation": "${tx.operation}", "asset_ids": ${list(assetIds(tx))}, "public_keys": ${list(publicKeys(tx))}}`,
+      );
+      frames.push(
+        `{"type": "BLOCK_VALID", "height": ${block.height}, "hash": ${block.hash ? `"${block.hash}"` : 'null'}, "transactions": [${txs.join(', ')}]}`,
+      );
+    }
+    if ((mask & 2) !== 0 && rejected.length > 0) {
+      const txs = rejected.map(
+        (entry) =>
+          `{"transaction_id": "${entry.transaction.id}", "code": ${entry.code}, "reason": ${JSON.stringify(entry.log)}}`,
+      );
+      frames.push(`{"type": "BLOCK_INVALID", "height": ${block.height}, "transactions": [${txs.join(', ')}]}`);
+    }
+  }
+  return frames;
+}
+
+/** The valid_transactions frames of the transactions `filter` selects. */
+export function expectedFilteredTransactions(
+  blocks: CommittedBlock[],
+  profile: 'bigchaindb' | 'planetmint',
+  filter: RawFilter,
+): string[] {
+  return expectedValidTransactions(
+    blocks.map((block) => ({ ...block, transactions: block.transactions.filter((tx) => selects(filter, tx)) })),
+    profile,
+  );
+}
+
+/** The invalid_transactions frames of the rejected transactions `filter` selects. */
+export function expectedFilteredInvalid(blocks: CommittedBlock[], filter: RawFilter): string[] {
+  return expectedInvalidTransactions(
+    blocks.map((block) => ({
+      ...block,
+      rejected: (block.rejected ?? []).filter((entry) => selects(filter, entry.transaction)),
+    })),
+  );
+}
+
+/** Frames of blocks after `since` only: what a client resuming there must receive. */
+export function after<T extends { height: number }>(blocks: T[], since: number): T[] {
+  return blocks.filter((block) => block.height > since);
+}

@@ -1,5 +1,10 @@
-/** A gateway app on a MemoryLog, on free ports, closed after the test. */
-import { MemoryLog } from '@blockcast/event-log';
+/**
+ * A gateway app on free ports, on either event log — the in-process MemoryLog or a RedisStreamLog
+ * on the test Redis (its own key prefix) — built from a config and closed through the test context.
+ * Behaviour suites run once per log kind with `forEachLog`.
+ */
+import { after, describe, type TestContext } from 'node:test';
+import { type EventLog, MemoryLog, RedisStreamLog } from '@blockcast/event-log';
 import {
   buildGatewayApp,
   type GatewayApp,
@@ -8,36 +13,85 @@ import {
   loadGatewayConfig,
 } from '@blockcast/gateway';
 import { type CommittedBlock, normaliseBlock } from '@blockcast/protocol';
+import { Redis } from 'ioredis';
+import { redisOrSkip, uniquePrefix } from './redis.js';
+
+export type LogKind = 'memory' | 'redis';
+
+const available = await redisOrSkip();
+// A redis-server started for this file keeps the test process alive until it is stopped.
+after(() => ('redis' in available ? available.redis.stop() : undefined));
+
+/** Runs `suite` once on each event log; the Redis run skips (or fails, with REQUIRE_REDIS=1) without Redis. */
+export function forEachLog(name: string, suite: (kind: LogKind) => void): void {
+  for (const kind of ['memory', 'redis'] as const) {
+    const skip = kind === 'redis' && 'skip' in available ? available.skip : false;
+    describe(`${name} (${kind} log)`, { skip }, () => suite(kind));
+  }
+}
 
 export interface GatewayHarness {
   app: GatewayApp;
-  log: MemoryLog;
+  log: EventLog;
+  kind: LogKind;
   url: string;
   opsUrl: string;
-  /** Appends committed blocks to the bus, in order. */
+  /** `<url>/api/v1/streams/<path>` */
+  stream(path: string): string;
+  /** Appends committed blocks to the event log, in order. */
   commit(...blocks: CommittedBlock[]): Promise<void>;
-  close(): Promise<void>;
+  /** For Redis: a client of its own on the same server (null on the memory log). */
+  admin: Redis | null;
+  /** The stream key on Redis. */
+  key: string;
 }
 
-export async function startGateway(
-  overrides: Partial<GatewayConfig> = {},
-  extra: Partial<Pick<GatewayAppOptions, 'legacyIdleTimeoutMs'>> = {},
-): Promise<GatewayHarness> {
-  const config = { ...loadGatewayConfig({}), host: '127.0.0.1', port: 0, opsPort: 0, ...overrides };
-  const log = new MemoryLog();
-  const app = buildGatewayApp({ config, log, ...extra });
+export interface HarnessOptions extends Partial<Pick<GatewayAppOptions, 'legacyIdleTimeoutMs'>> {
+  log?: LogKind;
+  config?: Partial<GatewayConfig>;
+  /** An event log to use instead of a new one (the caller closes it). */
+  eventLog?: EventLog;
+}
+
+export async function startGateway(t: TestContext, options: HarnessOptions = {}): Promise<GatewayHarness> {
+  const kind = options.log ?? 'memory';
+  const config = {
+    ...loadGatewayConfig({}),
+    host: '127.0.0.1',
+    port: 0,
+    opsPort: 0,
+    drainDelayMs: 0,
+    ...options.config,
+  };
+  const prefix = uniquePrefix('gateway');
+  let admin: Redis | null = null;
+  let log: EventLog;
+  if (options.eventLog) log = options.eventLog;
+  else if (kind === 'memory') log = new MemoryLog();
+  else {
+    if (!('redis' in available)) throw new Error(`no Redis: ${available.skip}`);
+    admin = new Redis(available.redis.url);
+    log = new RedisStreamLog({ redis: new Redis(available.redis.url), ownsClient: true, prefix });
+  }
+  const app = buildGatewayApp({ config, log, legacyIdleTimeoutMs: options.legacyIdleTimeoutMs });
   const { port, opsPort } = await app.start();
+  t.after(async () => {
+    await app.close();
+    if (!options.eventLog) await log.close();
+    await admin?.quit();
+  });
+  const url = `ws://127.0.0.1:${port}`;
   return {
     app,
     log,
-    url: `ws://127.0.0.1:${port}`,
+    kind,
+    url,
     opsUrl: `http://127.0.0.1:${opsPort}`,
+    stream: (path) => `${url}/api/v1/streams/${path}`,
     async commit(...blocks) {
       for (const block of blocks) await log.append(normaliseBlock(block));
     },
-    async close() {
-      await app.close();
-      await log.close();
-    },
+    admin,
+    key: `${prefix}blocks`,
   };
 }

@@ -58,6 +58,20 @@ export class RecordingClient {
     });
   }
 
+  /** Heights of the frames received, for streams whose frames carry one. */
+  heights(): number[] {
+    return this.frames.map((frame) => JSON.parse(frame).height as number);
+  }
+
+  /** Stops reading from the socket: the server's queue for it grows (a paused or stalled reader). */
+  pause(): void {
+    (this.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+  }
+
+  resume(): void {
+    (this.socket as unknown as { _socket: { resume(): void } })._socket.resume();
+  }
+
   close(): Promise<ClosedWith> {
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING)
       this.socket.close();

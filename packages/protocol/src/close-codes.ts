@@ -1,4 +1,11 @@
-/** WebSocket close codes blockcast sends (documented with the resume rule in docs/protocol.md). */
+/**
+ * Every close code blockcast sends, as data: what it means, whether its reason carries a resume
+ * position, and what a client does next. docs/protocol.md is checked against this table.
+ *
+ * A reason with a position reads `<what>; since=<H>; epoch=<E>`: the client has received every
+ * frame of every block up to and including H of epoch E, and nothing after; it reconnects with
+ * `?since=H&epoch=E` and misses nothing.
+ */
 export const CloseCode = {
   NORMAL: 1000,
   DRAINING: 1001,
@@ -6,8 +13,108 @@ export const CloseCode = {
   TOO_BIG: 1009,
   OVER_CAPACITY: 1013,
   TOO_SLOW: 4008,
+  UNRESPONSIVE: 4009,
   HISTORY_GONE: 4010,
+  RESET: 4011,
 } as const;
+
+export type CloseCodeName = keyof typeof CloseCode;
+
+export interface CloseCodeSpec {
+  code: number;
+  /** The reason text before the position. */
+  reason: string;
+  when: string;
+  /** `resume`: reconnect with since/epoch from the reason; `resync`: the history is not continuous. */
+  next: 'resume' | 'resume-later' | 'resync' | 'fix-client';
+  todo: string;
+}
+
+export const CLOSE_CODES: Readonly<Record<CloseCodeName, CloseCodeSpec>> = {
+  NORMAL: {
+    code: 1000,
+    reason: 'no "ping" received for too long',
+    when: '0.10 `valid_tx`: no text "ping" for 3 minutes',
+    next: 'resume',
+    todo: 'reconnect with since/epoch from the reason if you still want events; send "ping" every 30 s',
+  },
+  DRAINING: {
+    code: 1001,
+    reason: 'draining',
+    when: 'the gateway is shutting down (deploy, scale-down)',
+    next: 'resume',
+    todo: 'reconnect at once with since/epoch from the reason; the load balancer sends you to another gateway',
+  },
+  POLICY: {
+    code: 1008,
+    reason: 'policy',
+    when: 'reserved: authentication or origin refused after the upgrade (e.g. a token that expired)',
+    next: 'fix-client',
+    todo: 'get a new token, then reconnect with since/epoch from the reason',
+  },
+  TOO_BIG: {
+    code: 1009,
+    reason: 'message too big',
+    when: 'a client message over GATEWAY_MAX_PAYLOAD_BYTES',
+    next: 'fix-client',
+    todo: 'send only "ping"; reconnect with since/epoch from the reason',
+  },
+  OVER_CAPACITY: {
+    code: 1013,
+    reason: 'gateway at capacity; try again later',
+    when: 'the gateway is at GATEWAY_MAX_CONNECTIONS (closed right after opening: nothing was sent)',
+    next: 'resume-later',
+    todo: 'retry with backoff and the same since you connected with; another gateway may take you',
+  },
+  TOO_SLOW: {
+    code: 4008,
+    reason: 'too slow',
+    when: 'a client in catch-up that made no progress for GATEWAY_STALL_TIMEOUT_S, or whose queue passed GATEWAY_HARD_LIMIT_BYTES',
+    next: 'resume',
+    todo: 'read faster; reconnect with since/epoch from the reason',
+  },
+  UNRESPONSIVE: {
+    code: 4009,
+    reason: 'no answer to pings',
+    when: 'a peer with nothing queued that answered no WebSocket ping within GATEWAY_IDLE_TIMEOUT_S',
+    next: 'resume',
+    todo: 'answer pings (every WebSocket library does by default); reconnect with since/epoch from the reason',
+  },
+  HISTORY_GONE: {
+    code: 4010,
+    reason: 'history gone',
+    when: 'a client in catch-up whose next block left the retained history (the reason names `oldest`)',
+    next: 'resync',
+    todo: 'the blocks after since are no longer kept: resynchronise, then connect with since >= oldest - 1',
+  },
+  RESET: {
+    code: 4011,
+    reason: 'stream reset',
+    when: 'the stream was recreated or rolled back under the gateway (the reason names the new epoch and head)',
+    next: 'resync',
+    todo: 'your heights belong to the old history: resynchronise, then connect with the new epoch',
+  },
+};
+
+/** Where a client stands: every frame of every block up to `since` of `epoch` received. */
+export interface StreamPosition {
+  since: number;
+  epoch: string | null;
+}
+
+/** `draining; since=41; epoch=a1b2c3` — short enough for a close frame (123 bytes). */
+export function closeReason(name: CloseCodeName, details: Record<string, string | number | null>): string {
+  const parts = [CLOSE_CODES[name].reason];
+  for (const [key, value] of Object.entries(details)) if (value !== null) parts.push(`${key}=${value}`);
+  return parts.join('; ');
+}
+
+/** The position in a close reason, for clients and tests; undefined when it has none. */
+export function positionIn(reason: string): StreamPosition | undefined {
+  const since = /(?:^|; )since=(\d+)/.exec(reason)?.[1];
+  if (since === undefined) return undefined;
+  return { since: Number(since), epoch: /(?:^|; )epoch=([^;]+)/.exec(reason)?.[1] ?? null };
+}
 
 /** 0.10 servers closed connections that sent no "ping" for three minutes. */
 export const LEGACY_IDLE_TIMEOUT_MS = 3 * 60 * 1000;

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createMetricsRegistry, type Logger, OpsServer, silentLogger } from '@blockcast/common';
+import type { EventLog } from '@blockcast/event-log';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { buildCatalogDocument } from './catalog-document.js';
@@ -10,6 +11,7 @@ import { instrumentRequests } from './metrics.js';
 import { buildRootDocuments } from './root-documents.js';
 import { registerRootDocumentRoutes } from './routes/root-documents.js';
 import { registerStreamCatalogRoute } from './routes/stream-catalog.js';
+import { streamStateReader } from './stream-state.js';
 
 export interface DiscoveryAppOptions {
   config: DiscoveryConfig;
@@ -17,6 +19,8 @@ export interface DiscoveryAppOptions {
   logger?: Logger;
   /** Default: a new `blockcast_discovery_` registry with default process metrics. */
   registry?: Registry;
+  /** The event log, read for the catalog's epoch and bounds; without it they are left out. */
+  log?: Pick<EventLog, 'epoch' | 'bounds'>;
 }
 
 export interface DiscoveryApp {
@@ -50,7 +54,8 @@ export function buildDiscoveryApp(options: DiscoveryAppOptions): DiscoveryApp {
   answerErrorsWithCodes(fastify);
   // The documents depend on the config only: built once, served as they are.
   registerRootDocumentRoutes(fastify, buildRootDocuments(config));
-  registerStreamCatalogRoute(fastify, buildCatalogDocument(config));
+  const streamState = options.log ? streamStateReader(options.log) : undefined;
+  registerStreamCatalogRoute(fastify, async () => buildCatalogDocument(config, await streamState?.()));
 
   // Discovery has no dependencies: ready while its API port accepts, not once draining.
   const ops = new OpsServer(registry, {

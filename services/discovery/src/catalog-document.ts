@@ -1,70 +1,28 @@
 import {
-  EventType,
+  CLOSE_CODES,
   LEGACY_IDLE_TIMEOUT_MS,
-  PROFILES,
+  MAX_FILTER_VALUES,
   type Profile,
   STREAM_CATALOG,
-  StreamName,
+  STREAM_PARAMETERS,
+  UPGRADE_ERRORS,
 } from '@blockcast/protocol';
 import { streamsRootUrl, streamUrl } from './advertised-urls.js';
 import type { DiscoveryConfig } from './config.js';
 import { exampleFrame } from './example-frames.js';
 
 /**
- * `GET /api/v1/streams`: what a client developer needs to connect without reading the source —
- * every stream with its advertised URL, frame shape, the query parameters the gateway accepts,
- * the keep-alive, and the retention. It offers only what a gateway of this release accepts.
+ * `GET /api/v1/streams`: what a client developer needs to connect without reading the source,
+ * rendered from the protocol's tables (the ones the gateway parses requests with): every stream
+ * with its URL, frame and parameters, the resume rule, the close codes and the refusals.
  */
 
-/**
- * What the gateways accept beyond the stream name and its parameters. Today they refuse
- * `since`, `public_key`, `asset_id` and `operation` at upgrade with 400 PARAMETER_NOT_SUPPORTED,
- * so both are off and the catalog offers neither. The one place to switch them on when the
- * gateway implements them (test/discovery/stream-catalog.test.ts asks the gateway's own request
- * parser and fails until this agrees with it).
- */
-export interface GatewayFeatures {
-  /** `public_key`, `asset_id`, `operation` on the streams whose frames are one transaction each. */
-  filters: boolean;
-  /** `?since=<height>`: replay from the retained history, then live. */
-  resume: boolean;
+/** Where the history stands, when discovery can read the event log. */
+export interface StreamState {
+  epoch: string | null;
+  oldest: number | null;
+  head: number | null;
 }
-
-export const GATEWAY_FEATURES: Readonly<GatewayFeatures> = { filters: false, resume: false };
-
-type FilterName = 'public_key' | 'asset_id' | 'operation';
-
-/** Filters select transactions, so they apply to the streams whose frames are one transaction each. */
-const FILTERED_STREAMS: ReadonlySet<StreamName> = new Set([
-  StreamName.VALID_TRANSACTIONS,
-  StreamName.LEGACY_VALID_TX,
-  StreamName.INVALID_TRANSACTIONS,
-]);
-
-const FILTERS: Readonly<Record<FilterName, string>> = {
-  public_key:
-    'Transactions with this public key in any output. Repeat the parameter to match any of several keys (OR); different filters AND together.',
-  asset_id: 'Transactions on this asset (a CREATE is its own asset).',
-  operation: 'Transactions with this operation, e.g. CREATE or TRANSFER.',
-};
-
-const RESUME_USAGE = '?since=<height>';
-
-const RESUME = {
-  supported: true,
-  parameter: 'since',
-  usage: RESUME_USAGE,
-  description:
-    'Delivers every event with height greater than since from history, then live, with no gap or duplicate at the seam.',
-  too_old:
-    'A since older than the oldest retained height is refused (HTTP 410 at upgrade, close code 4010 once connected) with the oldest available height; never a partial replay.',
-} as const;
-
-const NO_RESUME = {
-  supported: false,
-  description:
-    'Not offered by this gateway: after a disconnect, connect again to continue live. A since parameter is refused at upgrade with HTTP 400 PARAMETER_NOT_SUPPORTED.',
-} as const;
 
 const KEEP_ALIVE = {
   send: 'ping',
@@ -72,54 +30,44 @@ const KEEP_ALIVE = {
   description: `Send the text message "ping" on any stream and the gateway answers "pong". On valid_tx (the 0.10 stream) a client that sends none for ${LEGACY_IDLE_TIMEOUT_MS / 1000} seconds is closed; on the other streams the gateway sends WebSocket pings itself and closes a peer that does not answer them.`,
 } as const;
 
+const RESUME = {
+  parameter: 'since',
+  epoch_parameter: 'epoch',
+  usage: '?since=<height>&epoch=<epoch>',
+  description:
+    'Delivers every event with a height greater than since — from the gateway’s memory, then the event log, then live — with no gap or duplicate at the seam; filters apply to the replay too.',
+  rule: 'Every close reason the gateway sends names the position to resume from: since=<H>; epoch=<E>. If a connection ends without one (network error, 1006), resume with since = the last height you received minus 1 and drop frames you already have (same transaction_id; same height on valid_blocks).',
+  too_old:
+    'A since older than the retained history is refused with HTTP 410 HISTORY_GONE naming the oldest available height; never a partial replay.',
+} as const;
+
 /** Frames of the 0.10 legacy profile are BigchainDB's; only Planetmint differs (`asset_ids`). */
 function frameProfile(config: DiscoveryConfig): Profile {
   return config.profile === 'planetmint' ? 'planetmint' : 'bigchaindb';
 }
 
-interface ParameterDoc {
-  values: readonly string[];
-  default: string;
-  description: string;
+function parameterDoc(name: keyof typeof STREAM_PARAMETERS, config: DiscoveryConfig) {
+  const spec = STREAM_PARAMETERS[name];
+  const fallback = name === 'profile' ? frameProfile(config) : spec.default;
+  return {
+    description: spec.description,
+    repeatable: spec.repeatable,
+    ...(spec.repeatable ? { max_values: MAX_FILTER_VALUES } : {}),
+    ...(spec.values ? { values: spec.values } : {}),
+    ...(fallback !== undefined ? { default: fallback } : {}),
+  };
 }
 
-/** The query parameters the gateway reads for each stream (it ignores any other). */
-function streamParameters(stream: StreamName, config: DiscoveryConfig): Record<string, ParameterDoc> {
-  if (stream === StreamName.VALID_TRANSACTIONS) {
-    return {
-      profile: {
-        values: PROFILES,
-        default: frameProfile(config),
-        description: 'Frame shape: bigchaindb has asset_id (BigchainDB 2.x), planetmint has asset_ids.',
-      },
-    };
-  }
-  if (stream === StreamName.EVENTS) {
-    const flags = Object.entries(EventType).map(([name, flag]) => `${flag} ${name}`);
-    return {
-      types: {
-        values: Object.keys(EventType),
-        default: 'all',
-        description: `Which event types: a bit mask (${flags.join(', ')}, -1 all) or names separated by "," or "|".`,
-      },
-    };
-  }
-  return {};
-}
-
-export function buildCatalogDocument(
-  config: DiscoveryConfig,
-  features: Readonly<GatewayFeatures> = GATEWAY_FEATURES,
-): Record<string, unknown> {
+export function buildCatalogDocument(config: DiscoveryConfig, state?: StreamState): Record<string, unknown> {
   return {
     profile: config.profile,
     streams_root: streamsRootUrl(config.advertised),
     retention_blocks: config.retainBlocks,
+    ...(state ? { epoch: state.epoch, oldest_height: state.oldest, head_height: state.head } : {}),
     keep_alive: KEEP_ALIVE,
-    filters: features.filters
-      ? Object.entries(FILTERS).map(([parameter, description]) => ({ parameter, description }))
-      : [],
-    resume: features.resume ? RESUME : NO_RESUME,
+    resume: RESUME,
+    close_codes: Object.entries(CLOSE_CODES).map(([name, spec]) => ({ name, ...spec })),
+    errors: Object.entries(UPGRADE_ERRORS).map(([code, spec]) => ({ code, ...spec })),
     streams: STREAM_CATALOG.map((stream) => ({
       name: stream.name,
       url: streamUrl(config.advertised, stream.name),
@@ -127,9 +75,7 @@ export function buildCatalogDocument(
       origin: stream.origin,
       frame: stream.frame,
       example: exampleFrame(stream.name, frameProfile(config)),
-      parameters: streamParameters(stream.name, config),
-      filters: features.filters && FILTERED_STREAMS.has(stream.name) ? Object.keys(FILTERS) : [],
-      resume: features.resume ? RESUME_USAGE : null,
+      parameters: Object.fromEntries(stream.parameters.map((name) => [name, parameterDoc(name, config)])),
       retention_blocks: config.retainBlocks,
       profile: config.profile,
     })),

@@ -3,13 +3,16 @@ import {
   type DeploymentProfile,
   type Env,
   type LogLevel,
+  type RedisTarget,
   readChoice,
   readDeploymentProfile,
   readInteger,
   readList,
   readLogLevel,
   readPort,
+  readRedisTarget,
   readRetainBlocks,
+  readStreamPrefix,
   readString,
   readUrl,
 } from '@blockcast/common';
@@ -60,6 +63,10 @@ export interface DiscoveryConfig {
   legacyKeyring: string[];
   /** Default `info`. */
   logLevel: LogLevel;
+  /** REDIS_URL / REDIS_SENTINELS: when set, the catalog shows the stream's epoch and bounds. */
+  redis: RedisTarget | undefined;
+  /** BLOCKCAST_STREAM_PREFIX: which stream's epoch and bounds. */
+  streamPrefix: string;
 }
 
 /** Parses and validates the environment once; a bad value throws a ConfigError naming the variable. */
@@ -91,6 +98,8 @@ export function loadDiscoveryConfig(env: Env): DiscoveryConfig {
     legacyPublicKey: readString(env, 'LEGACY_PUBLIC_KEY', ''),
     legacyKeyring: readList(env, 'LEGACY_KEYRING'),
     logLevel: readLogLevel(env),
+    redis: readRedisTarget(env),
+    streamPrefix: readStreamPrefix(env),
   };
 }
 

@@ -1,4 +1,4 @@
 export * from './app.js';
-export { buildCatalogDocument, GATEWAY_FEATURES, type GatewayFeatures } from './catalog-document.js';
+export { buildCatalogDocument, type StreamState } from './catalog-document.js';
 export { type DiscoveryConfig, loadDiscoveryConfig } from './config.js';
 export type { ErrorBody, ErrorCode } from './errors.js';

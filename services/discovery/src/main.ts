@@ -1,5 +1,7 @@
 /** Process entry: config from the environment, logger, listen, close on SIGTERM/SIGINT. */
+
 import { closeOnSignals, createLogger, runMain } from '@blockcast/common';
+import { openEventLog } from '@blockcast/event-log';
 import { buildDiscoveryApp } from './app.js';
 import { loadDiscoveryConfig } from './config.js';
 
@@ -9,11 +11,22 @@ const SHUTDOWN_GRACE_MS = 10_000;
 await runMain('discovery', async () => {
   const config = loadDiscoveryConfig(process.env);
   const logger = createLogger({ name: 'discovery', level: config.logLevel });
-  const app = buildDiscoveryApp({ config, logger });
+  const log = config.redis
+    ? openEventLog({
+        redis: config.redis,
+        prefix: config.streamPrefix,
+        onRedisError: (error) => logger.warn({ err: error }, 'redis connection error; retrying'),
+      })
+    : undefined;
+  const app = buildDiscoveryApp({ config, logger, ...(log ? { log } : {}) });
   const { url, opsPort } = await app.start();
   logger.info(
     { url, opsPort, profile: config.profile, advertised: config.advertised },
     'discovery listening',
   );
-  closeOnSignals(app, logger, SHUTDOWN_GRACE_MS);
+  const close = async () => {
+    await app.close();
+    await log?.close();
+  };
+  closeOnSignals({ close }, logger, SHUTDOWN_GRACE_MS);
 });

@@ -1,20 +1,27 @@
-import type { us_listen_socket, WebSocket } from 'uWebSockets.js';
-import { createMetricsRegistry, type Logger, OpsServer, silentLogger } from '@blockcast/common';
+import type { us_listen_socket } from 'uWebSockets.js';
+import { createMetricsRegistry, type Logger, OpsServer, silentLogger, sleep } from '@blockcast/common';
 import type { EventLog } from '@blockcast/event-log';
-import { type BlockEvent, CloseCode, LEGACY_IDLE_TIMEOUT_MS } from '@blockcast/protocol';
+import { type BlockEvent, LEGACY_IDLE_TIMEOUT_MS, STREAMS_PATH, UpgradeError } from '@blockcast/protocol';
 import type { Registry } from 'prom-client';
+import { BlockHistory } from './block-history.js';
 import { publishBlock } from './block-publisher.js';
+import { BlockRing } from './block-ring.js';
+import { CatchUp } from './catch-up.js';
 import type { GatewayConfig } from './config.js';
 import { ConnectionSweeper } from './connection-sweeper.js';
+import { Connections, type StreamHead } from './connections.js';
+import { refuse } from './http-refusal.js';
+import { LiveSubscriptions } from './live-subscriptions.js';
 import { LogFollower } from './log-follower.js';
 import { createGatewayMetrics } from './metrics.js';
-import type { SocketData } from './socket-data.js';
-import { LEGACY_PATHS, refuse, streamBehavior } from './stream-behavior.js';
+import { ResumeCheck } from './resume-check.js';
+import { drainConnections } from './socket-drain.js';
+import { streamBehavior } from './stream-behavior.js';
 import { LISTEN_EXCLUSIVE_PORT, requireTransport, type TransportKind, uWS } from './transport.js';
 
 export interface GatewayAppOptions {
   config: GatewayConfig;
-  /** The bus; the caller owns it and closes it after the gateway. */
+  /** The event log; the caller owns it and closes it after the gateway. */
   log: EventLog;
   logger?: Logger;
   registry?: Registry;
@@ -26,9 +33,16 @@ export interface GatewayApp {
   readonly transport: TransportKind;
   /** Height of the last block published, undefined before the first. */
   readonly height: number | undefined;
+  /** The epoch of the history being streamed; null while the log holds nothing. */
+  readonly epoch: string | null;
   readonly connections: number;
   readonly registry: Registry;
   start(): Promise<{ url: string; port: number; opsPort: number }>;
+  /**
+   * Drains: readiness fails, GATEWAY_DRAIN_DELAY_MS for the load balancer, then the listener closes
+   * and sockets are closed with 1001 and their resume position at GATEWAY_DRAIN_RATE per second;
+   * resolves when all are gone or GATEWAY_SHUTDOWN_GRACE_MS is over (the rest are cut).
+   */
   close(): Promise<void>;
 }
 
@@ -37,32 +51,90 @@ type ListenWithHostAndOptions = {
   listen(host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void): void;
 };
 
+type Phase = 'serving' | 'deregistering' | 'closing';
+
 export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
   const { config, log } = options;
   const logger = options.logger ?? silentLogger();
   const transport = requireTransport(config.allowFallbackTransport);
   const registry = options.registry ?? createMetricsRegistry('gateway');
-  const metrics = createGatewayMetrics(registry);
+  // The follower is built below; the metrics and the head read it lazily.
+  let follower: LogFollower;
+  const metrics = createGatewayMetrics(registry, {
+    blocksBehind: async () => {
+      const last = (await log.bounds().catch(() => null))?.last;
+      return last === undefined ? undefined : Math.max(0, last - (follower.height ?? 0));
+    },
+  });
   metrics.transport.set({ kind: transport }, 1);
 
   const app = uWS.App();
-  const sockets = new Set<WebSocket<SocketData>>();
   let listenSocket: us_listen_socket | undefined;
   let sweeper: ConnectionSweeper | undefined;
-  let draining = false;
+  let phase: Phase = 'serving';
+  let closed: Promise<void> | undefined;
 
-  const follower = new LogFollower({
+  const ring = new BlockRing({ blocks: config.ringBlocks, bytes: config.ringBytes });
+  const history = new BlockHistory({
+    ring,
+    log,
+    batchBlocks: config.historyBatchBlocks,
+    cachedBatches: 16,
+    onRead: () => metrics.logReads.inc(),
+  });
+  const live = new LiveSubscriptions();
+  const head: StreamHead = { liveHeight: () => follower.height ?? 0, epoch: () => follower.epoch };
+  const connections = new Connections(head);
+  const catchUp = new CatchUp({
+    history,
+    live,
+    liveHeight: head.liveHeight,
+    softLimitBytes: config.slowClientBytes,
+    retryMs: 500,
+    onEnter: () => {
+      metrics.catchUpEntries.inc();
+      metrics.catchUpSockets.inc();
+    },
+    onExit: () => {
+      metrics.catchUpExits.inc();
+      metrics.catchUpSockets.dec();
+    },
+    onServed: (source) => metrics.catchUpBlocks.inc({ source }),
+    onHistoryGone: (ws, oldest) => connections.end(ws, 'HISTORY_GONE', { oldest }),
+  });
+  const sentCounter = (stream: string, frames: number, bytes: number) => {
+    metrics.framesSent.inc({ stream }, frames);
+    metrics.bytesSent.inc({ stream }, bytes);
+  };
+
+  follower = new LogFollower({
     log,
     logger,
     onBlock: (block: BlockEvent) => {
-      metrics.framesPublished.inc(publishBlock(app, block));
+      const started = performance.now();
+      ring.push(block);
+      publishBlock(app, block, live, ring, sentCounter);
+      catchUp.onLiveBlock();
+      metrics.publishDuration.observe((performance.now() - started) / 1000);
       metrics.blocks.inc();
       metrics.height.set(block.height);
-      metrics.publishDelay.observe(Math.max(0, Date.now() - block.ingestedAt) / 1000);
+      metrics.ringBlocks.set(ring.size);
+      const lag = Math.max(0, Date.now() - block.ingestedAt) / 1000;
+      metrics.publishDelay.observe(lag);
+      metrics.lagSeconds.set(lag);
     },
     onGap: (expected, got) => {
       metrics.gaps.inc();
-      logger.error({ expected, got }, 'gap in the bus: heights were skipped');
+      logger.error({ expected, got }, 'gap in the event log: heights were skipped');
+    },
+    onReset: (reset) => {
+      metrics.resets.inc();
+      ring.clear();
+      history.clear();
+      // Positions in the old history mean nothing in the new one: every client must resynchronise.
+      for (const ws of connections) {
+        connections.end(ws, 'RESET', { since: null, epoch: reset.epoch, head: reset.last ?? 0 });
+      }
     },
     onBlockFailed: (block, error) => {
       metrics.blocksFailed.inc();
@@ -73,22 +145,44 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     },
   });
 
-  const context = { config, metrics, sockets, isDraining: () => draining };
-  for (const path of LEGACY_PATHS) app.ws(path, streamBehavior(context, true));
-  app.ws('/api/v1/streams/*', streamBehavior(context, false));
-  app.any('/*', (res) =>
-    refuse(res, 404, {
-      code: 'NOT_FOUND',
-      message: 'streams are at /api/v1/streams/<name> (WebSocket upgrade)',
+  const resumeCheck = new ResumeCheck({ head, ring, log, boundsTtlMs: 1000 });
+  app.ws(
+    `${STREAMS_PATH}*`,
+    streamBehavior({
+      config,
+      metrics,
+      connections,
+      live,
+      catchUp,
+      resumeCheck,
+      head,
+      isRefusing: () => phase === 'closing',
     }),
+  );
+  app.any(`${STREAMS_PATH}*`, (res, req) => {
+    // The WebSocket route takes only requests with a Sec-WebSocket-Key; these are the others.
+    const attempted = req.getHeader('upgrade') !== '' || req.getHeader('sec-websocket-version') !== '';
+    refuse(
+      res,
+      attempted
+        ? new UpgradeError('BAD_HANDSHAKE', 'the opening handshake has no Sec-WebSocket-Key')
+        : new UpgradeError(
+            'UPGRADE_REQUIRED',
+            'streams are WebSocket endpoints: open a WebSocket (version 13)',
+          ),
+    );
+  });
+  app.any('/*', (res) =>
+    refuse(res, new UpgradeError('NOT_FOUND', 'streams are at /api/v1/streams/<name> (WebSocket upgrade)')),
   );
 
   const ops = new OpsServer(registry, {
     ready: async () => {
-      if (draining) return { ready: false, reason: 'draining' };
-      if (!follower.running) return { ready: false, reason: 'not following the bus' };
-      if (follower.failing) return { ready: false, reason: `bus tail failing: ${String(follower.failing)}` };
-      return (await log.ping()) ? { ready: true } : { ready: false, reason: 'bus unreachable' };
+      if (phase !== 'serving') return { ready: false, reason: 'draining' };
+      if (!follower.running) return { ready: false, reason: 'not following the event log' };
+      if (follower.failing)
+        return { ready: false, reason: `event log tail failing: ${String(follower.failing)}` };
+      return (await log.ping()) ? { ready: true } : { ready: false, reason: 'event log unreachable' };
     },
   });
 
@@ -114,28 +208,47 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     listenSocket = undefined;
   };
 
+  const drain = async () => {
+    const deadline = Date.now() + config.shutdownGraceMs;
+    phase = 'deregistering';
+    logger.info({ delayMs: config.drainDelayMs, connections: connections.size }, 'draining: readiness off');
+    await sleep(config.drainDelayMs, new AbortController().signal);
+    phase = 'closing';
+    closeListener();
+    sweeper?.stop();
+    const cut = await drainConnections(connections, { ratePerSecond: config.drainRatePerSecond, deadline });
+    if (cut > 0) logger.warn({ cut }, 'shutdown grace over: connections cut');
+    await follower.stop();
+    await ops.close();
+  };
+
   return {
     transport,
     registry,
     get height() {
       return follower.height;
     },
+    get epoch() {
+      return follower.epoch;
+    },
     get connections() {
-      return sockets.size;
+      return connections.size;
     },
     async start() {
       await follower.start();
       try {
         const port = await listen();
         const opsPort = await ops.listen(config.host, config.opsPort);
-        sweeper = new ConnectionSweeper(sockets, {
+        sweeper = new ConnectionSweeper(connections, catchUp, {
           legacyIdleMs: options.legacyIdleTimeoutMs ?? LEGACY_IDLE_TIMEOUT_MS,
-          slowClientBytes: config.slowClientBytes,
-          lastHeight: () => follower.height,
+          idleMs: config.idleTimeoutSeconds * 1000,
+          softLimitBytes: config.slowClientBytes,
+          stallMs: config.stallTimeoutSeconds * 1000,
+          liveHeight: head.liveHeight,
           onSlowClient: () => metrics.slowClientsClosed.inc(),
         });
         logger.info(
-          { port, opsPort, transport, profile: config.profile, from: follower.height },
+          { port, opsPort, transport, profile: config.profile, from: follower.height, epoch: follower.epoch },
           'gateway listening',
         );
         return { url: `ws://127.0.0.1:${port}`, port, opsPort };
@@ -146,15 +259,9 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
         throw error;
       }
     },
-    async close() {
-      draining = true;
-      closeListener();
-      sweeper?.stop();
-      const height = follower.height;
-      const reason = height === undefined ? 'draining' : `draining; last height sent ${height}`;
-      for (const ws of [...sockets]) ws.end(CloseCode.DRAINING, reason);
-      await follower.stop();
-      await ops.close();
+    close() {
+      closed ??= drain();
+      return closed;
     },
   };
 }

@@ -26,12 +26,24 @@ export interface GatewayConfig {
   maxConnections: number;
   /** Largest client message; clients only ever send "ping", larger ones close with 1009. */
   maxPayloadBytes: number;
-  /** Seconds of silence before uWS pings a peer, and closes it when the pong does not come. */
+  /** Seconds of silence before the gateway pings a peer, and the time it then has to answer (4009). */
   idleTimeoutSeconds: number;
-  /** Bytes queued for one socket above which the sweeper closes it with 4008 (checked every second). */
+  /** Soft limit: a live socket with more bytes queued moves to catch-up (checked every second). */
   slowClientBytes: number;
-  /** Hard limit: uWS closes the socket (1006) rather than skip a frame; above slowClientBytes. */
+  /** A socket whose queue has not gone down for this long is closed with 4008. */
+  stallTimeoutSeconds: number;
+  /** Last resort: uWS closes the socket (1006) rather than skip a frame; far above slowClientBytes. */
   maxBackpressureBytes: number;
+  /** Recent blocks kept in memory for resume and catch-up, by count and by bytes. */
+  ringBlocks: number;
+  ringBytes: number;
+  /** Blocks per event-log read when a socket catches up from older history. */
+  historyBatchBlocks: number;
+  /** After SIGTERM: readiness fails, then this wait for the load balancer to deregister the gateway. */
+  drainDelayMs: number;
+  /** Then sockets are closed with 1001 at this many per second. */
+  drainRatePerSecond: number;
+  /** The whole shutdown (delay and drain) ends within this; what is still open then is cut. */
   shutdownGraceMs: number;
   redis: RedisTarget | undefined;
   streamPrefix: string;
@@ -47,7 +59,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       `is ${opsPort}, the same as GATEWAY_PORT: probes and metrics need a port of their own`,
     );
   }
-  return {
+  const config: GatewayConfig = {
     host: readString(env, 'GATEWAY_HOST', '0.0.0.0'),
     port,
     opsPort,
@@ -56,16 +68,35 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     exclusivePort: readBoolean(env, 'GATEWAY_EXCLUSIVE_PORT', false),
     maxConnections: readInteger(env, 'GATEWAY_MAX_CONNECTIONS', 19_000, { min: 1 }),
     maxPayloadBytes: readInteger(env, 'GATEWAY_MAX_PAYLOAD_BYTES', 4096, { min: 16 }),
-    idleTimeoutSeconds: readInteger(env, 'GATEWAY_IDLE_TIMEOUT_S', 60, { min: 8, max: 960 }),
+    idleTimeoutSeconds: readInteger(env, 'GATEWAY_IDLE_TIMEOUT_S', 60, { min: 1, max: 3600 }),
     slowClientBytes: readInteger(env, 'GATEWAY_SLOW_CLIENT_BYTES', 1024 * 1024, { min: 16_384 }),
-    maxBackpressureBytes: readInteger(env, 'GATEWAY_MAX_BACKPRESSURE_BYTES', 16 * 1024 * 1024, {
+    stallTimeoutSeconds: readInteger(env, 'GATEWAY_STALL_TIMEOUT_S', 120, { min: 1, max: 86_400 }),
+    maxBackpressureBytes: readInteger(env, 'GATEWAY_MAX_BACKPRESSURE_BYTES', 64 * 1024 * 1024, {
       min: 65_536,
     }),
-    shutdownGraceMs: readInteger(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+    ringBlocks: readInteger(env, 'GATEWAY_RING_BLOCKS', 1000, { min: 1 }),
+    ringBytes: readInteger(env, 'GATEWAY_RING_BYTES', 64 * 1024 * 1024, { min: 65_536 }),
+    historyBatchBlocks: readInteger(env, 'GATEWAY_HISTORY_BATCH', 200, { min: 1, max: 10_000 }),
+    drainDelayMs: readInteger(env, 'GATEWAY_DRAIN_DELAY_MS', 5000, { min: 0 }),
+    drainRatePerSecond: readInteger(env, 'GATEWAY_DRAIN_RATE', 2000, { min: 1 }),
+    shutdownGraceMs: readInteger(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 30_000, { min: 0 }),
     redis: readRedisTarget(env),
     streamPrefix: readStreamPrefix(env),
     logLevel: readLogLevel(env),
   };
+  if (config.maxBackpressureBytes <= config.slowClientBytes) {
+    throw new ConfigError(
+      'GATEWAY_MAX_BACKPRESSURE_BYTES',
+      `must be above GATEWAY_SLOW_CLIENT_BYTES (${config.slowClientBytes}): it is the last resort behind catch-up`,
+    );
+  }
+  if (config.drainDelayMs >= config.shutdownGraceMs && config.shutdownGraceMs > 0) {
+    throw new ConfigError(
+      'GATEWAY_DRAIN_DELAY_MS',
+      `must be below GATEWAY_SHUTDOWN_GRACE_MS (${config.shutdownGraceMs}), which must also leave time to close the sockets`,
+    );
+  }
+  return config;
 }
 
 /**

@@ -1,31 +1,41 @@
 import type { WebSocket } from 'uWebSockets.js';
-import { CloseCode, StreamName } from '@blockcast/protocol';
+import { StreamName } from '@blockcast/protocol';
+import type { CatchUp } from './catch-up.js';
+import type { Connections } from './connections.js';
 import type { SocketData } from './socket-data.js';
 
 export interface SweepRules {
   /** 0.10 `valid_tx`: close a client that sent no text "ping" for this long (3 minutes). */
   legacyIdleMs: number;
-  /** Bytes queued for a socket above which it is closed with 4008 instead of growing further. */
-  slowClientBytes: number;
-  /** The last height published, for the close reason (the client resumes after it). */
-  lastHeight(): number | undefined;
-  onSlowClient(ws: WebSocket<SocketData>): void;
+  /** Silence after which a peer is pinged, and the time it then has to answer. */
+  idleMs: number;
+  /** Queued bytes above which a live socket moves to catch-up. */
+  softLimitBytes: number;
+  /** A socket whose queue has not gone down for this long is closed with 4008. */
+  stallMs: number;
+  liveHeight(): number;
+  onSlowClient(): void;
 }
 
 /**
- * One timer walks every socket once per interval for the rules that are about time rather than
- * about a frame: the 0.10 idle close and the slow-client close. A sweep runs between blocks,
- * so everything queued for a socket is whole blocks up to `lastHeight()`, and the close frame
- * goes out after them: the client knows exactly where it stopped.
+ * One timer walks every socket once a second for the rules that are about time rather than about
+ * a frame. It runs between blocks, so what is queued for a socket is whole blocks and its position
+ * is exact: a live socket over the soft limit moves to catch-up at the live height, a stalled one
+ * is closed with 4008 and that position, an unresponsive one with 4009. A peer with bytes queued is
+ * judged by whether they drain, not by pings, so a reader that pauses keeps its connection until
+ * the stall limit.
  */
 export class ConnectionSweeper {
   readonly #timer: NodeJS.Timeout;
+  readonly #connections: Connections;
+  readonly #catchUp: CatchUp;
+  readonly #rules: SweepRules;
 
-  constructor(
-    private readonly sockets: ReadonlySet<WebSocket<SocketData>>,
-    private readonly rules: SweepRules,
-  ) {
-    const intervalMs = Math.max(100, Math.min(1000, rules.legacyIdleMs / 4));
+  constructor(connections: Connections, catchUp: CatchUp, rules: SweepRules) {
+    this.#connections = connections;
+    this.#catchUp = catchUp;
+    this.#rules = rules;
+    const intervalMs = Math.max(100, Math.min(1000, rules.legacyIdleMs / 4, rules.idleMs / 4));
     this.#timer = setInterval(() => this.sweep(), intervalMs).unref();
   }
 
@@ -33,18 +43,38 @@ export class ConnectionSweeper {
     clearInterval(this.#timer);
   }
 
-  sweep(): void {
-    const idleCutoff = Date.now() - this.rules.legacyIdleMs;
-    const height = this.rules.lastHeight();
+  sweep(now = Date.now()): void {
     // No copy of the set: closing a socket deletes only the entry being visited, which a Set allows.
-    for (const ws of this.sockets) {
+    for (const ws of this.#connections) {
       const data = ws.getUserData();
-      if (ws.getBufferedAmount() > this.rules.slowClientBytes) {
-        this.rules.onSlowClient(ws);
-        ws.end(CloseCode.TOO_SLOW, `too slow; last height sent ${height ?? 'none'}`);
-      } else if (data.stream === StreamName.LEGACY_VALID_TX && data.lastPingAt < idleCutoff) {
-        ws.end(CloseCode.NORMAL, 'no "ping" received for too long');
-      }
+      if (!data.closing) this.#sweepOne(ws, data, now);
+    }
+  }
+
+  #sweepOne(ws: WebSocket<SocketData>, data: SocketData, now: number): void {
+    const rules = this.#rules;
+    const buffered = ws.getBufferedAmount();
+    if (buffered === 0 || buffered < data.lastBuffered) data.progressAt = now;
+    data.lastBuffered = buffered;
+    if (buffered > 0 && now - data.progressAt > rules.stallMs) {
+      rules.onSlowClient();
+      this.#connections.end(ws, 'TOO_SLOW');
+      return;
+    }
+    if (data.mode === 'live' && buffered > rules.softLimitBytes) {
+      this.#catchUp.enter(ws, rules.liveHeight());
+      return;
+    }
+    if (data.request.stream === StreamName.LEGACY_VALID_TX) {
+      if (now - data.lastTextPingAt > rules.legacyIdleMs) this.#connections.end(ws, 'NORMAL');
+      return;
+    }
+    if (buffered > 0 || now - data.lastHeardAt <= rules.idleMs) return;
+    if (data.pingedAt === undefined) {
+      data.pingedAt = now;
+      ws.ping();
+    } else if (now - data.pingedAt > rules.idleMs) {
+      this.#connections.end(ws, 'UNRESPONSIVE');
     }
   }
 }

@@ -1,4 +1,5 @@
-import type { EventLog } from '@blockcast/event-log';
+import { sleep } from '@blockcast/common';
+import { type EventLog, LogResetError } from '@blockcast/event-log';
 import type { BlockEvent } from '@blockcast/protocol';
 import type { Logger } from 'pino';
 
@@ -7,6 +8,8 @@ export interface LogFollowerOptions {
   logger: Logger;
   onBlock(block: BlockEvent): void;
   onGap(expected: number, got: number): void;
+  /** The history changed under the follower; it goes on from the log's new top. */
+  onReset(reset: LogResetError): void;
   /** A block whose publishing threw: it is counted and logged, never retried (that would duplicate). */
   onBlockFailed(block: BlockEvent, error: unknown): void;
   /** Wait before re-opening a tail that ended with an error. */
@@ -14,21 +17,31 @@ export interface LogFollowerOptions {
 }
 
 /**
- * The gateway's one tail of the bus: starts after the last block present when it starts, hands
- * every block to `onBlock` in height order, and re-opens the tail from the last height seen if
- * it ever fails, so a bus outage costs latency, never events.
+ * The gateway's one tail of the event log: starts after the last block present when it starts,
+ * hands every block to `onBlock` in height order, and re-opens the tail from the last height seen
+ * if it ever fails, so an outage costs latency, never events. A reset or rollback of the log is
+ * handed to `onReset`, then the follower continues in the new epoch from its top.
  */
 export class LogFollower {
+  readonly #options: LogFollowerOptions;
   readonly #abort = new AbortController();
   #lastHeight: number | undefined;
+  #epoch: string | null = null;
   #running: Promise<void> | undefined;
   #lastError: unknown;
 
-  constructor(private readonly options: LogFollowerOptions) {}
+  constructor(options: LogFollowerOptions) {
+    this.#options = options;
+  }
 
   /** Height of the last block handed on, undefined before the first. */
   get height(): number | undefined {
     return this.#lastHeight;
+  }
+
+  /** The epoch the heights belong to; null while the log holds nothing. */
+  get epoch(): string | null {
+    return this.#epoch;
   }
 
   /** True from start() until stop() (a failing tail is retried, not stopped). */
@@ -43,8 +56,10 @@ export class LogFollower {
 
   /** Resolves once the starting point is fixed, so nothing appended after start() is missed. */
   async start(): Promise<void> {
-    const bounds = await this.options.log.bounds();
-    this.#lastHeight = bounds?.last;
+    const { log } = this.#options;
+    // Epoch first: a reset between the two readings then shows as a reset, not as a silent jump.
+    this.#epoch = await log.epoch();
+    this.#lastHeight = (await log.bounds())?.last;
     this.#running = this.#run();
   }
 
@@ -54,45 +69,68 @@ export class LogFollower {
   }
 
   async #run(): Promise<void> {
-    const { log, logger, retryMs = 500 } = this.options;
+    const { log, logger, retryMs = 500 } = this.#options;
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       try {
-        for await (const block of log.tail({ after: this.#lastHeight ?? 0, signal })) this.#deliver(block);
+        const tail = log.tail({
+          after: this.#lastHeight ?? 0,
+          signal,
+          ...(this.#epoch ? { epoch: this.#epoch } : {}),
+        });
+        for await (const block of tail) this.#deliver(block);
       } catch (error) {
         if (signal.aborted) return;
+        if (error instanceof LogResetError) {
+          this.#reset(error);
+          continue;
+        }
         this.#lastError = error;
         logger.error(
           { err: error, after: this.#lastHeight },
-          'bus tail failed; re-opening from the last height',
+          'event log tail failed; re-opening from the last height',
         );
-        await abortableSleep(retryMs, signal);
+        await sleep(retryMs, signal);
       }
     }
+  }
+
+  #reset(reset: LogResetError): void {
+    this.#options.logger.error(
+      {
+        kind: reset.kind,
+        from: { epoch: this.#epoch, height: this.#lastHeight },
+        to: { epoch: reset.epoch, last: reset.last },
+      },
+      'the event log was reset or rolled back; clients are told, following the new history from its top',
+    );
+    this.#epoch = reset.epoch;
+    this.#lastHeight = reset.last ?? undefined;
+    this.#lastError = undefined;
+    this.#options.onReset(reset);
+  }
+
+  #learnEpoch(): void {
+    this.#options.log.epoch().then(
+      (epoch) => {
+        this.#epoch ??= epoch;
+      },
+      () => {},
+    );
   }
 
   #deliver(block: BlockEvent): void {
     const last = this.#lastHeight;
     if (last !== undefined && block.height <= last) return;
-    if (last !== undefined && block.height !== last + 1) this.options.onGap(last + 1, block.height);
+    if (last !== undefined && block.height !== last + 1) this.#options.onGap(last + 1, block.height);
     this.#lastHeight = block.height;
     this.#lastError = undefined;
+    // A log that held nothing when followed got its epoch with its first append.
+    if (this.#epoch === null) this.#learnEpoch();
     try {
-      this.options.onBlock(block);
+      this.#options.onBlock(block);
     } catch (error) {
-      this.options.onBlockFailed(block, error);
+      this.#options.onBlockFailed(block, error);
     }
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

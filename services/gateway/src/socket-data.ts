@@ -1,7 +1,28 @@
-import type { StreamRequest } from './stream-request.js';
+import type { StreamRequest, Subscription } from '@blockcast/protocol';
 
-/** Per-socket state, kept by uWS with the socket. */
-export interface SocketData extends StreamRequest {
-  /** ms epoch of the last text "ping" (or of the connection): the 0.10 idle rule. */
-  lastPingAt: number;
+/**
+ * Per-socket state, kept by uWS with the socket.
+ * - `live`: subscribed to its topic; it has been sent every block up to the follower's height.
+ * - `catch-up`: off the topics, fed block by block from the ring or the log as it drains; it has
+ *   been sent every block up to `cursor`.
+ */
+export interface SocketData {
+  request: StreamRequest;
+  subscription: Subscription;
+  /** The subscription's key: its uWS topic. */
+  key: string;
+  mode: 'live' | 'catch-up';
+  /** Ended by the gateway: nothing more is sent; the close handler still sees the mode it had. */
+  closing: boolean;
+  /** Catch-up: the last height whose frames were all queued. */
+  cursor: number;
+  /** ms epoch of the last message or pong from the peer (or of the connection). */
+  lastHeardAt: number;
+  /** ms epoch of the ping sent for the current silence, if one was. */
+  pingedAt: number | undefined;
+  /** 0.10 `valid_tx`: ms epoch of the last text "ping" (or of the connection). */
+  lastTextPingAt: number;
+  /** Queued bytes at the last sweep, and when they last went down: a socket that never drains is stalled. */
+  lastBuffered: number;
+  progressAt: number;
 }

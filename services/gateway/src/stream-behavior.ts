@@ -1,37 +1,39 @@
-import type { HttpResponse, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
-import { CloseCode, StreamName } from '@blockcast/protocol';
+import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
+import {
+  CLOSE_CODES,
+  closeReason,
+  parseStreamRequest,
+  StreamName,
+  type StreamRequest,
+  subscriptionKey,
+  UpgradeError,
+} from '@blockcast/protocol';
+import type { CatchUp } from './catch-up.js';
 import type { GatewayConfig } from './config.js';
+import type { Connections, StreamHead } from './connections.js';
+import { checkHandshake } from './handshake.js';
+import { refuse } from './http-refusal.js';
+import type { LiveSubscriptions } from './live-subscriptions.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { ResumeCheck } from './resume-check.js';
 import type { SocketData } from './socket-data.js';
-import { parseStreamRequest, StreamRequestError } from './stream-request.js';
-import { topicsFor } from './topics.js';
 import { uWS } from './transport.js';
 
 /** What a stream route needs from the app around it. */
 export interface StreamContext {
   config: GatewayConfig;
   metrics: GatewayMetrics;
-  sockets: Set<WebSocket<SocketData>>;
-  isDraining(): boolean;
+  connections: Connections;
+  live: LiveSubscriptions;
+  catchUp: CatchUp;
+  resumeCheck: ResumeCheck;
+  head: StreamHead;
+  /** New upgrades are refused with 503 DRAINING. */
+  isRefusing(): boolean;
 }
 
 /** Client messages up to this size get a proper 1009; beyond it uWS cuts the connection. */
 export const TRANSPORT_PAYLOAD_CAP = 256 * 1024;
-
-const STATUS_TEXT: Record<number, string> = {
-  400: '400 Bad Request',
-  404: '404 Not Found',
-  503: '503 Service Unavailable',
-};
-
-export function refuse(res: HttpResponse, status: number, body: object): void {
-  res.cork(() => {
-    res
-      .writeStatus(STATUS_TEXT[status] ?? `${status}`)
-      .writeHeader('content-type', 'application/json')
-      .end(JSON.stringify(body));
-  });
-}
 
 /** `"ping"` as bytes: compared in place, so keep-alives allocate nothing. */
 const PING = [0x70, 0x69, 0x6e, 0x67];
@@ -42,76 +44,142 @@ function isTextPing(message: ArrayBuffer, isBinary: boolean): boolean {
   return bytes[0] === PING[0] && bytes[1] === PING[1] && bytes[2] === PING[2] && bytes[3] === PING[3];
 }
 
+function newSocketData(request: StreamRequest, now: number): SocketData {
+  const subscription = {
+    stream: request.stream,
+    profile: request.profile,
+    typeMask: request.typeMask,
+    filter: request.filter,
+  };
+  return {
+    request,
+    subscription,
+    key: subscriptionKey(subscription),
+    mode: 'catch-up',
+    closing: false,
+    cursor: request.since ?? 0,
+    lastHeardAt: now,
+    pingedAt: undefined,
+    lastTextPingAt: now,
+    lastBuffered: 0,
+    progressAt: now,
+  };
+}
+
 /**
- * The WebSocket route of the streams: checks the request at upgrade (refusals are plain HTTP
- * with a JSON body), subscribes the socket to its topics, answers keep-alives.
- * `legacy` is the 0.10 `valid_tx` route, kept alive by text "ping" instead of RFC 6455 pings.
+ * The WebSocket route of the streams: checks the handshake and the request at upgrade (refusals
+ * are plain HTTP with a JSON body), then puts the socket on its live topic or, when it resumes,
+ * into catch-up. Keep-alive and slow-client rules live in the sweeper; uWS's own idle timeout is
+ * off, because it would cut a paused reader without a close frame.
  */
-export function streamBehavior(context: StreamContext, legacy: boolean): WebSocketBehavior<SocketData> {
-  const { config, metrics, sockets } = context;
+export function streamBehavior(context: StreamContext): WebSocketBehavior<SocketData> {
+  const { config, metrics, connections, live, catchUp, head } = context;
   return {
     compression: uWS.DISABLED,
     // uWS drops a connection over its own limit without a close frame, so it gets a larger cap
     // and the configured limit is enforced in `message`, where the client can be told 1009.
     maxPayloadLength: Math.max(config.maxPayloadBytes, TRANSPORT_PAYLOAD_CAP),
-    // The connection sweeper closes slow clients with 4008 well before this; past it uWS would
+    // The last resort only: catch-up keeps queues near the soft limit; past this uWS would
     // otherwise skip frames silently, so it closes instead.
     maxBackpressure: config.maxBackpressureBytes,
     closeOnBackpressureLimit: 1,
-    idleTimeout: legacy ? 0 : config.idleTimeoutSeconds,
-    sendPingsAutomatically: !legacy,
+    idleTimeout: 0,
+    sendPingsAutomatically: false,
     upgrade: (res, req, socketContext) => {
       const url = req.getUrl();
       const query = req.getQuery() ?? '';
       const key = req.getHeader('sec-websocket-key');
-      const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
-      if (context.isDraining()) {
-        metrics.connectionsRefused.inc({ reason: 'draining' });
-        return refuse(res, 503, {
-          code: 'DRAINING',
-          message: 'this gateway is shutting down; connect again',
-        });
-      }
-      try {
-        const request = parseStreamRequest(url, query, config.profile);
-        const data: SocketData = { ...request, lastPingAt: Date.now() };
-        res.upgrade(data, key, protocol, extensions, socketContext);
-      } catch (error) {
-        if (!(error instanceof StreamRequestError)) throw error;
+      const refuseWith = (error: UpgradeError) => {
         metrics.connectionsRefused.inc({ reason: error.code.toLowerCase() });
-        refuse(res, error.status, error.toJSON());
+        refuse(res, error);
+      };
+      const handshake = checkHandshake({
+        upgrade: req.getHeader('upgrade'),
+        connection: req.getHeader('connection'),
+        version: req.getHeader('sec-websocket-version'),
+        key,
+      });
+      if (handshake) return refuseWith(handshake);
+      if (context.isRefusing()) {
+        return refuseWith(new UpgradeError('DRAINING', 'this gateway is shutting down; connect again'));
       }
+      let request: StreamRequest;
+      try {
+        request = parseStreamRequest(url, query, config.profile);
+      } catch (error) {
+        if (error instanceof UpgradeError) return refuseWith(error);
+        throw error;
+      }
+      // No subprotocol is offered, so none is echoed back (RFC 6455 §4.2.2).
+      const accept = () =>
+        res.upgrade(newSocketData(request, Date.now()), key, '', extensions, socketContext);
+      const pending = context.resumeCheck.check(request);
+      if (pending === undefined) return accept();
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      pending.then(
+        () => !aborted && res.cork(accept),
+        (error: unknown) => {
+          if (aborted) return;
+          refuseWith(
+            error instanceof UpgradeError ? error : new UpgradeError('LOG_UNAVAILABLE', String(error)),
+          );
+        },
+      );
     },
     open: (ws) => {
       const data = ws.getUserData();
-      if (sockets.size >= config.maxConnections) {
+      if (connections.size >= config.maxConnections) {
         metrics.connectionsRefused.inc({ reason: 'over_capacity' });
-        ws.end(CloseCode.OVER_CAPACITY, 'gateway at capacity; try again later');
+        data.closing = true;
+        const since = data.request.since ?? head.liveHeight();
+        ws.end(CLOSE_CODES.OVER_CAPACITY.code, closeReason('OVER_CAPACITY', { since, epoch: head.epoch() }));
         return;
       }
-      sockets.add(ws);
-      metrics.connections.inc({ stream: data.stream });
-      // Topics follow from the request; they are not kept per socket (uWS keeps the subscriptions).
-      for (const topic of topicsFor(data)) ws.subscribe(topic);
+      connections.add(ws);
+      metrics.connections.inc({ stream: data.request.stream });
+      metrics.connectionsAccepted.inc({ stream: data.request.stream });
+      if (data.request.since === undefined) {
+        data.mode = 'live';
+        ws.subscribe(data.key);
+        live.add(data.key, data.subscription);
+      } else {
+        catchUp.enter(ws, data.request.since);
+      }
     },
     message: (ws, message, isBinary) => {
-      if (message.byteLength > config.maxPayloadBytes) {
-        ws.end(CloseCode.TOO_BIG, `messages are limited to ${config.maxPayloadBytes} bytes`);
-        return;
-      }
+      const data = ws.getUserData();
+      data.lastHeardAt = Date.now();
+      data.pingedAt = undefined;
+      if (message.byteLength > config.maxPayloadBytes) return connections.end(ws, 'TOO_BIG');
       // Clients only send keep-alives; anything else is ignored as the original servers did.
       if (!isTextPing(message, isBinary)) return;
-      ws.getUserData().lastPingAt = Date.now();
+      data.lastTextPingAt = data.lastHeardAt;
       ws.send('pong', false, false);
     },
-    close: (ws) => {
-      if (sockets.delete(ws)) metrics.connections.dec({ stream: ws.getUserData().stream });
+    pong: (ws) => {
+      const data = ws.getUserData();
+      data.lastHeardAt = Date.now();
+      data.pingedAt = undefined;
+    },
+    drain: (ws) => {
+      if (ws.getUserData().mode === 'catch-up') catchUp.pump(ws);
+    },
+    close: (ws: WebSocket<SocketData>, code) => {
+      const data = ws.getUserData();
+      if (!connections.delete(ws)) return;
+      metrics.connections.dec({ stream: data.request.stream });
+      metrics.connectionsClosed.inc({ code: String(code) });
+      if (data.mode === 'live') live.remove(data.key);
+      catchUp.forget(ws);
     },
   };
 }
 
-/** Both spellings of the 0.10 path get the 0.10 keep-alive rules. */
+/** Both spellings of the 0.10 path (they take the same route; kept for the catalog's sake). */
 export const LEGACY_PATHS = [
   `/api/v1/streams/${StreamName.LEGACY_VALID_TX}`,
   `/api/v1/streams/${StreamName.LEGACY_VALID_TX}/`,

@@ -1,0 +1,83 @@
+/**
+ * The query parameters of the streams: each one's meaning and accepted values, as data for the
+ * catalog, and the limits the gateway's parser enforces.
+ */
+import { EventType } from './event-types.js';
+import { PROFILES } from './frames.js';
+
+export type ParameterName = 'profile' | 'types' | 'since' | 'epoch' | 'public_key' | 'asset_id' | 'operation';
+
+/** The operations BigchainDB 2.x and Planetmint define. */
+export const OPERATIONS = [
+  'CREATE',
+  'TRANSFER',
+  'VALIDATOR_ELECTION',
+  'CHAIN_MIGRATION_ELECTION',
+  'VOTE',
+  'COMPOSE',
+  'DECOMPOSE',
+] as const;
+
+/** Values one filter parameter may list (repeated or comma-separated): a bound on the work a client can ask for. */
+export const MAX_FILTER_VALUES = 100;
+
+export interface ParameterSpec {
+  name: ParameterName;
+  /** May be given several times (or as a comma list); the values are ORed. */
+  repeatable: boolean;
+  values?: readonly string[];
+  default?: string;
+  description: string;
+}
+
+export const STREAM_PARAMETERS: Readonly<Record<ParameterName, ParameterSpec>> = {
+  profile: {
+    name: 'profile',
+    repeatable: false,
+    values: PROFILES,
+    description: 'Frame shape: bigchaindb has asset_id (BigchainDB 2.x), planetmint has asset_ids.',
+  },
+  types: {
+    name: 'types',
+    repeatable: false,
+    values: Object.keys(EventType),
+    default: 'all',
+    description: `Which event types: a bit mask (${Object.entries(EventType)
+      .map(([name, flag]) => `${flag} ${name}`)
+      .join(
+        ', ',
+      )}, -1 all) or names separated by "," or "|". A mask or name that selects no known type is refused.`,
+  },
+  since: {
+    name: 'since',
+    repeatable: false,
+    description:
+      'Resume: every event with a height greater than since, from history, then live, with no gap or duplicate at the seam. Take it from the last frame you received or from a close reason.',
+  },
+  epoch: {
+    name: 'epoch',
+    repeatable: false,
+    description:
+      'The epoch your heights belong to (from the catalog or a close reason); a mismatch is refused with 409 EPOCH_MISMATCH instead of answering from another history.',
+  },
+  public_key: {
+    name: 'public_key',
+    repeatable: true,
+    description: `Transactions with this base58 ed25519 public key in any output. Repeat for any of several (OR, at most ${MAX_FILTER_VALUES}); different filters AND together.`,
+  },
+  asset_id: {
+    name: 'asset_id',
+    repeatable: true,
+    description: `Transactions on this asset (64 hex; a CREATE is its own asset). Repeat for any of several (OR, at most ${MAX_FILTER_VALUES}).`,
+  },
+  operation: {
+    name: 'operation',
+    repeatable: true,
+    values: OPERATIONS,
+    description: 'Transactions with this operation. Repeat for any of several (OR).',
+  },
+};
+
+export function isParameterName(name: string): name is ParameterName {
+  return Object.hasOwn(STREAM_PARAMETERS, name);
+}

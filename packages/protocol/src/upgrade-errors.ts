@@ -1,0 +1,79 @@
+/**
+ * Every refusal a client can get when it opens a stream: a stable code, the HTTP status of the
+ * refused upgrade and what to do about it. The body is `{code, message, ...details}`.
+ */
+export const UPGRADE_ERRORS = {
+  NOT_FOUND: {
+    status: 404,
+    when: 'the path is not a stream path',
+    todo: 'connect to /api/v1/streams/<name>',
+  },
+  UNKNOWN_STREAM: {
+    status: 404,
+    when: 'the path names no stream',
+    todo: 'see GET /api/v1/streams for the catalog',
+  },
+  UPGRADE_REQUIRED: {
+    status: 426,
+    when: 'a plain HTTP request, or a WebSocket version other than 13',
+    todo: 'open a WebSocket (RFC 6455, version 13)',
+  },
+  BAD_HANDSHAKE: {
+    status: 400,
+    when: 'an upgrade without `Upgrade: websocket` or a valid `Sec-WebSocket-Key`',
+    todo: 'use a WebSocket client',
+  },
+  INVALID_PARAMETER: {
+    status: 400,
+    when: 'a query parameter has a bad value (`parameter` names it)',
+    todo: 'fix the value',
+  },
+  PARAMETER_NOT_APPLICABLE: {
+    status: 400,
+    when: 'a known parameter this stream does not take (`parameter` names it), e.g. a filter on valid_blocks',
+    todo: 'leave it out, or use a stream that takes it',
+  },
+  SINCE_AHEAD: {
+    status: 400,
+    when: '`since` is beyond the newest block on the bus (`head` says which that is)',
+    todo: 'resume from a height you received',
+  },
+  EPOCH_MISMATCH: {
+    status: 409,
+    when: '`epoch` is not the stream’s epoch: the stream was recreated or rolled back (`epoch` and `head` are the current ones)',
+    todo: 'your heights belong to another history: resynchronise, then connect with the new epoch',
+  },
+  HISTORY_GONE: {
+    status: 410,
+    when: '`since` is older than the retained history (`oldest` is the oldest height still available)',
+    todo: 'resynchronise from another source, then resume from oldest - 1 or later',
+  },
+  DRAINING: { status: 503, when: 'the gateway is shutting down', todo: 'connect again (to another gateway)' },
+  LOG_UNAVAILABLE: {
+    status: 503,
+    when: 'resuming needed the event log (Redis) and it did not answer',
+    todo: 'retry with backoff',
+  },
+} as const satisfies Record<string, { status: number; when: string; todo: string }>;
+
+export type UpgradeErrorCode = keyof typeof UPGRADE_ERRORS;
+
+export type UpgradeErrorDetails = Record<string, string | number | null>;
+
+export class UpgradeError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: UpgradeErrorCode,
+    message: string,
+    readonly details: UpgradeErrorDetails = {},
+  ) {
+    super(message);
+    this.name = 'UpgradeError';
+    this.status = UPGRADE_ERRORS[code].status;
+  }
+
+  toJSON(): { code: UpgradeErrorCode; message: string } & UpgradeErrorDetails {
+    return { code: this.code, message: this.message, ...this.details };
+  }
+}

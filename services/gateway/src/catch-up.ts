@@ -1,0 +1,134 @@
+import type { WebSocket } from 'uWebSockets.js';
+import { type BlockEvent, framesFor } from '@blockcast/protocol';
+import type { BlockHistory } from './block-history.js';
+import type { LiveSubscriptions } from './live-subscriptions.js';
+import type { SocketData } from './socket-data.js';
+
+type Socket = WebSocket<SocketData>;
+
+export interface CatchUpOptions {
+  history: BlockHistory;
+  live: LiveSubscriptions;
+  /** Height of the last block published to the live topics (0 before the first). */
+  liveHeight(): number;
+  /** Catch-up queues whole blocks while a socket holds fewer bytes than this. */
+  softLimitBytes: number;
+  /** Wait before asking the log again after a failed read. */
+  retryMs: number;
+  onEnter(): void;
+  onExit(): void;
+  onServed(source: 'ring' | 'log'): void;
+  /** The next block a socket needs is no longer retained (`oldest` is the oldest that is). */
+  onHistoryGone(ws: Socket, oldest: number | null): void;
+}
+
+/**
+ * Sockets off the live path: a resuming client, or one whose queue passed the soft limit. Each is
+ * fed whole blocks after its cursor — from the ring, else from the log — while it drains, and
+ * rejoins its live topic the moment its cursor reaches the live height. JS is single-threaded and
+ * a block is published in one synchronous call, so between two blocks "cursor = live height"
+ * means the next live block is exactly the next one it needs: no gap, no duplicate.
+ */
+export class CatchUp {
+  readonly #options: CatchUpOptions;
+  readonly #sockets = new Set<Socket>();
+  /** Sockets waiting for a log read or a retry: they are pumped when it is done. */
+  readonly #waiting = new Set<Socket>();
+
+  constructor(options: CatchUpOptions) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#sockets.size;
+  }
+
+  sockets(): ReadonlySet<Socket> {
+    return this.#sockets;
+  }
+
+  /** Takes a socket off the live path (or a new one resuming) at `cursor`, a block boundary. */
+  enter(ws: Socket, cursor: number): void {
+    const data = ws.getUserData();
+    if (data.mode === 'live') {
+      ws.unsubscribe(data.key);
+      this.#options.live.remove(data.key);
+    }
+    data.mode = 'catch-up';
+    data.cursor = cursor;
+    this.#sockets.add(ws);
+    this.#options.onEnter();
+    this.pump(ws);
+  }
+
+  /** A socket gone: nothing more is sent to it. */
+  forget(ws: Socket): void {
+    this.#sockets.delete(ws);
+    this.#waiting.delete(ws);
+  }
+
+  /** After each live block: sockets that resumed ahead of this gateway may now join. */
+  onLiveBlock(): void {
+    const height = this.#options.liveHeight();
+    for (const ws of this.#sockets) {
+      if (ws.getUserData().cursor <= height && !this.#waiting.has(ws)) this.pump(ws);
+    }
+  }
+
+  /** Queues whole blocks until the socket is full, caught up, or waiting on the log. */
+  pump(ws: Socket): void {
+    const data = ws.getUserData();
+    const { history, softLimitBytes } = this.#options;
+    while (data.mode === 'catch-up' && !data.closing && !this.#waiting.has(ws)) {
+      const liveHeight = this.#options.liveHeight();
+      if (data.cursor === liveHeight) {
+        this.#joinLive(ws);
+        return;
+      }
+      // Resumed from a height this gateway has not published yet: live blocks bring it there.
+      if (data.cursor > liveHeight) return;
+      if (ws.getBufferedAmount() >= softLimitBytes) return;
+      const height = data.cursor + 1;
+      const build = (block: BlockEvent) => framesFor(data.subscription, block);
+      const atHand = history.framesAtHand(height, data.key, build);
+      if (atHand === undefined) {
+        this.#load(ws, height);
+        return;
+      }
+      ws.cork(() => {
+        for (const frame of atHand.frames) ws.send(frame, false, false);
+      });
+      data.cursor = height;
+      this.#options.onServed(atHand.source);
+    }
+  }
+
+  #joinLive(ws: Socket): void {
+    const data = ws.getUserData();
+    this.#sockets.delete(ws);
+    data.mode = 'live';
+    ws.subscribe(data.key);
+    this.#options.live.add(data.key, data.subscription);
+    this.#options.onExit();
+  }
+
+  #load(ws: Socket, height: number): void {
+    this.#waiting.add(ws);
+    const resume = () => {
+      if (!this.#waiting.delete(ws)) return;
+      this.pump(ws);
+    };
+    this.#options.history.load(height).then(
+      (blocks) => {
+        const first = blocks[0];
+        if (first !== undefined && first.height > height && this.#waiting.has(ws)) {
+          this.forget(ws);
+          return this.#options.onHistoryGone(ws, first.height);
+        }
+        if (first === undefined) return void setTimeout(resume, this.#options.retryMs).unref();
+        resume();
+      },
+      () => void setTimeout(resume, this.#options.retryMs).unref(),
+    );
+  }
+}

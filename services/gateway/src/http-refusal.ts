@@ -1,0 +1,22 @@
+import type { HttpResponse } from 'uWebSockets.js';
+import type { UpgradeError } from '@blockcast/protocol';
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: '400 Bad Request',
+  404: '404 Not Found',
+  409: '409 Conflict',
+  410: '410 Gone',
+  426: '426 Upgrade Required',
+  503: '503 Service Unavailable',
+};
+
+/** A refused upgrade: plain HTTP, a JSON `{code, message, ...}` body, and the headers its status calls for. */
+export function refuse(res: HttpResponse, error: UpgradeError): void {
+  res.cork(() => {
+    res.writeStatus(STATUS_TEXT[error.status] ?? String(error.status));
+    if (error.status === 426)
+      res.writeHeader('sec-websocket-version', '13').writeHeader('upgrade', 'websocket');
+    if (error.status === 503) res.writeHeader('retry-after', '1');
+    res.writeHeader('content-type', 'application/json').end(JSON.stringify(error.toJSON()));
+  });
+}

@@ -1,0 +1,87 @@
+import type { EventLog, LogBounds } from '@blockcast/event-log';
+import { type StreamRequest, UpgradeError } from '@blockcast/protocol';
+import type { BlockRing } from './block-ring.js';
+import type { StreamHead } from './connections.js';
+
+export interface ResumeCheckOptions {
+  head: StreamHead;
+  ring: BlockRing;
+  log: Pick<EventLog, 'bounds' | 'epoch'>;
+  /** How long one reading of the log's bounds answers for everyone (a reconnect storm reads it once). */
+  boundsTtlMs: number;
+}
+
+/**
+ * Whether a resuming request can be served from this gateway, decided at upgrade so a refusal is
+ * an HTTP status, never a silent partial replay. Answered from memory when the ring covers
+ * `since`; otherwise from the log, since another gateway may already have sent heights this one
+ * has not published yet, and those must not be refused.
+ */
+export class ResumeCheck {
+  readonly #options: ResumeCheckOptions;
+  #bounds: { at: number; value: Promise<LogBounds | null> } | undefined;
+
+  constructor(options: ResumeCheckOptions) {
+    this.#options = options;
+  }
+
+  /** Undefined when the request is fine as it is; else a promise that rejects with the UpgradeError. */
+  check(request: Pick<StreamRequest, 'since' | 'epoch'>): Promise<void> | undefined {
+    const { head, ring } = this.#options;
+    if (request.epoch !== undefined && request.epoch !== head.epoch())
+      return this.#epochMismatch(request.epoch);
+    const { since } = request;
+    if (since === undefined) return undefined;
+    const oldest = ring.oldest;
+    if (since <= head.liveHeight() && oldest !== undefined && since >= oldest - 1) return undefined;
+    return this.#againstTheLog(since);
+  }
+
+  async #againstTheLog(since: number): Promise<void> {
+    let bounds: LogBounds | null;
+    try {
+      bounds = await this.#readBounds();
+    } catch {
+      throw new UpgradeError('LOG_UNAVAILABLE', 'the event log did not answer: retry shortly');
+    }
+    const last = bounds?.last ?? 0;
+    if (since > last) {
+      throw new UpgradeError('SINCE_AHEAD', `since=${since} is beyond the newest block (${last})`, {
+        head: last,
+      });
+    }
+    if (bounds !== null && since < bounds.first - 1) {
+      throw new UpgradeError(
+        'HISTORY_GONE',
+        `blocks after ${since} are no longer retained: the oldest available is ${bounds.first}`,
+        { oldest: bounds.first, epoch: this.#options.head.epoch() },
+      );
+    }
+  }
+
+  async #epochMismatch(requested: string): Promise<void> {
+    const { head, log } = this.#options;
+    // The client may have heard of a new epoch from a gateway that noticed a reset first.
+    const current = await log.epoch().catch(() => undefined);
+    if (current === requested) {
+      throw new UpgradeError('LOG_UNAVAILABLE', 'this gateway is switching to the new epoch: retry shortly');
+    }
+    throw new UpgradeError(
+      'EPOCH_MISMATCH',
+      `epoch ${requested} is not the stream's epoch ${head.epoch() ?? '(none yet)'}: the stream was recreated or rolled back`,
+      { epoch: head.epoch(), head: head.liveHeight() },
+    );
+  }
+
+  #readBounds(): Promise<LogBounds | null> {
+    const now = Date.now();
+    if (this.#bounds === undefined || now - this.#bounds.at > this.#options.boundsTtlMs) {
+      const value = this.#options.log.bounds();
+      value.catch(() => {
+        if (this.#bounds?.value === value) this.#bounds = undefined;
+      });
+      this.#bounds = { at: now, value };
+    }
+    return this.#bounds.value;
+  }
+}

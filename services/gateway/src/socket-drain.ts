@@ -1,0 +1,36 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Connections } from './connections.js';
+
+export interface DrainPace {
+  /** Sockets closed per second. */
+  ratePerSecond: number;
+  /** ms epoch by which every socket must be gone. */
+  deadline: number;
+}
+
+const TICK_MS = 100;
+
+/**
+ * Closes every socket with 1001 and its resume position, in paced batches so the clients'
+ * reconnects (and their catch-up reads) arrive spread out rather than all at once, then waits for
+ * them to go; whatever is still open at the deadline is cut. Returns how many had to be cut.
+ */
+export async function drainConnections(connections: Connections, pace: DrainPace): Promise<number> {
+  const perTick = Math.max(1, Math.ceil((pace.ratePerSecond * TICK_MS) / 1000));
+  while (connections.size > 0 && Date.now() < pace.deadline) {
+    let closed = 0;
+    for (const ws of connections) {
+      if (closed === perTick) break;
+      if (ws.getUserData().closing) continue;
+      connections.end(ws, 'DRAINING');
+      closed += 1;
+    }
+    await delay(Math.min(TICK_MS, Math.max(0, pace.deadline - Date.now())));
+  }
+  let cut = 0;
+  for (const ws of [...connections]) {
+    ws.close();
+    cut += 1;
+  }
+  return cut;
+}
