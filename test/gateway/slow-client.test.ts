@@ -1,49 +1,160 @@
+/**
+ * Slow readers go to catch-up, not to the door: a socket over the soft limit leaves its live topic
+ * at a block boundary, is fed from the ring or the log as it drains and rejoins live — no gap, no
+ * duplicate — and only one that stops draining for the stall limit is closed, with 4008 and the
+ * position to resume from.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DemoLedger, waitUntil } from '@blockcast/devkit';
-import { CloseCode } from '@blockcast/protocol';
-import { startGateway } from '../support/gateway-harness.js';
+import { type BlockEvent, CloseCode, type CommittedBlock, positionIn } from '@blockcast/protocol';
+import { after, expectedValidTransactions } from '../support/expected-frames.js';
+import { forEachLog, type GatewayHarness, startGateway } from '../support/gateway-harness.js';
 import { RecordingClient } from '../support/ws-client.js';
 
-test('a client that stops reading is closed with 4008 after whole blocks, and the others get everything', async () => {
-  const gateway = await startGateway({ slowClientBytes: 64 * 1024 });
-  const url = `${gateway.url}/api/v1/streams/valid_transactions`;
-  const slow = await RecordingClient.connect(url);
-  const healthy = await RecordingClient.connect(url);
-  // Stop reading from the socket: the server's queue for it grows with every block.
-  const raw = (slow.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
-  raw.pause();
+async function metric(gateway: GatewayHarness, name: string): Promise<number> {
+  const text = await (await fetch(`${gateway.opsUrl}/metrics`)).text();
+  const line = text.split('\n').find((row) => row.startsWith(`${name}{`) || row.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}
 
-  const ledger = new DemoLedger();
-  let frames = 0;
-  let committed = 0;
-  // Enough to overflow the kernel's socket buffers and the 64 KiB limit; bounded in count.
-  while (gateway.app.connections === 2 && committed < 4000) {
+/** Everything queued for the client before its "ping" arrives before the "pong". */
+async function framesAfterBarrier(client: RecordingClient, timeoutMs = 30_000): Promise<string[]> {
+  const before = client.frames.length;
+  client.socket.send('ping');
+  await waitUntil(() => client.frames.slice(before).includes('pong'), timeoutMs, 'pong');
+  return client.frames.filter((frame) => frame !== 'pong');
+}
+
+/** Commits blocks of 50 transactions until `done` holds (bounded in count), yielding now and then. */
+async function commitUntil(gateway: GatewayHarness, ledger: DemoLedger, done: () => Promise<boolean>) {
+  const blocks: CommittedBlock[] = [];
+  while (!(await done()) && blocks.length < 3000) {
     const block = ledger.nextBlock(50);
     await gateway.commit(block);
-    committed += 1;
-    frames += block.transactions.length;
-    if (committed % 50 === 0) await delay(20);
+    blocks.push(block);
+    if (blocks.length % 25 === 0) await delay(20);
   }
-  await waitUntil(() => gateway.app.connections === 1, 10_000, 'the slow client to be closed');
-  raw.resume();
-  const closed = await slow.closed;
-  assert.equal(closed.code, CloseCode.TOO_SLOW);
-  const lastSent = Number(/last height sent (\d+)/.exec(closed.reason)?.[1]);
-  assert.ok(lastSent >= 1, `close reason names the last height: ${closed.reason}`);
+  return blocks;
+}
 
-  // What the slow client did receive is every frame of blocks 1..lastSent, in order, nothing cut.
-  const heights = slow.frames.map((frame) => JSON.parse(frame).height as number);
-  assert.equal(heights.at(-1), lastSent);
-  assert.equal(slow.frames.length, lastSent * 50);
-  assert.deepEqual(
-    heights,
-    [...heights].sort((a, b) => a - b),
-  );
+forEachLog('slow clients', (log) => {
+  test('a reader that pauses past the soft limit and the idle timeout is caught up when it reads again, never closed', async (t) => {
+    const gateway = await startGateway(t, {
+      log,
+      config: { slowClientBytes: 64 * 1024, idleTimeoutSeconds: 1, stallTimeoutSeconds: 60, ringBlocks: 50 },
+    });
+    const url = gateway.stream('valid_transactions');
+    const paused = await RecordingClient.connect(url);
+    const healthy = await RecordingClient.connect(url);
+    paused.pause();
+    const ledger = new DemoLedger();
+    const blocks = await commitUntil(
+      gateway,
+      ledger,
+      async () => (await metric(gateway, 'blockcast_gateway_catch_up_entries_total')) >= 1,
+    );
+    // Paused well past the idle timeout (1 s) while blocks keep coming: still not closed.
+    for (let i = 0; i < 10; i += 1) {
+      const block = ledger.nextBlock(50);
+      await gateway.commit(block);
+      blocks.push(block);
+      await delay(300);
+    }
+    assert.equal(gateway.app.connections, 2, 'the paused reader is still connected');
+    paused.resume();
+    const want = expectedValidTransactions(blocks, 'bigchaindb');
+    assert.deepEqual(await framesAfterBarrier(paused), want, 'every frame, in order, once');
+    assert.deepEqual(await framesAfterBarrier(healthy), want);
+    await waitUntil(
+      async () => (await metric(gateway, 'blockcast_gateway_catch_up_exits_total')) >= 1,
+      5000,
+      'rejoined live',
+    );
+    assert.equal(await metric(gateway, 'blockcast_gateway_slow_clients_closed_total'), 0);
+    // Back on the live path, it gets new blocks like everyone else.
+    const more = ledger.nextBlock(3);
+    await gateway.commit(more);
+    assert.deepEqual(await framesAfterBarrier(paused), [
+      ...want,
+      ...expectedValidTransactions([more], 'bigchaindb'),
+    ]);
+    await Promise.all([paused.close(), healthy.close()]);
+  });
 
-  await healthy.waitForFrames(frames, 30_000);
-  assert.equal(healthy.frames.length, frames, 'the healthy client got every frame');
-  await healthy.close();
-  await gateway.close();
+  test('a reader stalled past the stall limit is closed with 4008 after whole blocks; resuming with since gets the rest', async (t) => {
+    const gateway = await startGateway(t, {
+      log,
+      config: { slowClientBytes: 64 * 1024, stallTimeoutSeconds: 2 },
+    });
+    const url = gateway.stream('valid_transactions');
+    const stalled = await RecordingClient.connect(url);
+    const healthy = await RecordingClient.connect(url);
+    stalled.pause();
+    const ledger = new DemoLedger();
+    const started = Date.now();
+    const blocks = await commitUntil(gateway, ledger, async () => gateway.app.connections === 1);
+    await waitUntil(() => gateway.app.connections === 1, 15_000, 'the stalled client to be closed');
+    assert.ok(Date.now() - started >= 2000, 'not before the stall limit');
+    stalled.resume();
+    const closed = await stalled.closed;
+    assert.equal(closed.code, CloseCode.TOO_SLOW);
+    const position = positionIn(closed.reason);
+    assert.ok(position, `the reason names the position: ${closed.reason}`);
+    assert.equal(position.epoch, gateway.app.epoch);
+    // It has every frame of every block up to the position, nothing cut, nothing after.
+    const upTo = blocks.filter((block) => block.height <= position.since);
+    assert.deepEqual(stalled.frames, expectedValidTransactions(upTo, 'bigchaindb'));
+    const resumed = await RecordingClient.connect(`${url}?since=${position.since}&epoch=${position.epoch}`);
+    assert.deepEqual(
+      await framesAfterBarrier(resumed),
+      expectedValidTransactions(after(blocks, position.since), 'bigchaindb'),
+    );
+    assert.deepEqual(await framesAfterBarrier(healthy), expectedValidTransactions(blocks, 'bigchaindb'));
+    assert.equal(await metric(gateway, 'blockcast_gateway_slow_clients_closed_total'), 1);
+    await Promise.all([resumed.close(), healthy.close()]);
+  });
+
+  test('one very large block (45 000 transactions, a 7 MB events frame) closes no healthy client', async (t) => {
+    const gateway = await startGateway(t, { log });
+    const url = gateway.stream('events?types=1');
+    const clients = await Promise.all([RecordingClient.connect(url), RecordingClient.connect(url)]);
+    const hex = (i: number) => i.toString(16).padStart(64, '0');
+    const huge: BlockEvent = {
+      height: 1,
+      hash: 'AB'.repeat(32),
+      chainId: null,
+      transactions: Array.from({ length: 45_000 }, (_, i) => ({
+        id: hex(i),
+        operation: 'CREATE',
+        assetIds: [hex(i)],
+        publicKeys: ['3u6SJvYCg4Zr4e3DwS2RNpBNtJjVGhjxaX4JvUHGZv1w'],
+      })),
+      rejected: [],
+      digest: 'huge',
+      ingestedAt: Date.now(),
+    };
+    await gateway.log.append(huge);
+    await gateway.log.append({
+      ...huge,
+      height: 2,
+      transactions: huge.transactions.slice(0, 1),
+      digest: 'small',
+    });
+    await waitUntil(() => gateway.app.height === 2, 20_000, 'both blocks published');
+    for (const client of clients) {
+      const frames = await framesAfterBarrier(client);
+      assert.deepEqual(
+        frames.map((frame) => JSON.parse(frame)).map((event) => [event.height, event.transactions.length]),
+        [
+          [1, 45_000],
+          [2, 1],
+        ],
+      );
+      assert.ok(frames[0]!.length > 7_000_000, `the events frame is ${frames[0]!.length} bytes`);
+    }
+    assert.equal(gateway.app.connections, 2);
+    await Promise.all(clients.map((client) => client.close()));
+  });
 });

@@ -99,7 +99,9 @@ export function expectedEvents(blocks: CommittedBlock[], mask: number, filter?: 
         (entry) =>
           `{"transaction_id": "${entry.transaction.id}", "code": ${entry.code}, "reason": ${JSON.stringify(entry.log)}}`,
       );
-      frames.push(`{"type": "BLOCK_INVALID", "height": ${block.height}, "transactions": [${txs.join(', ')}]}`);
+      frames.push(
+        `{"type": "BLOCK_INVALID", "height": ${block.height}, "transactions": [${txs.join(', ')}]}`,
+      );
     }
   }
   return frames;
@@ -112,7 +114,10 @@ export function expectedFilteredTransactions(
   filter: RawFilter,
 ): string[] {
   return expectedValidTransactions(
-    blocks.map((block) => ({ ...block, transactions: block.transactions.filter((tx) => selects(filter, tx)) })),
+    blocks.map((block) => ({
+      ...block,
+      transactions: block.transactions.filter((tx) => selects(filter, tx)),
+    })),
     profile,
   );
 }

@@ -51,6 +51,10 @@ export interface HarnessOptions extends Partial<Pick<GatewayAppOptions, 'legacyI
   config?: Partial<GatewayConfig>;
   /** An event log to use instead of a new one (the caller closes it). */
   eventLog?: EventLog;
+  /** Retention of the new log (exact on both kinds, so tests know the oldest height). */
+  retainBlocks?: number;
+  /** Puts something between the gateway and the log (e.g. a delay); commits still go to the log itself. */
+  wrapLog?: (log: EventLog) => EventLog;
 }
 
 export async function startGateway(t: TestContext, options: HarnessOptions = {}): Promise<GatewayHarness> {
@@ -61,19 +65,30 @@ export async function startGateway(t: TestContext, options: HarnessOptions = {})
     port: 0,
     opsPort: 0,
     drainDelayMs: 0,
+    ...(options.retainBlocks ? { retainBlocks: options.retainBlocks } : {}),
     ...options.config,
   };
   const prefix = uniquePrefix('gateway');
   let admin: Redis | null = null;
   let log: EventLog;
   if (options.eventLog) log = options.eventLog;
-  else if (kind === 'memory') log = new MemoryLog();
+  else if (kind === 'memory') log = new MemoryLog({ retainBlocks: options.retainBlocks });
   else {
     if (!('redis' in available)) throw new Error(`no Redis: ${available.skip}`);
     admin = new Redis(available.redis.url);
-    log = new RedisStreamLog({ redis: new Redis(available.redis.url), ownsClient: true, prefix });
+    log = new RedisStreamLog({
+      redis: new Redis(available.redis.url),
+      ownsClient: true,
+      prefix,
+      retainBlocks: options.retainBlocks,
+      trim: 'exact',
+    });
   }
-  const app = buildGatewayApp({ config, log, legacyIdleTimeoutMs: options.legacyIdleTimeoutMs });
+  const app = buildGatewayApp({
+    config,
+    log: options.wrapLog ? options.wrapLog(log) : log,
+    legacyIdleTimeoutMs: options.legacyIdleTimeoutMs,
+  });
   const { port, opsPort } = await app.start();
   t.after(async () => {
     await app.close();

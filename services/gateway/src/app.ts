@@ -74,7 +74,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
   let phase: Phase = 'serving';
   let closed: Promise<void> | undefined;
 
-  const ring = new BlockRing({ blocks: config.ringBlocks, bytes: config.ringBytes });
+  const ring = new BlockRing({ blocks: Math.min(config.ringBlocks, config.retainBlocks), bytes: config.ringBytes });
   const history = new BlockHistory({
     ring,
     log,
@@ -245,6 +245,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
           softLimitBytes: config.slowClientBytes,
           stallMs: config.stallTimeoutSeconds * 1000,
           liveHeight: head.liveHeight,
+          lastPublishedAt: (key) => live.lastPublishedAt(key),
           onSlowClient: () => metrics.slowClientsClosed.inc(),
         });
         logger.info(

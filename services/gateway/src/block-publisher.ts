@@ -37,6 +37,7 @@ export function publishBlock(
       bytes += frame.length;
     }
     published += frames.length;
+    live.published(key, Date.now());
     onSent(subscription.stream, frames.length * subscribers, bytes * subscribers);
   };
 

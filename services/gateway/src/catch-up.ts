@@ -80,6 +80,8 @@ export class CatchUp {
     const data = ws.getUserData();
     const { history, softLimitBytes } = this.#options;
     while (data.mode === 'catch-up' && !data.closing && !this.#waiting.has(ws)) {
+      // Full: `drain` calls again once the client has read some of it.
+      if (ws.getBufferedAmount() >= softLimitBytes) return;
       const liveHeight = this.#options.liveHeight();
       if (data.cursor === liveHeight) {
         this.#joinLive(ws);
@@ -87,7 +89,6 @@ export class CatchUp {
       }
       // Resumed from a height this gateway has not published yet: live blocks bring it there.
       if (data.cursor > liveHeight) return;
-      if (ws.getBufferedAmount() >= softLimitBytes) return;
       const height = data.cursor + 1;
       const build = (block: BlockEvent) => framesFor(data.subscription, block);
       const atHand = history.framesAtHand(height, data.key, build);
@@ -99,6 +100,7 @@ export class CatchUp {
         for (const frame of atHand.frames) ws.send(frame, false, false);
       });
       data.cursor = height;
+      if (atHand.frames.length > 0) data.lastSentAt = Date.now();
       this.#options.onServed(atHand.source);
     }
   }

@@ -9,6 +9,7 @@ import {
   readLogLevel,
   readPort,
   readRedisTarget,
+  readRetainBlocks,
   readStreamPrefix,
   readString,
 } from '@blockcast/common';
@@ -36,6 +37,8 @@ export interface GatewayConfig {
   maxBackpressureBytes: number;
   /** Recent blocks kept in memory for resume and catch-up, by count and by bytes. */
   ringBlocks: number;
+  /** RETAIN_BLOCKS: the ring never holds more, so it never serves what the log no longer keeps. */
+  retainBlocks: number;
   ringBytes: number;
   /** Blocks per event-log read when a socket catches up from older history. */
   historyBatchBlocks: number;
@@ -75,6 +78,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       min: 65_536,
     }),
     ringBlocks: readInteger(env, 'GATEWAY_RING_BLOCKS', 1000, { min: 1 }),
+    retainBlocks: readRetainBlocks(env),
     ringBytes: readInteger(env, 'GATEWAY_RING_BYTES', 64 * 1024 * 1024, { min: 65_536 }),
     historyBatchBlocks: readInteger(env, 'GATEWAY_HISTORY_BATCH', 200, { min: 1, max: 10_000 }),
     drainDelayMs: readInteger(env, 'GATEWAY_DRAIN_DELAY_MS', 5000, { min: 0 }),

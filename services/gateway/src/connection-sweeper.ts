@@ -14,6 +14,8 @@ export interface SweepRules {
   /** A socket whose queue has not gone down for this long is closed with 4008. */
   stallMs: number;
   liveHeight(): number;
+  /** When a live socket's topic last carried a frame. */
+  lastPublishedAt(key: string): number;
   onSlowClient(): void;
 }
 
@@ -21,9 +23,9 @@ export interface SweepRules {
  * One timer walks every socket once a second for the rules that are about time rather than about
  * a frame. It runs between blocks, so what is queued for a socket is whole blocks and its position
  * is exact: a live socket over the soft limit moves to catch-up at the live height, a stalled one
- * is closed with 4008 and that position, an unresponsive one with 4009. A peer with bytes queued is
- * judged by whether they drain, not by pings, so a reader that pauses keeps its connection until
- * the stall limit.
+ * is closed with 4008 and that position, an unresponsive one with 4009. A peer that is being sent
+ * frames is judged by whether they drain, not by pings, so a reader that pauses keeps its
+ * connection until the stall limit.
  */
 export class ConnectionSweeper {
   readonly #timer: NodeJS.Timeout;
@@ -69,7 +71,10 @@ export class ConnectionSweeper {
       if (now - data.lastTextPingAt > rules.legacyIdleMs) this.#connections.end(ws, 'NORMAL');
       return;
     }
-    if (buffered > 0 || now - data.lastHeardAt <= rules.idleMs) return;
+    // Frames flowing are keep-alive enough: a peer whose TCP stops taking them shows as a growing
+    // queue and meets the stall rule; pings are for connections that are silent both ways.
+    const lastSent = data.mode === 'live' ? rules.lastPublishedAt(data.key) : data.lastSentAt;
+    if (buffered > 0 || now - Math.max(data.lastHeardAt, lastSent) <= rules.idleMs) return;
     if (data.pingedAt === undefined) {
       data.pingedAt = now;
       ws.ping();

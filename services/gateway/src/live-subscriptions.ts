@@ -4,6 +4,8 @@ import { FilterIndex } from './filter-index.js';
 interface Entry {
   subscription: Subscription;
   sockets: number;
+  /** ms epoch of the last frame published to the key's topic. */
+  lastPublishedAt: number;
 }
 
 /**
@@ -21,7 +23,7 @@ export class LiveSubscriptions {
       entry.sockets += 1;
       return;
     }
-    this.#entries.set(key, { subscription, sockets: 1 });
+    this.#entries.set(key, { subscription, sockets: 1, lastPublishedAt: 0 });
     if (subscription.filter === undefined) this.#unfiltered.set(key, subscription);
     else this.#index.add(key, subscription.filter);
   }
@@ -38,6 +40,16 @@ export class LiveSubscriptions {
 
   get(key: string): Subscription | undefined {
     return this.#entries.get(key)?.subscription;
+  }
+
+  published(key: string, at: number): void {
+    const entry = this.#entries.get(key);
+    if (entry) entry.lastPublishedAt = at;
+  }
+
+  /** When the key's topic last carried a frame (0: never). */
+  lastPublishedAt(key: string): number {
+    return this.#entries.get(key)?.lastPublishedAt ?? 0;
   }
 
   /** Distinct keys in use. */

@@ -40,7 +40,9 @@ export class ResumeCheck {
   async #againstTheLog(since: number): Promise<void> {
     let bounds: LogBounds | null;
     try {
-      bounds = await this.#readBounds();
+      bounds = await this.#readBounds(false);
+      // A cached reading may predate the block the client resumes from: ask again before refusing.
+      if (since > (bounds?.last ?? 0)) bounds = await this.#readBounds(true);
     } catch {
       throw new UpgradeError('LOG_UNAVAILABLE', 'the event log did not answer: retry shortly');
     }
@@ -73,9 +75,9 @@ export class ResumeCheck {
     );
   }
 
-  #readBounds(): Promise<LogBounds | null> {
+  #readBounds(fresh: boolean): Promise<LogBounds | null> {
     const now = Date.now();
-    if (this.#bounds === undefined || now - this.#bounds.at > this.#options.boundsTtlMs) {
+    if (fresh || this.#bounds === undefined || now - this.#bounds.at > this.#options.boundsTtlMs) {
       const value = this.#options.log.bounds();
       value.catch(() => {
         if (this.#bounds?.value === value) this.#bounds = undefined;

@@ -18,6 +18,8 @@ export interface SocketData {
   cursor: number;
   /** ms epoch of the last message or pong from the peer (or of the connection). */
   lastHeardAt: number;
+  /** ms epoch of the last frame sent directly (catch-up); live sockets use their key's last publish. */
+  lastSentAt: number;
   /** ms epoch of the ping sent for the current silence, if one was. */
   pingedAt: number | undefined;
   /** 0.10 `valid_tx`: ms epoch of the last text "ping" (or of the connection). */
