@@ -3,7 +3,7 @@
  * layout the Dockerfile's build stage assembles (compiled dist, manifests, lock, entrypoint), with
  * the same `npm ci --omit=dev`, in a temp directory outside the repository so nothing resolves from
  * the development install. Ingest, gateway and discovery start from it through the entrypoint
- * against a real Redis; a posted block reaches a real WebSocket client.
+ * against a real Redis; a posted block reaches a real WebSocket client, then the demo chain's.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -79,7 +79,7 @@ describe(
       );
     });
 
-    test('ingest, gateway and discovery run from compiled JavaScript and stream a posted block', async () => {
+    test('ingest, gateway, discovery and the demo chain run from compiled JavaScript and stream blocks', async () => {
       const token = randomBytes(24).toString('hex');
       const shared = {
         REDIS_URL: 'redis' in available ? available.redis.url : '',
@@ -107,6 +107,8 @@ describe(
           GATEWAY_PORT: String(ports.gateway),
           GATEWAY_OPS_PORT: String(ports.gatewayOps),
           GATEWAY_EXCLUSIVE_PORT: 'true',
+          // No load balancer to wait for here: stop() then ends well within its SIGKILL fallback.
+          GATEWAY_DRAIN_DELAY_MS: '0',
         }),
         fromLayout('discovery', {
           ...shared,
@@ -147,6 +149,26 @@ describe(
       await client.waitForFrames(want.length, 15_000);
       assert.deepEqual(client.frames, want);
       await client.close();
+
+      // The fourth service of the image: its blocks continue the chain after the posted one.
+      const blocksUrl = new URL(root.streams);
+      blocksUrl.pathname = '/api/v1/streams/valid_blocks';
+      const blocksClient = await RecordingClient.connect(blocksUrl.toString());
+      services.push(
+        fromLayout('demo-chain', {
+          INGEST_URL: `http://127.0.0.1:${ports.ingest}`,
+          INGEST_TOKENS: token,
+          DEMO_INTERVAL_MS: '50',
+        }),
+      );
+      await blocksClient.waitForFrames(2, 15_000);
+      const heights = blocksClient.frames.map((frame) => (JSON.parse(frame) as { height: number }).height);
+      assert.deepEqual(
+        heights.slice(0, 2),
+        [2, 3],
+        'the demo chain commits heights 2, 3, … after the posted block',
+      );
+      await blocksClient.close();
     });
 
     test('the entrypoint refuses an unknown service, naming the ones it runs', async () => {
