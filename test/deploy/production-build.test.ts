@@ -178,6 +178,14 @@ describe(
       );
       assert.equal(refused.code, 64);
       assert.match(refused.stderr, /ingest\|gateway\|discovery\|demo-chain.*got 'gatewya'/);
+      const unset = await run(join(layout, 'entrypoint.sh'), [], {
+        env: { ...process.env, BLOCKCAST_SERVICE: 'bogus' },
+      }).then(
+        () => assert.fail('the entrypoint accepted BLOCKCAST_SERVICE=bogus'),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(unset.code, 64);
+      assert.match(unset.stderr, /got 'bogus'/, 'without an argument it reads BLOCKCAST_SERVICE');
     });
 
     test('the Dockerfile builds this layout and runs it as a non-root user', () => {
