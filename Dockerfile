@@ -3,24 +3,22 @@
 # Bookworm (glibc) rather than Alpine: uWebSockets.js ships glibc-linked native binaries.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# Compile with the full toolchain (tsc, tsx), then assemble the runtime layout.
+# Compile with the full toolchain (tsc, tsx), then build the runtime layout: compiled dist,
+# manifests, lock, entrypoint and `npm ci --omit=dev` (no tsx, typescript or test tooling).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
-RUN npm run build && npx tsx scripts/assemble-runtime.ts /runtime
-
-# Production dependencies only, from the same lock file: no tsx, typescript or test tooling.
-FROM ${NODE_IMAGE} AS runtime-deps
-WORKDIR /app
-COPY --from=build /runtime ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm npm run build && npx tsx scripts/assemble-runtime.ts /runtime
 
 FROM ${NODE_IMAGE}
+LABEL org.opencontainers.image.title="blockcast" \
+      org.opencontainers.image.description="WebSocket Event Stream API for BigchainDB/Planetmint-style chains" \
+      org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
 WORKDIR /app
-# Owned by root and not writable by the service user: the pod runs with a read-only root filesystem anyway.
-COPY --from=runtime-deps /app ./
+# Owned by root and not writable by the service user; the pod mounts the root filesystem read-only anyway.
+COPY --from=build /runtime ./
 # The node image's `node` user, by number so Kubernetes can verify runAsNonRoot.
 USER 1000:1000
 # discovery, gateway, ingest; their ops ports (/healthz, /readyz, /metrics)

@@ -1,17 +1,23 @@
 /**
  * The production layout the container image runs: every workspace's manifest and compiled `dist`,
- * the root manifest and lock (so `npm ci --omit=dev` installs exactly the locked runtime
- * dependencies) and the entrypoint — no sources, tests or tooling. The Dockerfile and the
- * production-build test both assemble it here, so the test runs what the image ships.
+ * the root manifest and lock, the entrypoint, and the production dependencies installed from that
+ * lock by `npm ci --omit=dev` — no sources, tests or tooling. The Dockerfile's build stage and the
+ * production-build test both build it here, so the test runs what the image ships.
  */
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
+const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Relative to the repository root; where it lands in the layout is its root. */
+/** Relative to the repository root; in the layout it lands at the root. */
 export const RUNTIME_ENTRYPOINT = 'deploy/docker/entrypoint.sh';
+
+/** uWebSockets.js ships its native binary for every platform and Node ABI (~90 MB); one is loaded. */
+const UWS_BINARIES = 'node_modules/uWebSockets.js/binaries';
 
 /** Workspace folders named by the root manifest's `workspaces` globs (`dir/*` only). */
 export function workspaceFolders(repo = REPO_ROOT): string[] {
@@ -26,8 +32,19 @@ export function workspaceFolders(repo = REPO_ROOT): string[] {
   });
 }
 
-/** Copies the runtime layout into `into` (created); throws naming a workspace that was not compiled. */
-export function assembleRuntimeLayout(into: string, repo = REPO_ROOT): void {
+export interface RuntimeLayoutOptions {
+  /** Repository to take it from (default: this one). */
+  repo?: string;
+  /** `npm ci --prefer-offline`: take packages from the npm cache when it has them (tests). */
+  preferOffline?: boolean;
+}
+
+/**
+ * Builds the layout into `into` (created): throws naming a workspace that was not compiled
+ * (`npm run build` first) and with npm's output when the install fails.
+ */
+export async function buildRuntimeLayout(into: string, options: RuntimeLayoutOptions = {}): Promise<void> {
+  const repo = options.repo ?? REPO_ROOT;
   const folders = workspaceFolders(repo);
   const uncompiled = folders.filter((folder) => !existsSync(join(repo, folder, 'dist')));
   if (uncompiled.length > 0) {
@@ -42,4 +59,22 @@ export function assembleRuntimeLayout(into: string, repo = REPO_ROOT): void {
   const entrypoint = join(into, 'entrypoint.sh');
   cpSync(join(repo, RUNTIME_ENTRYPOINT), entrypoint);
   chmodSync(entrypoint, 0o755);
+
+  const install = [
+    'ci',
+    '--omit=dev',
+    '--no-audit',
+    '--no-fund',
+    ...(options.preferOffline ? ['--prefer-offline'] : []),
+  ];
+  await run('npm', install, { cwd: into, maxBuffer: 16 * 1024 * 1024 });
+  removeForeignUwsBinaries(into);
+}
+
+/** Keeps only the uWS binary this platform's Node loads (`uws_<platform>_<arch>_<abi>.node`). */
+function removeForeignUwsBinaries(into: string): void {
+  const binaries = join(into, UWS_BINARIES);
+  const own = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+  if (!existsSync(join(binaries, own))) throw new Error(`uWebSockets.js has no ${own} for this platform`);
+  for (const name of readdirSync(binaries)) if (name !== own) rmSync(join(binaries, name));
 }
