@@ -174,7 +174,7 @@ describe('Helm chart rendering', { ...('skip' in available ? { skip: available.s
     assert.notEqual(checksum(changed), checksum(rendered.get('defaults') as Manifest[]));
   });
 
-  test('the Ingress sends /api/v1/streams/ to gateways and /api/v1/ and / to discovery, with long timeouts', () => {
+  test('the Ingress sends /api/v1/streams/ to gateways and the catalog, /api/v1/ and / to discovery, with long timeouts', () => {
     const manifests = rendered.get('ci/ingress-values.yaml') as Manifest[];
     const [ingress] = ofKind(manifests, 'Ingress');
     assert.ok(ingress);
@@ -187,6 +187,7 @@ describe('Helm chart rendering', { ...('skip' in available ? { skip: available.s
     const gateway = componentObject(manifests, 'Service', 'gateway').metadata.name;
     const discovery = componentObject(manifests, 'Service', 'discovery').metadata.name;
     assert.deepEqual(routes, [
+      ['/api/v1/streams', discovery],
       ['/api/v1/streams/', gateway],
       ['/api/v1/', discovery],
       ['/', discovery],
