@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
-import { helmOrSkip, type Manifest } from '../support/helm.js';
+import { parse } from 'yaml';
+import { CHART_DIR, helmOrSkip, type Manifest } from '../support/helm.js';
 import {
   COMPONENTS,
   componentObject,
@@ -20,6 +21,10 @@ import {
 
 const available = helmOrSkip();
 const SETS = ['defaults', ...VALUE_SETS];
+
+/** A value set's own values (not merged with the defaults). */
+// biome-ignore lint/suspicious/noExplicitAny: values are read field by field
+const valuesOf = (set: string): any => parse(readFileSync(`${CHART_DIR}${set}`, 'utf8')) ?? {};
 
 describe('Helm chart rendering', { ...('skip' in available ? { skip: available.skip } : {}) }, () => {
   const rendered = new Map<string, Manifest[]>();
@@ -132,9 +137,15 @@ describe('Helm chart rendering', { ...('skip' in available ? { skip: available.s
     );
   });
 
-  test('a PodDisruptionBudget selects each component', () => {
+  test('a PodDisruptionBudget selects each component, unless the value set turns it off', () => {
     each((manifests, set) => {
       for (const component of COMPONENTS) {
+        if (set !== 'defaults' && valuesOf(set)[component]?.pdb?.create === false) {
+          assert.ok(
+            ofKind(manifests, 'PodDisruptionBudget').every((pdb) => !pdb.metadata.name.endsWith(component)),
+          );
+          continue;
+        }
         const pdb = componentObject(manifests, 'PodDisruptionBudget', component);
         const deployment = componentObject(manifests, 'Deployment', component);
         assert.deepEqual(
