@@ -35,14 +35,26 @@ export interface ServiceProcess {
   stop(graceMs?: number): Promise<number | null>;
 }
 
+/** Another way to run the service than tsx on its source, e.g. the compiled image layout. */
+export interface ServiceLaunch {
+  command: string;
+  args: string[];
+  cwd: string;
+}
+
 export function startService(
   kind: ServiceKind | 'all',
-  options: { name?: string; env: Record<string, string>; echo?: boolean },
+  options: { name?: string; env: Record<string, string>; echo?: boolean; launch?: ServiceLaunch },
 ): ServiceProcess {
   const name = options.name ?? kind;
   const entry = kind === 'all' ? ALL_IN_ONE_ENTRY : SERVICE_ENTRIES[kind];
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const launch = options.launch ?? {
+    command: process.execPath,
+    args: ['--import', 'tsx', entry],
     cwd: REPO_ROOT,
+  };
+  const child = spawn(launch.command, launch.args, {
+    cwd: launch.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,205 @@
+/**
+ * The container image's contents without a Docker engine (none runs here): the production layout
+ * built by the same code the Dockerfile's build stage runs (compiled dist, manifests, lock,
+ * entrypoint, `npm ci --omit=dev`), in a temp directory outside the repository so nothing resolves
+ * from the development install. Ingest, gateway and discovery start from it through the entrypoint
+ * against a real Redis; a posted block reaches a real WebSocket client, then the demo chain's.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import {
+  buildRuntimeLayout,
+  makeBlock,
+  type ServiceKind,
+  type ServiceProcess,
+  startService,
+  workspaceFolders,
+} from '@blockcast/devkit';
+import { expectedValidTransactions } from '../support/expected-frames.js';
+import { freePort, redisOrSkip, uniquePrefix } from '../support/redis.js';
+import { RecordingClient } from '../support/ws-client.js';
+
+const run = promisify(execFile);
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const available = await redisOrSkip();
+
+describe(
+  'production build (the container image layout)',
+  {
+    ...('skip' in available ? { skip: available.skip } : {}),
+    timeout: 300_000,
+  },
+  () => {
+    const layout = mkdtempSync(join(tmpdir(), 'blockcast-runtime-'));
+    const services: ServiceProcess[] = [];
+    const fromLayout = (kind: ServiceKind, env: Record<string, string>) =>
+      startService(kind, {
+        env: { ...env, LOG_LEVEL: 'warn' },
+        launch: { command: join(layout, 'entrypoint.sh'), args: [kind], cwd: layout },
+      });
+
+    before(async () => {
+      await run('npm', ['run', 'build'], { cwd: REPO_ROOT });
+      // --prefer-offline: the packages are in the npm cache from the development install.
+      await buildRuntimeLayout(layout, { preferOffline: true });
+    });
+
+    after(async () => {
+      const codes = await Promise.all(services.map((service) => service.stop()));
+      rmSync(layout, { recursive: true, force: true });
+      assert.deepEqual(
+        codes,
+        codes.map(() => 0),
+        'every compiled service exits cleanly on SIGTERM',
+      );
+    });
+
+    test('the runtime layout has compiled code and production dependencies only', () => {
+      for (const tool of ['tsx', 'typescript', '@biomejs/biome', 'testcontainers', 'ws', 'esbuild']) {
+        assert.equal(existsSync(join(layout, 'node_modules', tool)), false, `${tool} is not installed`);
+      }
+      for (const folder of workspaceFolders()) {
+        assert.equal(existsSync(join(layout, folder, 'src')), false, `${folder} ships no sources`);
+        assert.ok(existsSync(join(layout, folder, 'dist', 'index.js')), `${folder} ships dist/index.js`);
+      }
+      const binaries = readdirSync(join(layout, 'node_modules', 'uWebSockets.js', 'binaries'));
+      assert.deepEqual(
+        binaries,
+        [`uws_${process.platform}_${process.arch}_${process.versions.modules}.node`],
+        'the gateway transport keeps only the native binary this Node loads',
+      );
+    });
+
+    test('ingest, gateway, discovery and the demo chain run from compiled JavaScript and stream blocks', async () => {
+      const token = randomBytes(24).toString('hex');
+      const shared = {
+        REDIS_URL: 'redis' in available ? available.redis.url : '',
+        BLOCKCAST_STREAM_PREFIX: uniquePrefix('production-build'),
+      };
+      const ports = {
+        ingest: await freePort(),
+        ingestOps: await freePort(),
+        gateway: await freePort(),
+        gatewayOps: await freePort(),
+        discovery: await freePort(),
+        discoveryOps: await freePort(),
+      };
+      services.push(
+        fromLayout('ingest', {
+          ...shared,
+          INGEST_HOST: '127.0.0.1',
+          INGEST_PORT: String(ports.ingest),
+          INGEST_OPS_PORT: String(ports.ingestOps),
+          INGEST_TOKENS: token,
+        }),
+        fromLayout('gateway', {
+          ...shared,
+          GATEWAY_HOST: '127.0.0.1',
+          GATEWAY_PORT: String(ports.gateway),
+          GATEWAY_OPS_PORT: String(ports.gatewayOps),
+          GATEWAY_EXCLUSIVE_PORT: 'true',
+          // No load balancer to wait for here: stop() then ends well within its SIGKILL fallback.
+          GATEWAY_DRAIN_DELAY_MS: '0',
+        }),
+        fromLayout('discovery', {
+          ...shared,
+          DISCOVERY_HOST: '127.0.0.1',
+          DISCOVERY_PORT: String(ports.discovery),
+          DISCOVERY_OPS_PORT: String(ports.discoveryOps),
+          ADVERTISED_STREAMS_HOST: '127.0.0.1',
+          ADVERTISED_STREAMS_PORT: String(ports.gateway),
+        }),
+      );
+      const [ingest, gateway, discovery] = services as [ServiceProcess, ServiceProcess, ServiceProcess];
+      await Promise.all([
+        ingest.waitUntilReady(`http://127.0.0.1:${ports.ingestOps}/readyz`),
+        gateway.waitUntilReady(`http://127.0.0.1:${ports.gatewayOps}/readyz`),
+        discovery.waitUntilReady(`http://127.0.0.1:${ports.discoveryOps}/readyz`),
+      ]);
+      for (const service of services) {
+        assert.match(
+          service.child.spawnargs.join(' '),
+          /entrypoint\.sh/,
+          `${service.name} started by the entrypoint`,
+        );
+      }
+
+      const root = (await (await fetch(`http://127.0.0.1:${ports.discovery}/api/v1/`)).json()) as {
+        streams: string;
+      };
+      const client = await RecordingClient.connect(root.streams);
+      const block = makeBlock(1, 10);
+      const response = await fetch(`http://127.0.0.1:${ports.ingest}/api/v1/blocks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(block),
+      });
+      assert.equal(response.status, 201, await response.text());
+
+      const want = expectedValidTransactions([block], 'bigchaindb');
+      await client.waitForFrames(want.length, 15_000);
+      assert.deepEqual(client.frames, want);
+      await client.close();
+
+      // The fourth service of the image: its blocks continue the chain after the posted one.
+      const blocksUrl = new URL(root.streams);
+      blocksUrl.pathname = '/api/v1/streams/valid_blocks';
+      const blocksClient = await RecordingClient.connect(blocksUrl.toString());
+      services.push(
+        fromLayout('demo-chain', {
+          INGEST_URL: `http://127.0.0.1:${ports.ingest}`,
+          INGEST_TOKENS: token,
+          DEMO_INTERVAL_MS: '50',
+        }),
+      );
+      await blocksClient.waitForFrames(2, 15_000);
+      const heights = blocksClient.frames.map((frame) => (JSON.parse(frame) as { height: number }).height);
+      assert.deepEqual(
+        heights.slice(0, 2),
+        [2, 3],
+        'the demo chain commits heights 2, 3, … after the posted block',
+      );
+      await blocksClient.close();
+    });
+
+    test('the entrypoint refuses an unknown service, naming the ones it runs', async () => {
+      const refused = await run(join(layout, 'entrypoint.sh'), ['gatewya']).then(
+        () => assert.fail('the entrypoint accepted an unknown service'),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(refused.code, 64);
+      assert.match(refused.stderr, /ingest\|gateway\|discovery\|demo-chain.*got 'gatewya'/);
+      const unset = await run(join(layout, 'entrypoint.sh'), [], {
+        env: { ...process.env, BLOCKCAST_SERVICE: 'bogus' },
+      }).then(
+        () => assert.fail('the entrypoint accepted BLOCKCAST_SERVICE=bogus'),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(unset.code, 64);
+      assert.match(unset.stderr, /got 'bogus'/, 'without an argument it reads BLOCKCAST_SERVICE');
+    });
+
+    test('the Dockerfile builds this layout with the same script and runs it as a non-root user', () => {
+      const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+      const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+      assert.match(dockerfile, /^FROM \$\{NODE_IMAGE\} AS build$/m);
+      assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+      assert.match(dockerfile, /npm run build && npx tsx scripts\/assemble-runtime\.ts \/runtime/);
+      assert.match(
+        finalStage,
+        /^COPY --from=build \/runtime \.\/$/m,
+        'the final stage holds the layout alone',
+      );
+      assert.match(finalStage, /^USER 1000:1000$/m, 'the final stage drops root');
+      assert.match(finalStage, /^ENTRYPOINT \["\/app\/entrypoint\.sh"\]$/m);
+      assert.doesNotMatch(finalStage, /tsx/, 'the final stage never runs tsx');
+    });
+  },
+);
