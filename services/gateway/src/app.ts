@@ -74,7 +74,10 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
   let phase: Phase = 'serving';
   let closed: Promise<void> | undefined;
 
-  const ring = new BlockRing({ blocks: Math.min(config.ringBlocks, config.retainBlocks), bytes: config.ringBytes });
+  const ring = new BlockRing({
+    blocks: Math.min(config.ringBlocks, config.retainBlocks),
+    bytes: config.ringBytes,
+  });
   const history = new BlockHistory({
     ring,
     log,
