@@ -145,7 +145,7 @@ describe('the stream epoch on a real Redis', { skip: redisSkip || ownServerSkip 
     const again = await writer.log.append(blocks[10]!);
     assert.deepEqual(again, { status: 'appended', height: 11, epoch: first!.epoch });
     // A tail of the new epoch reads the kept heights (appended under the old one) and the new ones.
-    const fresh = startTail(reader.log, { after: 0, epoch: first.epoch! });
+    const fresh = startTail(reader.log, { after: 0, epoch: String(first?.epoch) });
     t.after(() => fresh.stop());
     await fresh.received(11);
     await delay(BLOCK_MS + 200);
