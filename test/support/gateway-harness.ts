@@ -22,6 +22,9 @@ const available = await redisOrSkip();
 // A redis-server started for this file keeps the test process alive until it is stopped.
 after(() => ('redis' in available ? available.redis.stop() : undefined));
 
+/** Why Redis suites skip, or false (REQUIRE_REDIS=1 fails instead of skipping). */
+export const redisSkip: string | false = 'skip' in available ? available.skip : false;
+
 /** Runs `suite` once on each event log; the Redis run skips (or fails, with REQUIRE_REDIS=1) without Redis. */
 export function forEachLog(name: string, suite: (kind: LogKind) => void): void {
   for (const kind of ['memory', 'redis'] as const) {
@@ -53,6 +56,8 @@ export interface HarnessOptions extends Partial<Pick<GatewayAppOptions, 'legacyI
   eventLog?: EventLog;
   /** Retention of the new log (exact on both kinds, so tests know the oldest height). */
   retainBlocks?: number;
+  /** Redis: how long one XREAD blocks, which bounds how fast a reset is noticed (default 5000). */
+  blockMs?: number;
   /** Puts something between the gateway and the log (e.g. a delay); commits still go to the log itself. */
   wrapLog?: (log: EventLog) => EventLog;
 }
@@ -82,6 +87,7 @@ export async function startGateway(t: TestContext, options: HarnessOptions = {})
       prefix,
       retainBlocks: options.retainBlocks,
       trim: 'exact',
+      ...(options.blockMs ? { blockMs: options.blockMs } : {}),
     });
   }
   const app = buildGatewayApp({

@@ -16,14 +16,18 @@ const TICK_MS = 100;
  * them to go; whatever is still open at the deadline is cut. Returns how many had to be cut.
  */
 export async function drainConnections(connections: Connections, pace: DrainPace): Promise<number> {
-  const perTick = Math.max(1, Math.ceil((pace.ratePerSecond * TICK_MS) / 1000));
+  // A budget that fills at the rate, so any rate (even below one per tick) is kept.
+  let budget = 1;
+  let last = Date.now();
   while (connections.size > 0 && Date.now() < pace.deadline) {
-    let closed = 0;
+    const now = Date.now();
+    budget += ((now - last) * pace.ratePerSecond) / 1000;
+    last = now;
     for (const ws of connections) {
-      if (closed === perTick) break;
+      if (budget < 1) break;
       if (ws.getUserData().closing) continue;
       connections.end(ws, 'DRAINING');
-      closed += 1;
+      budget -= 1;
     }
     await delay(Math.min(TICK_MS, Math.max(0, pace.deadline - Date.now())));
   }
