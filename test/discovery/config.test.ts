@@ -16,6 +16,8 @@ describe('loadDiscoveryConfig', () => {
       legacyPublicKey: '',
       legacyKeyring: [],
       logLevel: 'info',
+      redis: undefined,
+      streamPrefix: 'blockcast:',
     });
   });
 

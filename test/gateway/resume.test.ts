@@ -8,17 +8,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DemoLedger, waitUntil } from '@blockcast/devkit';
 import { type EventLog, MemoryLog } from '@blockcast/event-log';
 import { CloseCode, type CommittedBlock, positionIn } from '@blockcast/protocol';
+import { expectFrames, settledFrames } from '../support/barrier.js';
 import { after, expectedValidBlocks, expectedValidTransactions } from '../support/expected-frames.js';
 import { forEachLog, type GatewayHarness, startGateway } from '../support/gateway-harness.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';
-
-/** Everything queued for the client before its "ping" arrives before the "pong". */
-async function framesAfterBarrier(client: RecordingClient): Promise<string[]> {
-  const before = client.frames.length;
-  client.socket.send('ping');
-  await waitUntil(() => client.frames.slice(before).includes('pong'), 10_000, 'pong');
-  return client.frames.filter((frame) => frame !== 'pong');
-}
 
 async function commitChain(
   gateway: GatewayHarness,
@@ -39,7 +32,7 @@ forEachLog('resume with since', (log) => {
     const early = await commitChain(gateway, ledger, 20);
     const client = await RecordingClient.connect(gateway.stream('valid_blocks?since=12'));
     const late = await commitChain(gateway, ledger, 5);
-    assert.deepEqual(await framesAfterBarrier(client), expectedValidBlocks(after([...early, ...late], 12)));
+    await expectFrames(client, expectedValidBlocks(after([...early, ...late], 12)));
     await client.close();
   });
 
@@ -51,8 +44,8 @@ forEachLog('resume with since', (log) => {
     const transactions = await RecordingClient.connect(gateway.stream('valid_transactions?since=0'));
     const late = await commitChain(gateway, ledger, 6);
     const all = [...early, ...late];
-    assert.deepEqual(await framesAfterBarrier(blocks), expectedValidBlocks(after(all, 3)));
-    assert.deepEqual(await framesAfterBarrier(transactions), expectedValidTransactions(all, 'bigchaindb'));
+    await expectFrames(blocks, expectedValidBlocks(after(all, 3)));
+    await expectFrames(transactions, expectedValidTransactions(all, 'bigchaindb'));
     const metrics = await (await fetch(`${gateway.opsUrl}/metrics`)).text();
     assert.match(metrics, /blockcast_gateway_catch_up_blocks_total\{source="log"[^}]*\} [1-9]/);
     assert.match(metrics, /blockcast_gateway_catch_up_exits_total\{[^}]*\} 2/);
@@ -68,7 +61,7 @@ forEachLog('resume with since', (log) => {
     assert.equal(refused.body.oldest, 21);
     assert.equal(refused.body.epoch, gateway.app.epoch);
     const justInside = await RecordingClient.connect(gateway.stream('valid_blocks?since=20'));
-    assert.deepEqual((await framesAfterBarrier(justInside)).map((frame) => JSON.parse(frame).height)[0], 21);
+    assert.deepEqual((await settledFrames(justInside, 10)).map((frame) => JSON.parse(frame).height)[0], 21);
     await justInside.close();
   });
 
@@ -88,7 +81,7 @@ forEachLog('resume with since', (log) => {
     const refused = await refusedUpgrade(gateway.stream('valid_blocks?since=2&epoch=0000000000000000'));
     assert.deepEqual([refused.status, refused.body.code, refused.body.epoch], [409, 'EPOCH_MISMATCH', epoch]);
     const client = await RecordingClient.connect(gateway.stream(`valid_blocks?since=2&epoch=${epoch}`));
-    assert.deepEqual(await framesAfterBarrier(client), expectedValidBlocks(after(early, 2)));
+    await expectFrames(client, expectedValidBlocks(after(early, 2)));
     await client.close();
   });
 
@@ -134,7 +127,7 @@ forEachLog('resume with since', (log) => {
         stream === 'valid_blocks'
           ? expectedValidBlocks(after(committed, since))
           : expectedValidTransactions(after(committed, since), 'bigchaindb');
-      assert.deepEqual(await framesAfterBarrier(client), want, `${stream} since=${since}`);
+      await expectFrames(client, want, `${stream} since=${since}`);
       await client.close();
     }
   });
@@ -207,6 +200,6 @@ test('a client resuming from a height this gateway has not published yet is not 
   const client = await RecordingClient.connect(gateway.stream('valid_blocks?since=4'));
   await gateway.commit(...blocks.slice(4));
   await waitUntil(() => gateway.app.height === 6, 5000, 'published');
-  assert.deepEqual(await framesAfterBarrier(client), expectedValidBlocks(blocks.slice(4)));
+  await expectFrames(client, expectedValidBlocks(blocks.slice(4)));
   await client.close();
 });

@@ -51,6 +51,10 @@ export class CatchUp {
   enter(ws: Socket, cursor: number): void {
     const data = ws.getUserData();
     if (data.mode === 'live') {
+      // uWS holds published frames per subscriber until the end of the loop iteration, and this
+      // build drops them when the socket leaves the topic first; a direct send (this ping) writes
+      // them out before anything else, so the socket has every frame up to `cursor`.
+      ws.ping();
       ws.unsubscribe(data.key);
       this.#options.live.remove(data.key);
     }

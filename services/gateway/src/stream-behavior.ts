@@ -32,9 +32,6 @@ export interface StreamContext {
   isRefusing(): boolean;
 }
 
-/** Never published to: every socket holds it (see `open`). */
-const ANCHOR_TOPIC = 'blockcast/anchor';
-
 /** Client messages up to this size get a proper 1009; beyond it uWS cuts the connection. */
 export const TRANSPORT_PAYLOAD_CAP = 256 * 1024;
 
@@ -143,9 +140,6 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
         ws.end(CLOSE_CODES.OVER_CAPACITY.code, closeReason('OVER_CAPACITY', { since, epoch: head.epoch() }));
         return;
       }
-      // In this uWS build, leaving a socket's last topic frees its subscriber and drops frames still
-      // waiting to be written; a topic nothing is published to keeps it a subscriber for life.
-      ws.subscribe(ANCHOR_TOPIC);
       connections.add(ws);
       metrics.connections.inc({ stream: data.request.stream });
       metrics.connectionsAccepted.inc({ stream: data.request.stream });
