@@ -3,4 +3,5 @@ export * from './event-log.js';
 export * from './memory-log.js';
 export * from './open-event-log.js';
 export * from './redis-connection.js';
+export * from './redis-consumer-group.js';
 export * from './redis-stream-log.js';
