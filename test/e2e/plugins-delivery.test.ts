@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -13,22 +13,11 @@ import { makeBlock, type ServiceProcess, startService, waitUntil } from '@blockc
 import { RedisConsumerGroup } from '@blockcast/event-log';
 import type { CommittedBlock } from '@blockcast/protocol';
 import { Redis } from 'ioredis';
+import { recordedEvents } from '../support/plugin-records.js';
 import { freePort, redisOrSkip, uniquePrefix } from '../support/redis.js';
 
 const available = await redisOrSkip();
 const FIXTURES = './test/plugins/fixtures';
-
-function received(dir: string, plugin: string): { pid: number; height: number; name: string }[] {
-  const file = join(dir, `${plugin}.log`);
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => {
-      const [pid, height, name] = line.split(' ');
-      return { pid: Number(pid), height: Number(height), name: name! };
-    });
-}
 
 /** Sends `name` to `pid`; false when there is no such process. */
 function signal(pid: number, name: NodeJS.Signals | 0): boolean {
@@ -99,21 +88,21 @@ describe('plugins end to end', { ...('skip' in available ? { skip: available.ski
       });
       assert.equal(response.status, 201);
     }
-    await waitUntil(() => received(recordDir, 'all').length >= 15, 15_000, 'a quarter delivered', 20);
+    await waitUntil(() => recordedEvents(recordDir, 'all').length >= 15, 15_000, 'a quarter delivered', 20);
     // The host and its plugin processes, all at once, with no chance to acknowledge anything more.
     firstHost.child.kill('SIGKILL');
-    const runners = [...new Set(received(recordDir, 'all').map((event) => event.pid))];
+    const runners = [...new Set(recordedEvents(recordDir, 'all').map((event) => event.pid))];
     for (const pid of runners) signal(pid, 'SIGKILL');
     await firstHost.exited;
     await waitUntil(() => runners.every((pid) => !signal(pid, 0)), 5000, 'plugin processes gone', 20);
-    const beforeRestart = received(recordDir, 'all').length;
+    const beforeRestart = recordedEvents(recordDir, 'all').length;
     assert.ok(beforeRestart < expectedEvents(blocks, 3).length, 'killed mid-stream');
     await startHost();
 
     const all = expectedEvents(blocks, 3);
     const lastEvent = all[all.length - 1]!;
     const asText = (plugin: string) =>
-      received(recordDir, plugin).map((event) => `${event.height} ${event.name}`);
+      recordedEvents(recordDir, plugin).map((event) => `${event.height} ${event.name}`);
     await waitUntil(() => asText('all').at(-1) === lastEvent, 30_000, 'every event after the restart', 50);
     await waitUntil(
       () => asText('invalid').length >= expectedEvents(blocks, 2).length,

@@ -1,5 +1,5 @@
 /** Builds a plugin host on the test Redis, with its own stream prefix and record folder per test. */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -8,6 +8,7 @@ import { RedisConsumerGroup, RedisStreamLog } from '@blockcast/event-log';
 import { buildPluginsApp, loadPluginsConfig, type PluginsApp } from '@blockcast/plugins';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { type RecordedEvent, recordedEvents } from '../support/plugin-records.js';
 import { redisOrSkip, uniquePrefix } from '../support/redis.js';
 
 const available = await redisOrSkip();
@@ -21,11 +22,7 @@ process.env.PLUGIN_RECORD_DIR = recordDir;
 
 export const FIXTURES = 'test/plugins/fixtures';
 
-export interface Received {
-  pid: number;
-  height: number;
-  name: string;
-}
+export type Received = RecordedEvent;
 
 export interface HostUnderTest {
   app: PluginsApp;
@@ -79,7 +76,7 @@ export async function startHost(
     prefix,
     registry,
     redisUrl,
-    received: (name) => readReceived(join(recordDir, `${name}.log`)),
+    received: (name) => recordedEvents(recordDir, name),
     pending: (name) =>
       new RedisConsumerGroup({ redis, prefix, group: `plugin:${name}`, consumer: name }).pendingCount(),
     metric: async (name, plugin) => {
@@ -87,15 +84,4 @@ export async function startHost(
       return values.find((value) => value.labels.plugin === plugin)?.value ?? 0;
     },
   };
-}
-
-function readReceived(path: string): Received[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => {
-      const [pid, height, event] = line.split(' ');
-      return { pid: Number(pid), height: Number(height), name: event! };
-    });
 }
