@@ -123,7 +123,10 @@ export class PluginProcess {
         this.#state = 'running';
         this.#lastProblem = undefined;
         metrics.running(this.name, true);
-        logger.info({ plugin: this.name, eventTypes: message.eventTypes, pid: this.pid }, 'plugin running');
+        logger.info(
+          { plugin: this.name, eventTypes: message.eventTypes, runnerPid: this.pid },
+          'plugin running',
+        );
         this.#settleStart();
         return;
       case 'taken':
