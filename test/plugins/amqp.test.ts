@@ -66,7 +66,12 @@ describe('amqp plugin', { skip: rabbitSkip }, () => {
     assert.equal(messages[0]!.properties.contentType, 'application/json');
     assert.equal(messages[0]!.properties.deliveryMode, 2, 'persistent');
     await waitUntil(async () => (await host.pending('amqp')) === 0, 5000, 'all acknowledged on the bus');
-    assert.equal(await host.metric('blockcast_plugins_events_total', 'amqp'), 4);
+    // Counted by the host when the plugin process reports the ack, a moment after Redis has it.
+    await waitUntil(
+      async () => (await host.metric('blockcast_plugins_events_total', 'amqp')) === 4,
+      5000,
+      'four counted',
+    );
   });
 
   test('a broker that cannot be reached fails the plugin, which is restarted and counted, and nothing is acknowledged', async (t) => {
@@ -84,5 +89,47 @@ describe('amqp plugin', { skip: rabbitSkip }, () => {
     );
     assert.ok((await host.metric('blockcast_plugins_failures_total', 'amqp')) >= 2);
     assert.equal(await host.metric('blockcast_plugins_events_total', 'amqp'), 0);
+  });
+
+  test('a broker that stops confirming (a memory alarm) fails the plugin within PLUGINS_AMQP_CONFIRM_TIMEOUT_MS; the event is published once it clears', async (t) => {
+    const exchange = `blockcast.alarm.${Date.now()}`;
+    const connection = await connect(rabbit.url);
+    t.after(() => connection.close());
+    const channel = await connection.createChannel();
+    await channel.assertExchange(exchange, 'topic', { durable: true });
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, exchange, '#');
+    const heights: number[] = [];
+    await channel.consume(
+      queue,
+      (message) => message && heights.push(Number(message.properties.headers?.height)),
+      {
+        noAck: true,
+      },
+    );
+    const host = await startHost(t, {
+      PLUGINS: 'amqp',
+      PLUGINS_AMQP_URL: rabbit.url,
+      PLUGINS_AMQP_EXCHANGE: exchange,
+      PLUGINS_AMQP_CONFIRM_TIMEOUT_MS: '500',
+    });
+    await host.app.start();
+    await host.log.append(makeBlockEvent(1, 1));
+    await waitUntil(() => heights.length === 1, 10_000, 'block 1 published');
+
+    await rabbit.ctl('set_vm_memory_high_watermark', '0');
+    t.after(() => rabbit.ctl('set_vm_memory_high_watermark', '0.4'));
+    await host.log.append(makeBlockEvent(2, 1));
+    await waitUntil(
+      async () => (await host.metric('blockcast_plugins_failures_total', 'amqp')) >= 1,
+      10_000,
+      'the unconfirmed publish failed the plugin',
+    );
+    assert.equal(await host.pending('amqp'), 1, 'block 2 not acknowledged on the bus');
+    assert.equal(await host.metric('blockcast_plugins_events_total', 'amqp'), 1);
+
+    await rabbit.ctl('set_vm_memory_high_watermark', '0.4');
+    await waitUntil(() => heights.includes(2), 20_000, 'block 2 published after the alarm cleared');
+    await waitUntil(async () => (await host.pending('amqp')) === 0, 10_000, 'block 2 acknowledged');
   });
 });

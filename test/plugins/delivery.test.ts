@@ -122,4 +122,25 @@ describe('plugin host', { skip: redisSkip }, () => {
     );
     assert.equal(host.app.plugins[0]!.state, 'refused');
   });
+
+  test('a plugin that ignores the stop is killed after PLUGINS_SHUTDOWN_GRACE_MS, and its event stays pending', async (t) => {
+    const host = await startHost(t, {
+      PLUGINS: `stubborn=./${FIXTURES}/ignores-stop.mjs`,
+      PLUGINS_SHUTDOWN_GRACE_MS: '300',
+    });
+    await host.app.start();
+    await host.log.append(makeBlockEvent(1, 1));
+    await waitUntil(async () => (await host.pending('stubborn')) === 1, 5000, 'the event handed over');
+    const started = Date.now();
+    await host.app.close();
+    const took = Date.now() - started;
+    assert.ok(took >= 250, `closed in ${took} ms: the plugin was given its grace period first`);
+    assert.ok(took < 5000, `closed in ${took} ms: killed after the grace period, not waited on`);
+    assert.equal(host.app.plugins[0]!.state, 'stopped');
+    assert.equal(
+      await host.pending('stubborn'),
+      1,
+      'never acknowledged: delivered again after the next start',
+    );
+  });
 });

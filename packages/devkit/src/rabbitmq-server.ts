@@ -2,7 +2,7 @@
  * A RabbitMQ node of its own (Debian's `rabbitmq-server` package, run as the calling user) on free
  * loopback ports in a temp dir: for the amqp plugin's tests. Starts in about 5 s.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +11,14 @@ import { waitUntil } from './wait-until.js';
 
 /** The server script itself: /usr/sbin/rabbitmq-server would switch to the rabbitmq user and its data dir. */
 export const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+const RABBITMQCTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
 
 export interface RabbitMqServerProcess {
   /** `amqp://guest:guest@127.0.0.1:<port>` (guest may log in from loopback). */
   url: string;
   port: number;
+  /** Runs `rabbitmqctl <args>` against this node (e.g. to raise a memory alarm); resolves with its output. */
+  ctl(...args: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -27,6 +30,7 @@ export async function startRabbitMqServer(): Promise<RabbitMqServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'blockcast-rabbitmq-'));
   const port = await freePort();
   const distPort = await freePort();
+  const nodeName = `blockcast${port}@localhost`;
   writeFileSync(join(dir, 'enabled_plugins'), '[].');
   const child = spawn(RABBITMQ_SERVER, [], {
     cwd: dir,
@@ -36,7 +40,7 @@ export async function startRabbitMqServer(): Promise<RabbitMqServerProcess> {
     env: {
       ...process.env,
       HOME: dir,
-      RABBITMQ_NODENAME: `blockcast${port}@localhost`,
+      RABBITMQ_NODENAME: nodeName,
       RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
       RABBITMQ_NODE_PORT: String(port),
       RABBITMQ_DIST_PORT: String(distPort),
@@ -82,6 +86,19 @@ export async function startRabbitMqServer(): Promise<RabbitMqServerProcess> {
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     port,
+    ctl: (...args) =>
+      new Promise((resolve, reject) => {
+        // HOME holds the Erlang cookie the node wrote, which rabbitmqctl needs to talk to it.
+        execFile(
+          RABBITMQCTL,
+          ['-n', nodeName, ...args],
+          { env: { ...process.env, HOME: dir } },
+          (error, stdout, stderr) =>
+            error
+              ? reject(new Error(`rabbitmqctl ${args.join(' ')}: ${stderr || error.message}`))
+              : resolve(stdout),
+        );
+      }),
     stop: async () => {
       killGroup('SIGTERM');
       const timer = setTimeout(() => killGroup('SIGKILL'), 10_000);

@@ -141,4 +141,21 @@ describe('chain follower on a real CometBFT node', { skip }, () => {
     await busReaches(follower, await node.latestHeight());
     await assertBusMatchesNode(await follower.bus(), node.rpcUrl);
   });
+
+  test("the node's NewBlock events wake the follower: with a 60 s poll it still takes each new block as it is committed", async (t) => {
+    const follower = followerOn(node.rpcUrl);
+    t.after(() => follower.close());
+    await follower.startFollower({ FOLLOWER_POLL_MS: '60000' });
+    await busReaches(follower, await node.latestHeight());
+    const { create } = doubleSpend();
+    await node.broadcast(create);
+    const height = await node.committedHeight(create);
+    // Well inside the 60 s poll: only a wake-up can have started the round that appends it.
+    await busReaches(follower, height, 15_000);
+    const block = (await follower.bus()).find((each) => each.height === height)!;
+    assert.deepEqual(
+      block.transactions.map((tx) => tx.id),
+      [create.id],
+    );
+  });
 });

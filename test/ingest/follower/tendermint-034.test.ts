@@ -26,11 +26,14 @@ async function startRecordedNode(
   t: { after(fn: () => Promise<unknown>): void },
   chain: ChainBlock[],
   shape: ResultsShape,
+  /** The first request to this path gets no answer at all. */
+  hangFirst?: string,
 ): Promise<{ url: string; requests: string[] }> {
   const requests: string[] = [];
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://node');
     requests.push(url.pathname);
+    if (url.pathname === hangFirst && requests.filter((path) => path === hangFirst).length === 1) return;
     const height = Number(url.searchParams.get('height'));
     const block = chain[height - 1];
     const reply = (result: unknown) =>
@@ -168,4 +171,25 @@ describe('chain follower on Tendermint 0.34 and 0.33 answer shapes', { skip: red
       assert.ok(node.requests.includes('/block_results'));
     });
   }
+
+  test('an RPC call unanswered within FOLLOWER_RPC_TIMEOUT_MS is given up and retried; the height is still appended once', async (t) => {
+    const { chain, valid } = chainWithRejections();
+    const node = await startRecordedNode(t, chain, 'txs_results', '/block');
+    const follower = followerOn(node.url);
+    t.after(() => follower.close());
+    const started = Date.now();
+    await follower.startFollower({ FOLLOWER_RPC_TIMEOUT_MS: '300', FOLLOWER_SUBSCRIBE: 'false' });
+    await waitUntil(async () => (await follower.log.bounds())?.last === 3, 10_000, 'three heights', 50);
+    assert.ok(Date.now() - started >= 300, 'the hung call was waited on for its timeout first');
+    assert.ok(node.requests.filter((path) => path === '/block').length >= 4, 'height 1 asked for again');
+    const bus = await follower.bus();
+    assert.deepEqual(
+      bus.map((block) => block.height),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      bus[1]!.transactions.map((tx) => tx.id),
+      [valid.id],
+    );
+  });
 });

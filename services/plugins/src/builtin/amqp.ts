@@ -40,6 +40,7 @@ export async function run(events: AsyncIterable<PluginEvent>, context: PluginCon
       await withDeadline(confirmed, options.confirmTimeoutMs, `amqp confirm of event ${event.id}`);
     }
   } finally {
-    await connection.close().catch(() => {});
+    // A broker that blocks this connection (a resource alarm) may never answer the close either.
+    await withDeadline(connection.close(), options.confirmTimeoutMs, 'amqp close').catch(() => {});
   }
 }
