@@ -17,6 +17,23 @@ const rabbitSkip =
   redisSkip ||
   (!rabbitMqInstalled() && process.env.CI !== 'true' ? 'rabbitmq-server is not installed' : false);
 
+/** Every message published to `exchange` (declared here as the plugin would), through an exclusive queue bound to '#'. */
+async function consumeAll(
+  t: { after(fn: () => Promise<unknown>): void },
+  url: string,
+  exchange: string,
+): Promise<ConsumeMessage[]> {
+  const connection = await connect(url);
+  t.after(() => connection.close());
+  const channel = await connection.createChannel();
+  await channel.assertExchange(exchange, 'topic', { durable: true });
+  const { queue } = await channel.assertQueue('', { exclusive: true });
+  await channel.bindQueue(queue, exchange, '#');
+  const messages: ConsumeMessage[] = [];
+  await channel.consume(queue, (message) => message && messages.push(message), { noAck: true });
+  return messages;
+}
+
 describe('amqp plugin', { skip: rabbitSkip }, () => {
   let rabbit: RabbitMqServerProcess;
   before(async () => {
@@ -26,14 +43,7 @@ describe('amqp plugin', { skip: rabbitSkip }, () => {
 
   test('publishes every event to the exchange in bus order, routed by event name, with stable message ids', async (t) => {
     const exchange = `blockcast.test.${Date.now()}`;
-    const connection = await connect(rabbit.url);
-    t.after(() => connection.close());
-    const channel = await connection.createChannel();
-    await channel.assertExchange(exchange, 'topic', { durable: true });
-    const { queue } = await channel.assertQueue('', { exclusive: true });
-    await channel.bindQueue(queue, exchange, '#');
-    const messages: ConsumeMessage[] = [];
-    await channel.consume(queue, (message) => message && messages.push(message), { noAck: true });
+    const messages = await consumeAll(t, rabbit.url, exchange);
 
     const host = await startHost(t, {
       PLUGINS: 'amqp',
@@ -93,20 +103,8 @@ describe('amqp plugin', { skip: rabbitSkip }, () => {
 
   test('a broker that stops confirming (a memory alarm) fails the plugin within PLUGINS_AMQP_CONFIRM_TIMEOUT_MS; the event is published once it clears', async (t) => {
     const exchange = `blockcast.alarm.${Date.now()}`;
-    const connection = await connect(rabbit.url);
-    t.after(() => connection.close());
-    const channel = await connection.createChannel();
-    await channel.assertExchange(exchange, 'topic', { durable: true });
-    const { queue } = await channel.assertQueue('', { exclusive: true });
-    await channel.bindQueue(queue, exchange, '#');
-    const heights: number[] = [];
-    await channel.consume(
-      queue,
-      (message) => message && heights.push(Number(message.properties.headers?.height)),
-      {
-        noAck: true,
-      },
-    );
+    const messages = await consumeAll(t, rabbit.url, exchange);
+    const heights = () => messages.map((message) => Number(message.properties.headers?.height));
     const host = await startHost(t, {
       PLUGINS: 'amqp',
       PLUGINS_AMQP_URL: rabbit.url,
@@ -115,7 +113,7 @@ describe('amqp plugin', { skip: rabbitSkip }, () => {
     });
     await host.app.start();
     await host.log.append(makeBlockEvent(1, 1));
-    await waitUntil(() => heights.length === 1, 10_000, 'block 1 published');
+    await waitUntil(() => heights().length === 1, 10_000, 'block 1 published');
 
     await rabbit.ctl('set_vm_memory_high_watermark', '0');
     t.after(() => rabbit.ctl('set_vm_memory_high_watermark', '0.4'));
@@ -129,7 +127,7 @@ describe('amqp plugin', { skip: rabbitSkip }, () => {
     assert.equal(await host.metric('blockcast_plugins_events_total', 'amqp'), 1);
 
     await rabbit.ctl('set_vm_memory_high_watermark', '0.4');
-    await waitUntil(() => heights.includes(2), 20_000, 'block 2 published after the alarm cleared');
+    await waitUntil(() => heights().includes(2), 20_000, 'block 2 published after the alarm cleared');
     await waitUntil(async () => (await host.pending('amqp')) === 0, 10_000, 'block 2 acknowledged');
   });
 });
