@@ -140,7 +140,10 @@ export class ChainFollower {
     try {
       result = await this.#options.queue.append(event);
     } catch (error) {
-      throw error instanceof AppendRefusedError ? error : new BusError(error);
+      if (!(error instanceof AppendRefusedError)) throw new BusError(error);
+      // Counted like a refused POST, so the conflict alert on ingest covers the follower too.
+      this.#options.metrics.refused(error.code);
+      throw error;
     }
     if (result.status === 'appended') this.#options.metrics.appended(event);
     else this.#options.metrics.duplicate();
