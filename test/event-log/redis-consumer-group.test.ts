@@ -1,7 +1,7 @@
 /** RedisConsumerGroup: at-least-once, one entry at a time, pending entries first after a restart. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { makeBlockEvents } from '@blockcast/devkit';
+import { makeBlockEvents, waitUntil } from '@blockcast/devkit';
 import { type GroupDelivery, RedisConsumerGroup } from '@blockcast/event-log';
 import { openRedisLog, redisSkip } from './redis-log-fixture.js';
 
@@ -124,5 +124,52 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     const started = Date.now();
     assert.equal((await next).done, true);
     assert.ok(Date.now() - started < 5000, 'ended well within the 30 s block time');
+  });
+
+  test('a killed read connection is replaced: pending entries first, then on, every block once acknowledged', async (t) => {
+    const sut = await openRedisLog();
+    t.after(() => sut.cleanup());
+    const group = new RedisConsumerGroup({
+      redis: sut.admin,
+      prefix: sut.prefix,
+      group: 'g',
+      consumer: 'c',
+      start: 'first',
+    });
+    await group.create();
+    const controller = new AbortController();
+    t.after(() => controller.abort());
+    const heights: number[] = [];
+    const reading = (async () => {
+      for await (const delivery of group.deliveries(controller.signal)) {
+        heights.push(delivery.block.height);
+        await delivery.ack();
+      }
+    })();
+    const blocks = makeBlockEvents(1, 30);
+    let kills = 0;
+    const readerIds = async () =>
+      ((await sut.admin.client('LIST')) as string)
+        .split('\n')
+        .filter((line) => line.includes(' name=blockcast:group:g '))
+        .map((line) => /^id=(\d+)/.exec(line)?.[1] ?? '');
+    for (const [i, block] of blocks.entries()) {
+      await sut.log.append(block);
+      if (i % 10 === 5) {
+        // Wait for the reconnected reader, so every round kills a live connection.
+        await waitUntil(async () => (await readerIds()).length > 0, 5000, 'reader connected');
+        for (const id of await readerIds()) kills += Number(await sut.admin.client('KILL', 'ID', id));
+      }
+    }
+    await waitUntil(() => heights.length >= 30, 10_000, 'thirty blocks');
+    assert.ok(kills >= 2, `killed the read connection ${kills} times`);
+    controller.abort();
+    await reading;
+    assert.deepEqual(
+      heights,
+      blocks.map((block) => block.height),
+      'each block once, in order',
+    );
+    assert.equal(await group.pendingCount(), 0);
   });
 });

@@ -90,8 +90,17 @@ describe('amqp plugin', { skip: rabbitSkip }, () => {
       // A port nothing listens on: connect() is refused at once.
       PLUGINS_AMQP_URL: `amqp://guest:guest@127.0.0.1:${rabbit.port + 1}`,
     });
-    await host.app.start();
+    const { opsPort } = await host.app.start();
     await host.log.append(makeBlockEvent(1, 1));
+    await waitUntil(
+      async () => {
+        const readiness = await fetch(`http://127.0.0.1:${opsPort}/readyz`);
+        const { reason } = (await readiness.json()) as { reason?: string };
+        return readiness.status === 503 && /^amqp: waiting to restart \(.*ECONNREFUSED/.test(reason ?? '');
+      },
+      10_000,
+      '/readyz naming the plugin and its failure',
+    );
     await waitUntil(
       async () => (await host.metric('blockcast_plugins_restarts_total', 'amqp')) >= 2,
       10_000,

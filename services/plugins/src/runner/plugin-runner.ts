@@ -30,7 +30,9 @@ process.on('message', (message: HostMessage) => {
 });
 // The host gone means nobody supervises this process any more.
 process.on('disconnect', () => stopping.abort());
+// Ctrl-C reaches the whole process group: finish the event in hand like on the host's stop.
 process.on('SIGTERM', () => stopping.abort());
+process.on('SIGINT', () => stopping.abort());
 
 const logger = createLogger({ name: `plugin:${init.name}`, level: init.logLevel });
 const redis = createRedisClient(init.redis, { maxRetriesPerRequest: null });
