@@ -5,6 +5,24 @@ import { makeBlockEvents, waitUntil } from '@blockcast/devkit';
 import { type GroupDelivery, RedisConsumerGroup } from '@blockcast/event-log';
 import { openRedisLog, redisSkip } from './redis-log-fixture.js';
 
+type LogUnderTest = Awaited<ReturnType<typeof openRedisLog>>;
+
+/** Group 'g', consumer 'c' on the log's stream, created. */
+async function openGroup(
+  sut: LogUnderTest,
+  options: Partial<ConstructorParameters<typeof RedisConsumerGroup>[0]> = {},
+): Promise<RedisConsumerGroup> {
+  const group = new RedisConsumerGroup({
+    redis: sut.admin,
+    prefix: sut.prefix,
+    group: 'g',
+    consumer: 'c',
+    ...options,
+  });
+  await group.create();
+  return group;
+}
+
 async function take(group: RedisConsumerGroup, count: number, ack: boolean): Promise<GroupDelivery[]> {
   const controller = new AbortController();
   const taken: GroupDelivery[] = [];
@@ -22,14 +40,7 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     t.after(() => sut.cleanup());
     const blocks = makeBlockEvents(1, 5);
     for (const block of blocks) await sut.log.append(block);
-    const group = new RedisConsumerGroup({
-      redis: sut.admin,
-      prefix: sut.prefix,
-      group: 'g',
-      consumer: 'c',
-      start: 'first',
-    });
-    await group.create();
+    const group = await openGroup(sut, { start: 'first' });
     const taken = await take(group, 5, true);
     assert.deepEqual(
       taken.map((delivery) => delivery.block),
@@ -44,8 +55,7 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     const blocks = makeBlockEvents(1, 4);
     await sut.log.append(blocks[0]!);
     await sut.log.append(blocks[1]!);
-    const group = new RedisConsumerGroup({ redis: sut.admin, prefix: sut.prefix, group: 'g', consumer: 'c' });
-    await group.create();
+    const group = await openGroup(sut);
     await sut.log.append(blocks[2]!);
     await sut.log.append(blocks[3]!);
     const taken = await take(group, 2, true);
@@ -88,14 +98,7 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     const sut = await openRedisLog();
     t.after(() => sut.cleanup());
     for (const block of makeBlockEvents(1, 10)) await sut.log.append(block);
-    const group = new RedisConsumerGroup({
-      redis: sut.admin,
-      prefix: sut.prefix,
-      group: 'g',
-      consumer: 'c',
-      start: 'first',
-    });
-    await group.create();
+    const group = await openGroup(sut, { start: 'first' });
     const controller = new AbortController();
     const reader = group.deliveries(controller.signal);
     const first = await reader.next();
@@ -109,14 +112,7 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
   test('an aborted reader blocked on an empty stream ends promptly', async (t) => {
     const sut = await openRedisLog();
     t.after(() => sut.cleanup());
-    const group = new RedisConsumerGroup({
-      redis: sut.admin,
-      prefix: sut.prefix,
-      group: 'g',
-      consumer: 'c',
-      blockMs: 30_000,
-    });
-    await group.create();
+    const group = await openGroup(sut, { blockMs: 30_000 });
     const controller = new AbortController();
     const reader = group.deliveries(controller.signal);
     const next = reader.next();
@@ -129,14 +125,7 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
   test('a killed read connection is replaced: pending entries first, then on, every block once acknowledged', async (t) => {
     const sut = await openRedisLog();
     t.after(() => sut.cleanup());
-    const group = new RedisConsumerGroup({
-      redis: sut.admin,
-      prefix: sut.prefix,
-      group: 'g',
-      consumer: 'c',
-      start: 'first',
-    });
-    await group.create();
+    const group = await openGroup(sut, { start: 'first' });
     const controller = new AbortController();
     t.after(() => controller.abort());
     const heights: number[] = [];
