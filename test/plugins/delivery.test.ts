@@ -143,4 +143,20 @@ describe('plugin host', { skip: redisSkip }, () => {
       'never acknowledged: delivered again after the next start',
     );
   });
+
+  test('close() during start() ends both, within the grace period, instead of leaving start() waiting', async (t) => {
+    const host = await startHost(t, {
+      PLUGINS: `slow=./${FIXTURES}/slow-to-load.mjs`,
+      PLUGINS_SHUTDOWN_GRACE_MS: '300',
+    });
+    const starting = host.app.start();
+    await waitUntil(() => host.app.plugins[0]!.pid !== undefined, 5000, 'the plugin process forked');
+    const began = Date.now();
+    await Promise.all([
+      host.app.close(),
+      assert.rejects(starting, /the plugin host was closed while starting/),
+    ]);
+    assert.ok(Date.now() - began < 5000, 'settled well before the module would have loaded');
+    assert.equal(host.app.plugins[0]!.state, 'stopped');
+  });
 });

@@ -74,6 +74,8 @@ export function buildPluginsApp(options: PluginsAppOptions): PluginsApp {
     async start() {
       try {
         await Promise.all(plugins.map((plugin) => plugin.start()));
+        // Closed while the plugins were starting: listening now would outlive close().
+        if (closing) throw new Error('the plugin host was closed while starting');
         return { opsPort: await ops.listen(config.host, config.opsPort) };
       } catch (error) {
         // Not half started: the plugins that did start would run with nobody watching their probes.

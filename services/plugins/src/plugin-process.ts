@@ -81,6 +81,7 @@ export class PluginProcess {
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
       // A refused module stays refused: the state says why it never ran.
       if (this.#state !== 'refused') this.#state = 'stopped';
+      this.#settleStart();
       return;
     }
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -148,6 +149,8 @@ export class PluginProcess {
     metrics.running(this.name, false);
     if (this.#stopping) {
       this.#state = 'stopped';
+      // A start() still waiting ends with the stop, not never.
+      this.#settleStart();
       return;
     }
     metrics.failed(this.name);
