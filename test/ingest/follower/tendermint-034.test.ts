@@ -192,4 +192,20 @@ describe('chain follower on Tendermint 0.34 and 0.33 answer shapes', { skip: red
       [valid.id],
     );
   });
+
+  test('closing ingest while an RPC call hangs returns at once, not after FOLLOWER_RPC_TIMEOUT_MS', async (t) => {
+    const { chain } = chainWithRejections();
+    const node = await startRecordedNode(t, chain, 'txs_results', '/status');
+    const follower = followerOn(node.url);
+    t.after(() => follower.close());
+    const { app } = await follower.startFollower({
+      FOLLOWER_RPC_TIMEOUT_MS: '60000',
+      FOLLOWER_SUBSCRIBE: 'false',
+    });
+    await waitUntil(() => node.requests.includes('/status'), 5000, 'the hanging /status asked', 20);
+    const began = Date.now();
+    await app.close();
+    assert.ok(Date.now() - began < 5000, 'closed without waiting out the 60 s timeout');
+    assert.equal(await follower.log.bounds(), null, 'nothing appended');
+  });
 });

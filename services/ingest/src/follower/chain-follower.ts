@@ -43,7 +43,7 @@ export class ChainFollower {
 
   constructor(options: ChainFollowerOptions) {
     this.#options = options;
-    this.#rpc = new CometRpc(options.config.rpcUrl, options.config.rpcTimeoutMs);
+    this.#rpc = new CometRpc(options.config.rpcUrl, options.config.rpcTimeoutMs, this.#stop.signal);
     this.#metrics = new FollowerMetrics(options.registry);
     this.#wakeups = options.config.subscribe
       ? new NewBlockWakeups(options.config.rpcUrl, (error) =>

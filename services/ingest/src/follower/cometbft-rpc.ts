@@ -5,14 +5,16 @@ export class RpcError extends Error {
   override name = 'RpcError';
 }
 
-/** CometBFT/Tendermint JSON-RPC over HTTP (URI form), each call bounded by `timeoutMs`. */
+/** CometBFT/Tendermint JSON-RPC over HTTP (URI form), each call bounded by `timeoutMs` and cut short by `signal`. */
 export class CometRpc {
   readonly #url: string;
   readonly #timeoutMs: number;
+  readonly #signal: AbortSignal;
 
-  constructor(url: string, timeoutMs: number) {
+  constructor(url: string, timeoutMs: number, signal: AbortSignal) {
     this.#url = url;
     this.#timeoutMs = timeoutMs;
+    this.#signal = signal;
   }
 
   status(): Promise<RpcStatus> {
@@ -31,7 +33,9 @@ export class CometRpc {
     const url = `${this.#url}/${path}`;
     let body: { result?: T; error?: { code?: number; message?: string; data?: string } };
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(this.#timeoutMs) });
+      // Stopping the follower must not wait for a node that does not answer.
+      const signal = AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#signal]);
+      const response = await fetch(url, { signal });
       const text = await response.text();
       try {
         body = JSON.parse(text);
