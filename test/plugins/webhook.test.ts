@@ -127,4 +127,22 @@ describe('webhook plugin', { skip: redisSkip }, () => {
     await waitUntil(async () => (await host.pending('webhook')) === 0, 5000, 'acknowledged');
     assert.equal(await host.redis.xlen(deadLetterKey(host.prefix, 'webhook')), 0);
   });
+
+  test('stopped while a POST hangs, it ends at once and leaves the event pending, not dead-lettered', async (t) => {
+    const receiver = await startReceiver(t, () => 'hang');
+    const host = await startHost(t, {
+      PLUGINS: 'webhook',
+      PLUGINS_WEBHOOK_URL: receiver.url,
+      PLUGINS_WEBHOOK_TIMEOUT_MS: '60000',
+      PLUGINS_SHUTDOWN_GRACE_MS: '20000',
+    });
+    await host.app.start();
+    await host.log.append(makeBlockEvent(1, 1));
+    await waitUntil(() => receiver.deliveries.length === 1, 10_000, 'the POST under way');
+    const began = Date.now();
+    await host.app.close();
+    assert.ok(Date.now() - began < 5000, 'neither the 60 s timeout nor the 20 s grace was waited out');
+    assert.equal(await host.pending('webhook'), 1, 'delivered again after the next start');
+    assert.equal(await host.redis.xlen(deadLetterKey(host.prefix, 'webhook')), 0);
+  });
 });

@@ -34,14 +34,19 @@ async function deliver(
   for (let attempt = 1; attempt <= options.attempts; attempt++) {
     if (attempt > 1) await sleep(restartDelay(attempt - 1, options.retryMinMs, options.retryMaxMs), signal);
     if (signal.aborted) return failure;
-    failure = await post(event, attempt, options);
+    failure = await post(event, attempt, options, signal);
     if (failure === '') return undefined;
   }
   return `${options.attempts} attempts failed; the last: ${failure}`;
 }
 
 /** One POST; '' when answered 2xx, else what went wrong. */
-async function post(event: PluginEvent, attempt: number, options: WebhookOptions): Promise<string> {
+async function post(
+  event: PluginEvent,
+  attempt: number,
+  options: WebhookOptions,
+  stop: AbortSignal,
+): Promise<string> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'x-blockcast-event': event.name,
@@ -57,7 +62,8 @@ async function post(event: PluginEvent, attempt: number, options: WebhookOptions
       method: 'POST',
       headers,
       body: event.json,
-      signal: AbortSignal.timeout(options.timeoutMs),
+      // A stopping plugin does not wait out the timeout: the event stays pending for the next start.
+      signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs), stop]),
     });
     // Read to the end, so the connection can be reused and the timeout covers the whole answer.
     await response.arrayBuffer();
