@@ -17,6 +17,9 @@ export interface FollowerUnderTest {
   /** Every block on the bus, in stream order. */
   bus(): Promise<BlockEvent[]>;
   log: RedisStreamLog;
+  /** The Redis and key prefix of this bus, for a follower started as a process. */
+  redisUrl: string;
+  prefix: string;
   close(): Promise<void>;
 }
 
@@ -29,6 +32,8 @@ export function followerOn(rpcUrl: string): FollowerUnderTest {
   const apps: IngestApp[] = [];
   return {
     log,
+    redisUrl: url,
+    prefix,
     async startFollower(env = {}) {
       const config = loadIngestConfig({
         SOURCE: 'cometbft',

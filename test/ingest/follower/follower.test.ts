@@ -4,12 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { makeTransaction, newPublicKey, waitUntil } from '@blockcast/devkit';
+import { freePort, makeTransaction, newPublicKey, startService, waitUntil } from '@blockcast/devkit';
 import type { BlockEvent, Transaction } from '@blockcast/protocol';
 import { type CometNode, cometbftSkip, startCometNode } from '../../support/cometbft-node.js';
 import { followerOn, nodeBlock, redisSkip } from './follower-harness.js';
 
 const skip = redisSkip || cometbftSkip();
+
+/** Credentials this process may carry: blanked, so the process under test proves it needs none. */
+const NO_INGEST_CREDENTIALS = { INGEST_TOKENS: '', INGEST_HMAC_SECRETS: '', INGEST_ALLOW_NO_AUTH: '' };
 
 /** A CREATE and two TRANSFERs of its one output: the second is a double spend the app rejects. */
 function doubleSpend(): { create: Transaction; spend: Transaction; again: Transaction } {
@@ -157,5 +160,28 @@ describe('chain follower on a real CometBFT node', { skip }, () => {
       block.transactions.map((tx) => tx.id),
       [create.id],
     );
+  });
+
+  test('as a process: SOURCE=cometbft without credentials starts, is ready once the node answers, follows it, and exits 0 on SIGTERM', async (t) => {
+    const follower = followerOn(node.rpcUrl);
+    t.after(() => follower.close());
+    const opsPort = await freePort();
+    const service = startService('ingest', {
+      env: {
+        ...NO_INGEST_CREDENTIALS,
+        SOURCE: 'cometbft',
+        COMETBFT_RPC_URL: node.rpcUrl,
+        INGEST_HOST: '127.0.0.1',
+        INGEST_PORT: String(await freePort()),
+        INGEST_OPS_PORT: String(opsPort),
+        REDIS_URL: follower.redisUrl,
+        BLOCKCAST_STREAM_PREFIX: follower.prefix,
+      },
+    });
+    t.after(() => service.stop(2000));
+    await service.waitUntilReady(`http://127.0.0.1:${opsPort}/readyz`);
+    await busReaches(follower, await node.latestHeight());
+    assert.equal(await service.stop(10_000), 0, service.output());
+    assert.match(service.output(), /"source":"cometbft".*"msg":"ingest listening"/);
   });
 });
