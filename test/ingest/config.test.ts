@@ -19,6 +19,8 @@ describe('loadIngestConfig', () => {
       retainBlocks: 100_000,
       logLevel: 'info',
       shutdownGraceMs: 10_000,
+      source: 'http',
+      follower: undefined,
     });
   });
 

@@ -1,6 +1,7 @@
 export * from './blocks.js';
 export * from './demo-ledger.js';
 export * from './key-prefix.js';
+export * from './rabbitmq-server.js';
 export * from './redis-server.js';
 export * from './runtime-layout.js';
 export * from './service-process.js';

@@ -12,6 +12,7 @@ export const SERVICE_ENTRIES = {
   gateway: 'services/gateway/src/main.ts',
   discovery: 'services/discovery/src/main.ts',
   'demo-chain': 'services/demo-chain/src/main.ts',
+  plugins: 'services/plugins/src/main.ts',
 } as const;
 
 /** `npm start`: every service in one process. */

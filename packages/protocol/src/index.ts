@@ -1,4 +1,5 @@
 export * from './block-event.js';
+export * from './body-signature.js';
 export * from './close-codes.js';
 export * from './digest.js';
 export * from './event-types.js';

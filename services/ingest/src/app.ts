@@ -7,6 +7,7 @@ import { RequestAuth } from './auth/request-auth.js';
 import type { IngestConfig } from './config.js';
 import { ingestErrorHandler } from './error-handler.js';
 import { notFound } from './errors.js';
+import { ChainFollower } from './follower/chain-follower.js';
 import { IngestMetrics } from './metrics.js';
 import { blocksRoute } from './routes/blocks.js';
 
@@ -78,7 +79,20 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
-  fastify.register(blocksRoute({ queue, auth, metrics, maxBodyBytes: config.maxBodyBytes }));
+  // SOURCE=cometbft: blocks come from the followed node only, never also over HTTP.
+  const follower = config.follower
+    ? new ChainFollower({
+        config: config.follower,
+        log,
+        queue,
+        metrics,
+        registry,
+        logger,
+        retainBlocks: config.retainBlocks,
+      })
+    : undefined;
+  if (follower === undefined)
+    fastify.register(blocksRoute({ queue, auth, metrics, maxBodyBytes: config.maxBodyBytes }));
 
   // Ready: the event log answers (RedisStreamLog bounds its ping with a timeout) and not draining,
   // so a closing instance leaves the load balancer while it finishes its in-flight appends.
@@ -88,6 +102,7 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
       if (!(await log.ping().catch(() => false))) {
         return { ready: false, reason: 'the event log (Redis) does not answer' };
       }
+      if (follower?.problem !== undefined) return { ready: false, reason: follower.problem };
       // Closing may have started while the ping was out.
       return closing ? { ready: false, reason: 'draining' } : { ready: true };
     },
@@ -100,6 +115,7 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
       const url = await fastify.listen({ host: config.host, port: config.port });
       try {
         const opsPort = await ops.listen(config.host, config.opsPort);
+        follower?.start();
         return { url, opsPort };
       } catch (error) {
         // Not half started: a blocks port without probes would never be taken out of rotation.
@@ -110,6 +126,7 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
     close() {
       closing = true;
       closed ??= (async () => {
+        await follower?.close();
         await fastify.close();
         await queue.drain();
         await ops.close();

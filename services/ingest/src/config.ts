@@ -13,6 +13,12 @@ import {
   readStreamPrefix,
   readString,
 } from '@blockcast/common';
+import {
+  type BlockSource,
+  type FollowerConfig,
+  readBlockSource,
+  readFollowerConfig,
+} from './follower/follower-config.js';
 
 /** Everything ingest reads from the environment, parsed and validated once at start. */
 export interface IngestConfig {
@@ -35,6 +41,10 @@ export interface IngestConfig {
   logLevel: LogLevel;
   /** INGEST_SHUTDOWN_GRACE_MS, default 10 000: in-flight requests get this long on SIGTERM. */
   shutdownGraceMs: number;
+  /** SOURCE, default `http`: `cometbft` follows a node instead of serving POST /api/v1/blocks. */
+  source: BlockSource;
+  /** COMETBFT_RPC_URL, FOLLOWER_*: set when SOURCE=cometbft. */
+  follower: FollowerConfig | undefined;
 }
 
 export interface IngestAuthConfig {
@@ -51,13 +61,15 @@ export interface IngestAuthConfig {
 export const MIN_CREDENTIAL_LENGTH = 16;
 
 export function loadIngestConfig(env: Env): IngestConfig {
+  const source = readBlockSource(env);
   const auth: IngestAuthConfig = {
     tokens: readCredentials(env, 'INGEST_TOKENS'),
     hmacSecrets: readCredentials(env, 'INGEST_HMAC_SECRETS'),
     hmacMaxSkewSeconds: readInteger(env, 'INGEST_HMAC_MAX_SKEW_S', 300, { min: 1, max: 86_400 }),
     allowNoAuth: readBoolean(env, 'INGEST_ALLOW_NO_AUTH', false),
   };
-  if (auth.tokens.length === 0 && auth.hmacSecrets.length === 0 && !auth.allowNoAuth) {
+  // A follower takes no blocks over HTTP, so it needs no credentials.
+  if (source === 'http' && auth.tokens.length === 0 && auth.hmacSecrets.length === 0 && !auth.allowNoAuth) {
     throw new ConfigError(
       'INGEST_TOKENS',
       'no credentials: set INGEST_TOKENS and/or INGEST_HMAC_SECRETS (or INGEST_ALLOW_NO_AUTH=true for local development only)',
@@ -85,6 +97,8 @@ export function loadIngestConfig(env: Env): IngestConfig {
     retainBlocks: readRetainBlocks(env),
     logLevel: readLogLevel(env),
     shutdownGraceMs: readInteger(env, 'INGEST_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+    source,
+    follower: source === 'cometbft' ? readFollowerConfig(env) : undefined,
   };
 }
 

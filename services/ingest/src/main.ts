@@ -21,7 +21,7 @@ await runMain('blockcast-ingest', async () => {
   const app = buildIngestApp({ config, log, logger });
   try {
     const { url, opsPort } = await app.start();
-    logger.info({ url, opsPort, log: redis.kind }, 'ingest listening');
+    logger.info({ url, opsPort, log: redis.kind, source: config.source }, 'ingest listening');
   } catch (error) {
     await log.close();
     throw error;

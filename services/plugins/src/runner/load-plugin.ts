@@ -1,0 +1,31 @@
+import type { PluginModule } from '../plugin-api.js';
+
+/** Why a module cannot be run as a plugin, in words an operator can act on. */
+export class PluginRefusedError extends Error {
+  override name = 'PluginRefusedError';
+}
+
+/** Imports `module` and checks it exports an integer `eventTypes` mask and a `run` function. */
+export async function loadPlugin(name: string, module: string): Promise<PluginModule> {
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = (await import(module)) as Record<string, unknown>;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PluginRefusedError(`plugin "${name}": cannot import ${module}: ${reason}`);
+  }
+  // A CommonJS module arrives as its module.exports under `default`.
+  const candidate = (
+    'run' in loaded ? loaded : ((loaded.default as Record<string, unknown> | undefined) ?? {})
+  ) as Partial<PluginModule>;
+  if (typeof candidate.run !== 'function') {
+    throw new PluginRefusedError(`plugin "${name}" (${module}) exports no run(events) function`);
+  }
+  const mask = candidate.eventTypes;
+  if (typeof mask !== 'number' || !Number.isSafeInteger(mask) || mask === 0) {
+    throw new PluginRefusedError(
+      `plugin "${name}" (${module}) exports eventTypes ${String(mask)}: expected a non-zero bit mask such as 1 | 2`,
+    );
+  }
+  return candidate as PluginModule;
+}

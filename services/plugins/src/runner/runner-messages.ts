@@ -1,0 +1,27 @@
+import type { RedisTarget } from '@blockcast/common';
+import type { GroupStart } from '@blockcast/event-log';
+
+/** What the host tells a plugin runner over IPC: once `init`, later perhaps `stop`. */
+export type HostMessage =
+  | {
+      kind: 'init';
+      name: string;
+      /** A file URL of a built-in or resolved module, or a bare package name. */
+      module: string;
+      options: unknown;
+      redis: RedisTarget;
+      streamPrefix: string;
+      start: GroupStart;
+      logLevel: string;
+    }
+  | { kind: 'stop' };
+
+/** What a runner reports: `started` once reading, `taken` per acknowledged block, `refused` when the module is not a plugin. */
+export type RunnerMessage =
+  | { kind: 'started'; eventTypes: number }
+  | { kind: 'taken'; events: number; height: number }
+  | { kind: 'refused'; message: string }
+  | { kind: 'failed'; message: string };
+
+/** Exit code of a runner whose module is not a plugin: restarting it cannot help. */
+export const EXIT_REFUSED = 3;
