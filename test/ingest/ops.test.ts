@@ -3,21 +3,15 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Env } from '@blockcast/common';
 import { makeBlock } from '@blockcast/devkit';
 import { type EventLog, MemoryLog, RedisStreamLog } from '@blockcast/event-log';
 import { buildIngestApp, type IngestApp, loadIngestConfig } from '@blockcast/ingest';
 import { Redis } from 'ioredis';
 import { freePort } from '../support/redis.js';
-import {
-  assertError,
-  type IngestHarness,
-  JSON_WITH_TOKEN,
-  redisSkip,
-  startIngest,
-  TOKEN,
-} from './ingest-harness.js';
+import { assertError, JSON_WITH_TOKEN, redisSkip, startIngest, TOKEN } from './ingest-harness.js';
 
 /** Local-only ingest on free ports. */
 const LOCAL_ENV = {
@@ -38,19 +32,16 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return undefined;
 }
 
-describe('the ops port with Redis up', { skip: redisSkip }, () => {
-  let ingest: IngestHarness;
-  let url: string;
-  let opsUrl: string;
-  before(async () => {
-    ingest = await startIngest();
-    const started = await ingest.app.start();
-    url = started.url;
-    opsUrl = `http://127.0.0.1:${started.opsPort}`;
-  });
-  after(() => ingest.close());
+/** A started ingest: its blocks URL and its ops URL. */
+async function startedIngest(t: TestContext, env: Env = {}) {
+  const ingest = await startIngest(t, env);
+  const { url, opsPort } = await ingest.app.start();
+  return { ingest, url, opsUrl: `http://127.0.0.1:${opsPort}` };
+}
 
-  test('/healthz and /readyz answer 200 on the ops port, without credentials', async () => {
+describe('the ops port with Redis up', { skip: redisSkip }, () => {
+  test('/healthz and /readyz answer 200 on the ops port, without credentials', async (t) => {
+    const { url, opsUrl } = await startedIngest(t);
     assert.notEqual(opsUrl, url);
     const health = await fetch(`${opsUrl}/healthz`);
     assert.equal(health.status, 200);
@@ -60,7 +51,8 @@ describe('the ops port with Redis up', { skip: redisSkip }, () => {
     assert.deepEqual(await ready.json(), { status: 'ready' });
   });
 
-  test('the blocks port serves no ops routes: 404 pointing at INGEST_OPS_PORT', async () => {
+  test('the blocks port serves no ops routes: 404 pointing at INGEST_OPS_PORT', async (t) => {
+    const { url } = await startedIngest(t);
     for (const path of ['/healthz', '/readyz', '/metrics']) {
       const response = await fetch(`${url}${path}`);
       assert.equal(response.status, 404, path);
@@ -70,7 +62,8 @@ describe('the ops port with Redis up', { skip: redisSkip }, () => {
     }
   });
 
-  test('/metrics counts appended, duplicate and refused blocks, conflicts, transactions and latency', async () => {
+  test('/metrics counts appended, duplicate and refused blocks, conflicts, transactions and latency', async (t) => {
+    const { ingest, opsUrl } = await startedIngest(t);
     await ingest.post(makeBlock(1, 2));
     const block2 = makeBlock(2, 3);
     await ingest.post(block2);
@@ -99,7 +92,8 @@ describe('the ops port with Redis up', { skip: redisSkip }, () => {
     );
   });
 
-  test('an unknown route is a 404 JSON error pointing at the blocks route', async () => {
+  test('an unknown route is a 404 JSON error pointing at the blocks route', async (t) => {
+    const ingest = await startIngest(t);
     const error = assertError(await ingest.app.fastify.inject('/api/v1/block'), 404, 'NOT_FOUND');
     assert.match(error.message as string, /POST \/api\/v1\/blocks/);
   });
@@ -149,10 +143,10 @@ describe('with the event log unreachable', () => {
 });
 
 describe('a 503 whose append reached Redis but whose reply was lost', { skip: redisSkip }, () => {
-  let ingest: IngestHarness;
-  let loseReplies = true;
-  before(async () => {
-    ingest = await startIngest(
+  test('says the block may or may not have been appended, and the resend answers 200 duplicate', async (t) => {
+    let loseReplies = true;
+    const ingest = await startIngest(
+      t,
       {},
       {
         wrapLog: (log) =>
@@ -163,10 +157,6 @@ describe('a 503 whose append reached Redis but whose reply was lost', { skip: re
           }),
       },
     );
-  });
-  after(() => ingest.close());
-
-  test('says the block may or may not have been appended, and the resend answers 200 duplicate', async () => {
     const block = makeBlock(1, 2);
     const first = await ingest.post(block);
     const error = assertError(first, 503, 'LOG_UNAVAILABLE');
@@ -207,17 +197,16 @@ describe('start()', () => {
 });
 
 describe('close()', { skip: redisSkip }, () => {
-  let ingest: IngestHarness;
-  let appendStarted: () => void;
-  const started = new Promise<void>((resolve) => {
-    appendStarted = resolve;
-  });
-  before(async () => {
-    ingest = await startIngest({}, { wrapLog: (log) => slowAppends(log, 300, () => appendStarted()) });
-  });
-  after(() => ingest.close());
-
-  test('/readyz turns 503 at once, an in-flight append finishes and answers, then both ports close', async () => {
+  test('/readyz turns 503 at once, an in-flight append finishes and answers, then both ports close', async (t) => {
+    let appendStarted: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      appendStarted = resolve;
+    });
+    const ingest = await startIngest(
+      t,
+      {},
+      { wrapLog: (log) => slowAppends(log, 300, () => appendStarted()) },
+    );
     const { url, opsPort } = await ingest.app.start();
     const opsUrl = `http://127.0.0.1:${opsPort}`;
     const post = () =>

@@ -4,20 +4,15 @@
  */
 
 import { closeOnSignals, createLogger, requireRedisTarget, runMain } from '@blockcast/common';
-import { openEventLog } from '@blockcast/event-log';
 import { buildIngestApp } from './app.js';
 import { loadIngestConfig } from './config.js';
+import { openIngestLog } from './ingest-log.js';
 
 await runMain('blockcast-ingest', async () => {
   const config = loadIngestConfig(process.env);
   const redis = requireRedisTarget(config.redis, 'an ingest process');
   const logger = createLogger({ name: 'blockcast-ingest', level: config.logLevel });
-  const log = openEventLog({
-    redis,
-    prefix: config.streamPrefix,
-    retainBlocks: config.retainBlocks,
-    onRedisError: (error) => logger.warn({ err: error }, 'redis connection error'),
-  });
+  const log = openIngestLog(config, (error) => logger.warn({ err: error }, 'redis connection error'));
   const app = buildIngestApp({ config, log, logger });
   try {
     const { url, opsPort } = await app.start();
