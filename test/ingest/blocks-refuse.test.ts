@@ -250,3 +250,48 @@ describe('the first height of an empty stream', { skip: redisSkip }, () => {
     assert.equal((await ingest.post(makeBlock(7001, 1))).statusCode, 201);
   });
 });
+
+/** Block 3 whose first transaction carries asset data nested `depth` objects deep. */
+function nestedBlockBody(depth: number): string {
+  const block = makeBlock(3, 2);
+  const marker = '"__nested__"';
+  const tx = block.transactions[0] as unknown as Record<string, unknown>;
+  tx.asset = { data: '__nested__' };
+  const nested = `${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`;
+  return JSON.stringify(block).replace(marker, nested);
+}
+
+describe('hostile bodies are refused before anything is written', { skip: redisSkip }, () => {
+  test('asset data nested 5 000 levels deep is 400 JSON_TOO_DEEP naming where, and writes nothing', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
+    const body = assertError(await ingest.post(nestedBlockBody(5000)), 400, 'JSON_TOO_DEEP');
+    assert.equal(body.field, '/transactions/0/asset/data');
+    assert.equal(body.max_depth, 1000);
+    assert.match(body.message as string, /^body\/transactions\/0\/asset\/data nests deeper than 1000 levels/);
+    await assertStreamUnchanged();
+  });
+
+  test('asset data nested as deep as a node can commit (990 levels) is appended', async (t) => {
+    const { ingest } = await withTwoBlocks(t);
+    const response = await ingest.post(nestedBlockBody(990));
+    assert.equal(response.statusCode, 201, response.body);
+  });
+
+  test('invalid UTF-8 is 400 INVALID_UTF8, and the same block with other bad bytes is refused too, never a duplicate', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
+    const text = JSON.stringify({ ...makeBlock(3, 1), hash: 'XXXX' });
+    const at = Buffer.from(text).indexOf('XXXX');
+    for (const bad of [
+      [0xff, 0xfe],
+      [0xc3, 0x28],
+      [0xed, 0xa0, 0x80],
+    ]) {
+      const bytes = Buffer.from(text);
+      Buffer.from(bad).copy(bytes, at);
+      const body = assertError(await ingest.post(bytes), 400, 'INVALID_UTF8');
+      assert.match(body.message as string, /not valid UTF-8/);
+    }
+    await assertStreamUnchanged();
+    assert.equal((await ingest.post(text.replace('XXXX', 'é'))).statusCode, 201);
+  });
+});

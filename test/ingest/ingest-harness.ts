@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, type TestContext } from 'node:test';
 import type { Env } from '@blockcast/common';
-import type { EventLog } from '@blockcast/event-log';
+import { createRedisClient, type EventLog } from '@blockcast/event-log';
 import {
   buildIngestApp,
   type IngestApp,
@@ -14,7 +14,7 @@ import {
   openIngestLog,
 } from '@blockcast/ingest';
 import type { LightMyRequestResponse as Response } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { redisOrSkip, uniquePrefix } from '../support/redis.js';
 
 const available = await redisOrSkip();
@@ -81,15 +81,17 @@ export async function startIngest(
   const inner = openIngestLog(config, () => {});
   const log = wrapLog(inner);
   const app = buildIngestApp({ config, log, ...extra });
-  const inspector = new Redis(redis.url);
+  // The Redis the config names (a test may point REDIS_URL at a server of its own).
+  const inspector = createRedisClient(config.redis ?? { kind: 'url', url: redis.url });
+  inspector.on('error', () => {});
   const key = `${prefix}blocks`;
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
       await app.close();
       await inner.close();
-      await inspector.del(key, `${prefix}epoch`);
-      await inspector.quit();
+      await inspector.del(key, `${prefix}epoch`).catch(() => {});
+      inspector.disconnect();
     })();
     return closed;
   };
