@@ -224,7 +224,13 @@ describe('close()', { skip: redisSkip }, () => {
     assert.deepEqual(await ready.json(), { status: 'not ready', reason: 'draining' });
     const response = await inFlight;
     assert.equal(response.status, 201);
+    assert.equal(response.headers.get('connection'), 'close', 'the keep-alive client is told to hang up');
+    const answered = performance.now();
     await closed;
+    assert.ok(
+      performance.now() - answered < 1000,
+      `close() took ${Math.round(performance.now() - answered)} ms more`,
+    );
     assert.equal(await ingest.inspector.xlen(ingest.key), 1);
     await assert.rejects(post(), /fetch failed/);
     await assert.rejects(fetch(`${opsUrl}/healthz`), /fetch failed/);

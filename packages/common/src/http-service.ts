@@ -4,6 +4,12 @@ import type { Registry } from 'prom-client';
 import type { HttpLimits } from './http-limits.js';
 import { type OpsChecks, OpsServer } from './ops-server.js';
 
+/**
+ * How long after the grace the process may still take: the service cuts what is left at the
+ * grace, then closes the ops port; give closeOnSignals the grace plus this.
+ */
+export const SHUTDOWN_BACKSTOP_MS = 2000;
+
 export interface HttpServiceOptions {
   /** Built with {@link fastifyLimitOptions} of `limits`; its routes are the public API. */
   fastify: FastifyInstance;

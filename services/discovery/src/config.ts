@@ -2,9 +2,11 @@ import {
   ConfigError,
   type DeploymentProfile,
   type Env,
+  type HttpLimits,
   type LogLevel,
   readChoice,
   readDeploymentProfile,
+  readHttpLimits,
   readInteger,
   readList,
   readLogLevel,
@@ -60,6 +62,10 @@ export interface DiscoveryConfig {
   legacyKeyring: string[];
   /** Default `info`. */
   logLevel: LogLevel;
+  /** DISCOVERY_HEADERS_TIMEOUT_MS, DISCOVERY_REQUEST_TIMEOUT_MS, DISCOVERY_KEEP_ALIVE_TIMEOUT_MS, DISCOVERY_MAX_CONNECTIONS. */
+  limits: HttpLimits;
+  /** DISCOVERY_SHUTDOWN_GRACE_MS, default 10 000: in-flight requests get this long on SIGTERM. */
+  shutdownGraceMs: number;
 }
 
 /** Parses and validates the environment once; a bad value throws a ConfigError naming the variable. */
@@ -91,6 +97,8 @@ export function loadDiscoveryConfig(env: Env): DiscoveryConfig {
     legacyPublicKey: readString(env, 'LEGACY_PUBLIC_KEY', ''),
     legacyKeyring: readList(env, 'LEGACY_KEYRING'),
     logLevel: readLogLevel(env),
+    limits: readHttpLimits(env, 'DISCOVERY'),
+    shutdownGraceMs: readInteger(env, 'DISCOVERY_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
   };
 }
 

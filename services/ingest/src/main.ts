@@ -3,7 +3,13 @@
  * Everything else lives in app.ts so tests build the service without a process.
  */
 
-import { closeOnSignals, createLogger, requireRedisTarget, runMain } from '@blockcast/common';
+import {
+  closeOnSignals,
+  createLogger,
+  requireRedisTarget,
+  runMain,
+  SHUTDOWN_BACKSTOP_MS,
+} from '@blockcast/common';
 import { buildIngestApp } from './app.js';
 import { loadIngestConfig } from './config.js';
 import { openIngestLog } from './ingest-log.js';
@@ -30,6 +36,6 @@ await runMain('blockcast-ingest', async () => {
       },
     },
     logger,
-    config.shutdownGraceMs,
+    config.shutdownGraceMs + SHUTDOWN_BACKSTOP_MS,
   );
 });
