@@ -99,9 +99,10 @@ describe('shutdown', () => {
   test('close() closes clients with 1001 naming the last height sent, then stops the ops port', async () => {
     const gateway = await startGateway();
     const client = await RecordingClient.connect(`${gateway.url}/api/v1/streams/valid_blocks`);
-    const block = new DemoLedger({ firstHeight: 41 }).nextBlock(1);
-    await gateway.commit(block);
-    await client.waitForFrames(1);
+    // An empty log takes height 1 first (BLOCKCAST_FIRST_HEIGHT), so 41 blocks make the last height 41.
+    const ledger = new DemoLedger();
+    await gateway.commit(...Array.from({ length: 41 }, () => ledger.nextBlock(1)));
+    await client.waitForFrames(41);
     const closing = gateway.close();
     const closed = await client.closed;
     await closing;

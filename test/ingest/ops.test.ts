@@ -1,6 +1,7 @@
 /** The ops port (health, readiness, metrics), an unreachable log, a lost reply, and a graceful close. */
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, type TestContext, test } from 'node:test';
@@ -9,9 +10,17 @@ import type { Env } from '@blockcast/common';
 import { makeBlock } from '@blockcast/devkit';
 import { type EventLog, MemoryLog, RedisStreamLog } from '@blockcast/event-log';
 import { buildIngestApp, type IngestApp, loadIngestConfig } from '@blockcast/ingest';
+import type { CommittedBlock } from '@blockcast/protocol';
 import { Redis } from 'ioredis';
 import { freePort } from '../support/redis.js';
-import { assertError, JSON_WITH_TOKEN, redisSkip, startIngest, TOKEN } from './ingest-harness.js';
+import {
+  assertError,
+  type IngestHarness,
+  JSON_WITH_TOKEN,
+  redisSkip,
+  startIngest,
+  TOKEN,
+} from './ingest-harness.js';
 
 /** Local-only ingest on free ports. */
 const LOCAL_ENV = {
@@ -62,30 +71,120 @@ describe('the ops port with Redis up', { skip: redisSkip }, () => {
     }
   });
 
-  test('/metrics counts appended, duplicate and refused blocks, conflicts, transactions and latency', async (t) => {
-    const { ingest, opsUrl } = await startedIngest(t);
-    await ingest.post(makeBlock(1, 2));
-    const block2 = makeBlock(2, 3);
-    await ingest.post(block2);
-    await ingest.post(block2);
-    await ingest.post({ ...block2, hash: null });
-    await ingest.post(makeBlock(9, 1));
-    await ingest.post('{', JSON_WITH_TOKEN);
+  test('/metrics counts every block, transaction, refusal and append exactly as they happened', async (t) => {
+    let failNext = false;
+    const ingest = await startIngest(
+      t,
+      {},
+      {
+        // An append the log does not confirm: 503 unavailable, nothing written.
+        wrapLog: (log) =>
+          wrapAppend(log, (block) => {
+            if (!failNext) return log.append(block);
+            failNext = false;
+            return Promise.reject(new Error('Connection is closed.'));
+          }),
+      },
+    );
+    const { opsPort } = await ingest.app.start();
 
-    const response = await fetch(`${opsUrl}/metrics`);
+    // A model of the log, independent of ingest: what each post must have done.
+    const stored: CommittedBlock[] = [];
+    const blocks = { appended: 0, duplicate: 0, refused: 0, unavailable: 0 };
+    const transactions = { appended: 0, duplicate: 0, refused: 0, unavailable: 0 };
+    const refusals: Record<string, number> = {};
+    const statuses: Record<string, number> = {};
+    let appends = 0;
+    const refuse = (code: string) => {
+      blocks.refused++;
+      refusals[code] = (refusals[code] ?? 0) + 1;
+    };
+    const kinds = [
+      'next',
+      'next',
+      'next',
+      'duplicate',
+      'gap',
+      'conflict',
+      'junk',
+      'anonymous',
+      'unavailable',
+    ];
+    for (let i = 0; i < 90; i++) {
+      const kind = stored.length === 0 ? 'next' : kinds[(i * 7 + (i % 5)) % kinds.length]!;
+      const size = (i % 4) + 1;
+      let response: Awaited<ReturnType<IngestHarness['post']>>;
+      if (kind === 'next' || kind === 'unavailable') {
+        const block = makeBlock(stored.length + 1, size);
+        failNext = kind === 'unavailable';
+        response = await ingest.post(block);
+        appends++;
+        if (kind === 'next') {
+          stored.push(block);
+          blocks.appended++;
+          transactions.appended += size;
+        } else {
+          blocks.unavailable++;
+          transactions.unavailable += size;
+        }
+      } else if (kind === 'duplicate') {
+        const block = stored[i % stored.length]!;
+        response = await ingest.post(block);
+        appends++;
+        blocks.duplicate++;
+        transactions.duplicate += block.transactions.length;
+      } else if (kind === 'gap' || kind === 'conflict') {
+        const height = kind === 'gap' ? stored.length + 2 : (i % stored.length) + 1;
+        response = await ingest.post(makeBlock(height, size));
+        appends++;
+        refuse(kind === 'gap' ? 'HEIGHT_GAP' : 'HEIGHT_CONFLICT');
+        transactions.refused += size;
+      } else if (kind === 'junk') {
+        response = await ingest.post('{"height": ');
+        refuse('INVALID_JSON');
+      } else {
+        response = await ingest.post(makeBlock(stored.length + 1, size), {
+          'content-type': 'application/json',
+        });
+        refuse('UNAUTHORIZED');
+      }
+      statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
+    }
+    assert.ok(
+      Object.values(blocks).every((count) => count > 0),
+      `every result happened: ${JSON.stringify(blocks)}`,
+    );
+    assert.equal(await ingest.inspector.xlen(ingest.key), stored.length);
+
+    const response = await fetch(`http://127.0.0.1:${opsPort}/metrics`);
     assert.equal(response.status, 200);
     assert.match(String(response.headers.get('content-type')), /^text\/plain; version=0\.0\.4/);
     const text = await response.text();
-    assert.equal(sample(text, 'blockcast_ingest_blocks_appended_total'), 2);
-    assert.equal(sample(text, 'blockcast_ingest_transactions_appended_total'), 5);
-    assert.equal(sample(text, 'blockcast_ingest_last_appended_height'), 2);
-    assert.equal(sample(text, 'blockcast_ingest_blocks_duplicate_total'), 1);
-    assert.equal(sample(text, 'blockcast_ingest_conflicts_total'), 1);
-    assert.equal(sample(text, 'blockcast_ingest_blocks_refused_total', { code: 'HEIGHT_CONFLICT' }), 1);
-    assert.equal(sample(text, 'blockcast_ingest_blocks_refused_total', { code: 'HEIGHT_GAP' }), 1);
-    assert.equal(sample(text, 'blockcast_ingest_blocks_refused_total', { code: 'INVALID_JSON' }), 1);
-    assert.equal(sample(text, 'blockcast_ingest_request_duration_seconds_count', { status: '201' }), 2);
-    assert.equal(sample(text, 'blockcast_ingest_request_duration_seconds_count', { status: '409' }), 2);
+    for (const [result, count] of Object.entries(blocks)) {
+      assert.equal(sample(text, 'blockcast_ingest_blocks_total', { result }), count, `blocks ${result}`);
+    }
+    for (const [result, count] of Object.entries(transactions)) {
+      assert.equal(
+        sample(text, 'blockcast_ingest_transactions_total', { result }),
+        count,
+        `transactions ${result}`,
+      );
+    }
+    for (const [code, count] of Object.entries(refusals)) {
+      assert.equal(sample(text, 'blockcast_ingest_refusals_total', { code }), count, `refusals ${code}`);
+    }
+    assert.equal(sample(text, 'blockcast_ingest_conflicts_total'), refusals.HEIGHT_CONFLICT ?? 0);
+    assert.equal(sample(text, 'blockcast_ingest_last_appended_height'), stored.length);
+    assert.equal(sample(text, 'blockcast_ingest_append_duration_seconds_count'), appends);
+    for (const [status, count] of Object.entries(statuses)) {
+      assert.equal(
+        sample(text, 'blockcast_ingest_request_duration_seconds_count', { status }),
+        count,
+        `status ${status}`,
+      );
+    }
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    assert.equal(sample(text, 'blockcast_build_info', { service: 'ingest', version }), 1);
     assert.ok(
       sample(text, 'blockcast_ingest_process_cpu_seconds_total') !== undefined,
       'default metrics are on',

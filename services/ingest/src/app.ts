@@ -74,7 +74,7 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
     ingestErrorHandler({
       maxBodyBytes: config.maxBodyBytes,
       challenge: auth.challenge,
-      onRefused: (code) => metrics.refused(code),
+      onRefused: (code) => metrics.failed(code),
     }),
   );
   fastify.setNotFoundHandler((request, reply) => {
