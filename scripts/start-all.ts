@@ -8,9 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { closeOnSignals, createLogger, readLogLevel, runMain } from '@blockcast/common';
 import { DemoChain, loadDemoChainConfig } from '@blockcast/demo-chain';
 import { buildDiscoveryApp, loadDiscoveryConfig } from '@blockcast/discovery';
-import { openEventLog } from '@blockcast/event-log';
 import { buildGatewayApp, loadGatewayConfig } from '@blockcast/gateway';
-import { buildIngestApp, loadIngestConfig } from '@blockcast/ingest';
+import { buildIngestApp, loadIngestConfig, openIngestLog } from '@blockcast/ingest';
 
 await runMain('blockcast', async () => {
   const env = process.env;
@@ -25,12 +24,9 @@ await runMain('blockcast', async () => {
 
   // Every service reads the same REDIS_URL; ingest's reading of it is the one used for the shared log.
   const redis = ingestConfig.redis;
-  const log = openEventLog({
-    ...(redis ? { redis } : {}),
-    onRedisError: (error) => logger.warn({ err: error }, 'redis connection error; retrying'),
-    prefix: ingestConfig.streamPrefix,
-    retainBlocks: ingestConfig.retainBlocks,
-  });
+  const log = openIngestLog(ingestConfig, (error) =>
+    logger.warn({ err: error }, 'redis connection error; retrying'),
+  );
   const ingest = buildIngestApp({ config: ingestConfig, log, logger: logger.child({ service: 'ingest' }) });
   const gateway = buildGatewayApp({
     config: gatewayConfig,

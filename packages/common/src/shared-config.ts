@@ -20,6 +20,27 @@ export function readRetainBlocks(env: Env): number {
 }
 
 /**
+ * REDIS_COMMAND_TIMEOUT_MS: a command unanswered this long fails (ioredis `commandTimeout`), so a
+ * Redis that stops answering (SIGSTOP, a half-open connection after a failover) turns into a 503
+ * instead of a request that hangs for the whole outage. Not for tails: they block on purpose.
+ */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2000;
+
+export function readRedisCommandTimeoutMs(env: Env): number {
+  return readInteger(env, 'REDIS_COMMAND_TIMEOUT_MS', DEFAULT_REDIS_COMMAND_TIMEOUT_MS, { min: 1 });
+}
+
+/**
+ * BLOCKCAST_FIRST_HEIGHT: the only height an empty stream accepts, so neither a post at 2^53−1
+ * nor a stale retry after an empty Redis restart can set where the chain starts.
+ */
+export const DEFAULT_FIRST_HEIGHT = 1;
+
+export function readFirstHeight(env: Env): number {
+  return readInteger(env, 'BLOCKCAST_FIRST_HEIGHT', DEFAULT_FIRST_HEIGHT, { min: 1 });
+}
+
+/**
  * BLOCKCAST_PROFILE: which original the deployment imitates. `legacy` is the 0.10 root document
  * in discovery; gateways serve the BigchainDB 2.x frames then.
  */

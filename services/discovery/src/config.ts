@@ -2,10 +2,12 @@ import {
   ConfigError,
   type DeploymentProfile,
   type Env,
+  type HttpLimits,
   type LogLevel,
   type RedisTarget,
   readChoice,
   readDeploymentProfile,
+  readHttpLimits,
   readInteger,
   readList,
   readLogLevel,
@@ -67,6 +69,10 @@ export interface DiscoveryConfig {
   redis: RedisTarget | undefined;
   /** BLOCKCAST_STREAM_PREFIX: which stream's epoch and bounds. */
   streamPrefix: string;
+  /** DISCOVERY_HEADERS_TIMEOUT_MS, DISCOVERY_REQUEST_TIMEOUT_MS, DISCOVERY_KEEP_ALIVE_TIMEOUT_MS, DISCOVERY_MAX_CONNECTIONS. */
+  limits: HttpLimits;
+  /** DISCOVERY_SHUTDOWN_GRACE_MS, default 10 000: in-flight requests get this long on SIGTERM. */
+  shutdownGraceMs: number;
 }
 
 /** Parses and validates the environment once; a bad value throws a ConfigError naming the variable. */
@@ -100,6 +106,8 @@ export function loadDiscoveryConfig(env: Env): DiscoveryConfig {
     logLevel: readLogLevel(env),
     redis: readRedisTarget(env),
     streamPrefix: readStreamPrefix(env),
+    limits: readHttpLimits(env, 'DISCOVERY'),
+    shutdownGraceMs: readInteger(env, 'DISCOVERY_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
   };
 }
 
