@@ -2,7 +2,7 @@
  * The variables several services read, each with its one reader and its one default, so a
  * deployment that sets them once configures every service alike.
  */
-import { ConfigError, type Env, readChoice, readInteger, readString } from './env-config.js';
+import { ConfigError, type Env, readChoice, readInteger, readPort, readString } from './env-config.js';
 import type { RedisTarget } from './redis-target.js';
 
 /** BLOCKCAST_STREAM_PREFIX: the stream key is `<prefix>blocks`, so several chains or tests share a Redis. */
@@ -61,4 +61,24 @@ export function requireRedisTarget(target: RedisTarget | undefined, process: str
     'REDIS_URL',
     `required for ${process} (or REDIS_SENTINELS); \`npm start\` runs everything in one process without it`,
   );
+}
+
+/**
+ * `<SERVICE>_PORT` and `<SERVICE>_OPS_PORT`: the public port and the one for probes and metrics,
+ * which must differ (0, a free port, is allowed for both).
+ */
+export function readServicePorts(
+  env: Env,
+  service: string,
+  defaults: { port: number; opsPort: number },
+): { port: number; opsPort: number } {
+  const port = readPort(env, `${service}_PORT`, defaults.port);
+  const opsPort = readPort(env, `${service}_OPS_PORT`, defaults.opsPort);
+  if (opsPort !== 0 && opsPort === port) {
+    throw new ConfigError(
+      `${service}_OPS_PORT`,
+      `must differ from ${service}_PORT, both are ${port}: probes and metrics need a port of their own`,
+    );
+  }
+  return { port, opsPort };
 }

@@ -11,9 +11,9 @@ import {
   readInteger,
   readList,
   readLogLevel,
-  readPort,
   readRedisTarget,
   readRetainBlocks,
+  readServicePorts,
   readStreamPrefix,
   readString,
   readUrl,
@@ -77,11 +77,7 @@ export interface DiscoveryConfig {
 
 /** Parses and validates the environment once; a bad value throws a ConfigError naming the variable. */
 export function loadDiscoveryConfig(env: Env): DiscoveryConfig {
-  const port = readPort(env, 'DISCOVERY_PORT', 9984);
-  const opsPort = readPort(env, 'DISCOVERY_OPS_PORT', 9990);
-  if (opsPort !== 0 && opsPort === port) {
-    throw new ConfigError('DISCOVERY_OPS_PORT', `must differ from DISCOVERY_PORT, both are ${port}`);
-  }
+  const { port, opsPort } = readServicePorts(env, 'DISCOVERY', { port: 9984, opsPort: 9990 });
   const profile = readDeploymentProfile(env);
   const advertisedHost = readHostName(env, 'ADVERTISED_STREAMS_HOST', 'localhost');
   const apiUrl = readUrl(env, 'ADVERTISED_API_URL', `http://${bracketIpv6(advertisedHost)}:${port}`, [

@@ -7,9 +7,9 @@ import {
   readDeploymentProfile,
   readInteger,
   readLogLevel,
-  readPort,
   readRedisTarget,
   readRetainBlocks,
+  readServicePorts,
   readStreamPrefix,
   readString,
 } from '@blockcast/common';
@@ -54,14 +54,7 @@ export interface GatewayConfig {
 }
 
 export function loadGatewayConfig(env: Env): GatewayConfig {
-  const port = readPort(env, 'GATEWAY_PORT', 9985);
-  const opsPort = readPort(env, 'GATEWAY_OPS_PORT', 9988);
-  if (opsPort !== 0 && opsPort === port) {
-    throw new ConfigError(
-      'GATEWAY_OPS_PORT',
-      `is ${opsPort}, the same as GATEWAY_PORT: probes and metrics need a port of their own`,
-    );
-  }
+  const { port, opsPort } = readServicePorts(env, 'GATEWAY', { port: 9985, opsPort: 9988 });
   const config: GatewayConfig = {
     host: readString(env, 'GATEWAY_HOST', '0.0.0.0'),
     port,

@@ -10,10 +10,10 @@ import {
   readInteger,
   readList,
   readLogLevel,
-  readPort,
   readRedisCommandTimeoutMs,
   readRedisTarget,
   readRetainBlocks,
+  readServicePorts,
   readStreamPrefix,
   readString,
 } from '@blockcast/common';
@@ -85,14 +85,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
       'no credentials: set INGEST_TOKENS and/or INGEST_HMAC_SECRETS (or INGEST_ALLOW_NO_AUTH=true for local development only)',
     );
   }
-  const port = readPort(env, 'INGEST_PORT', 9986);
-  const opsPort = readPort(env, 'INGEST_OPS_PORT', 9987);
-  if (opsPort !== 0 && opsPort === port) {
-    throw new ConfigError(
-      'INGEST_OPS_PORT',
-      `is ${opsPort}, the same as INGEST_PORT: probes and metrics need a port of their own`,
-    );
-  }
+  const { port, opsPort } = readServicePorts(env, 'INGEST', { port: 9986, opsPort: 9987 });
   return {
     host: readString(env, 'INGEST_HOST', '0.0.0.0'),
     port,
