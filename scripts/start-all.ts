@@ -16,7 +16,8 @@ await runMain('blockcast', async () => {
   // A token made up for this run, so the ingest API is never open even on a laptop.
   const token = env.INGEST_TOKENS?.split(',')[0]?.trim() || randomBytes(24).toString('hex');
   const ingestConfig = loadIngestConfig({ ...env, INGEST_TOKENS: env.INGEST_TOKENS?.trim() || token });
-  const gatewayConfig = loadGatewayConfig(env);
+  // No load balancer to wait for in one process: Ctrl-C drains at once unless told otherwise.
+  const gatewayConfig = loadGatewayConfig({ GATEWAY_DRAIN_DELAY_MS: '0', ...env });
   const discoveryConfig = loadDiscoveryConfig(env);
   const demoConfig = loadDemoChainConfig(env);
   const demo = demoConfig.enabled;
