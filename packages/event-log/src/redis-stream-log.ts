@@ -96,6 +96,17 @@ export class RedisStreamLog implements EventLog {
 
   async append(block: BlockEvent): Promise<AppendResult> {
     assertBlockHeight(block.height);
+    try {
+      return await this.#append(block);
+    } catch (error) {
+      // A command timeout leaves the connection in place, and a blackholed master (SIGSTOP, a
+      // failover that left this client behind) would keep every later append timing out: start over.
+      if (error instanceof Error && error.message === 'Command timed out') this.#redis.disconnect(true);
+      throw error;
+    }
+  }
+
+  #append(block: BlockEvent): Promise<AppendResult> {
     return appendWithScript(this.#redis, {
       key: this.key,
       epochKey: this.epochKey,
