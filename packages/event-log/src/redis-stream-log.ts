@@ -172,6 +172,11 @@ export class RedisStreamLog implements EventLog {
   async close(): Promise<void> {
     for (const end of [...this.#tails]) end();
     if (!this.#ownsClient) return;
+    // QUIT would wait in the offline queue for a Redis that is down; there is nothing to flush.
+    if (this.#redis.status !== 'ready') {
+      this.#redis.disconnect();
+      return;
+    }
     try {
       await this.#redis.quit();
     } catch {
