@@ -305,6 +305,29 @@ describe('close()', { skip: redisSkip }, () => {
   });
 });
 
+describe('close() with an append that outlasts INGEST_SHUTDOWN_GRACE_MS', { skip: redisSkip }, () => {
+  test('the request is cut at the grace and close() ends then, not when the append would', async (t) => {
+    const ingest = await startIngest(
+      t,
+      { INGEST_SHUTDOWN_GRACE_MS: '300' },
+      { wrapLog: (log) => slowAppends(log, 5000, () => {}) },
+    );
+    const { url } = await ingest.app.start();
+    const post = fetch(`${url}/api/v1/blocks`, {
+      method: 'POST',
+      headers: JSON_WITH_TOKEN,
+      body: JSON.stringify(makeBlock(1, 1)),
+    });
+    post.catch(() => {});
+    await delay(100);
+    const started = performance.now();
+    await ingest.app.close();
+    const took = performance.now() - started;
+    assert.ok(took >= 250 && took < 300 + 1000, `close() took ${Math.round(took)} ms for a 300 ms grace`);
+    await assert.rejects(post, /fetch failed/);
+  });
+});
+
 /** `log` with its append replaced. */
 function wrapAppend(log: EventLog, append: EventLog['append']): EventLog {
   return {
