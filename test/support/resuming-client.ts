@@ -12,6 +12,8 @@ export interface ResumingClientOptions {
   url: string;
   /** Where the first connection resumes from. */
   since: number;
+  /** The epoch `since` belongs to; default none (the gateway takes its current one). */
+  epoch?: string;
   /** Wait before connecting again after a refused or failed attempt. Default 100 ms. */
   retryMs?: number;
 }
@@ -23,7 +25,7 @@ export class ResumingClient {
   readonly closes: ClosedWith[] = [];
   /** Connection attempts that did not open (refused upgrade, refused or reset TCP). */
   failedAttempts = 0;
-  readonly #url: string;
+  #url: string;
   readonly #retryMs: number;
   #since: number;
   #epoch: string | undefined;
@@ -35,10 +37,12 @@ export class ResumingClient {
   #stopped = false;
   #retry: NodeJS.Timeout | undefined;
   #onFrame: (() => void) | undefined;
+  #moveAt: { frames: number; url: string } | undefined;
 
   constructor(options: ResumingClientOptions) {
     this.#url = options.url;
     this.#since = options.since;
+    this.#epoch = options.epoch;
     this.#retryMs = options.retryMs ?? 100;
   }
 
@@ -68,6 +72,14 @@ export class ResumingClient {
         );
       }
     }
+  }
+
+  /**
+   * Cuts the connection (no close frame, as a network failure would) the moment `frames` frames are
+   * held, and continues on `url` by the cut rule: another gateway, the same stream.
+   */
+  moveAt(frames: number, url: string): void {
+    this.#moveAt = { frames, url };
   }
 
   stop(): Promise<void> {
@@ -102,7 +114,8 @@ export class ResumingClient {
     socket.on('close', (code, reason) => {
       if (!open) {
         this.failedAttempts += 1;
-        this.#retry = setTimeout(() => this.#connect(opened), this.#retryMs);
+        // Unreferenced: a client a failed test did not stop must not keep the test process alive.
+        this.#retry = setTimeout(() => this.#connect(opened), this.#retryMs).unref();
         return;
       }
       this.#closed({ code, reason: reason.toString() });
@@ -127,6 +140,11 @@ export class ResumingClient {
       this.#heldAtLast = 1;
     }
     this.frames.push(frame);
+    if (this.#moveAt?.frames === this.frames.length) {
+      this.#url = this.#moveAt.url;
+      this.#moveAt = undefined;
+      this.#socket?.terminate();
+    }
     this.#onFrame?.();
   }
 
