@@ -52,28 +52,31 @@ describe('behind HAProxy', { skip }, () => {
   let haproxy: HaproxyProcess;
   const clients: ResumingClient[] = [];
 
-  before(async () => {
-    if (!('redis' in available)) return;
-    const port = await freePort();
-    stack = await startServiceStack({
-      redisUrl: available.redis.url,
-      label: 'e2e-lb',
-      gateways: 3,
-      advertisedStreamsPort: port,
-      gatewayEnv: {
-        GATEWAY_DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
-        GATEWAY_DRAIN_RATE: '300',
-        GATEWAY_SHUTDOWN_GRACE_MS: '15000',
-      },
-    });
-    haproxy = await startHaproxy({
-      port,
-      servers: stack.gateways.map(({ name, port, opsPort }) => ({ name, port, opsPort })),
-      checkIntervalMs: CHECK_INTERVAL_MS,
-      fall: CHECK_FALL,
-    });
-    for (const gateway of stack.gateways) await haproxy.waitForState(gateway.name, 'UP');
-  });
+  before(
+    async () => {
+      if (!('redis' in available)) return;
+      const port = await freePort();
+      stack = await startServiceStack({
+        redisUrl: available.redis.url,
+        label: 'e2e-lb',
+        gateways: 3,
+        advertisedStreamsPort: port,
+        gatewayEnv: {
+          GATEWAY_DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
+          GATEWAY_DRAIN_RATE: '300',
+          GATEWAY_SHUTDOWN_GRACE_MS: '15000',
+        },
+      });
+      haproxy = await startHaproxy({
+        port,
+        servers: stack.gateways.map(({ name, port, opsPort }) => ({ name, port, opsPort })),
+        checkIntervalMs: CHECK_INTERVAL_MS,
+        fall: CHECK_FALL,
+      });
+      for (const gateway of stack.gateways) await haproxy.waitForState(gateway.name, 'UP');
+    },
+    { timeout: 60_000 },
+  );
 
   after(async () => {
     await Promise.all(clients.map((client) => client.stop()));
@@ -95,7 +98,7 @@ describe('behind HAProxy', { skip }, () => {
   test(
     `${CLIENTS_PER_STREAM * 3} clients keep every event exactly once through a rolling restart of every gateway`,
     { timeout: 90_000 },
-    async () => {
+    async (t) => {
       const root = (await (await fetch(`${stack.discovery.url}/api/v1/`)).json()) as { streams: string };
       const discovered = new URL(root.streams);
       assert.equal(discovered.port, String(haproxy.port), 'discovery advertises the load balancer');
@@ -114,14 +117,21 @@ describe('behind HAProxy', { skip }, () => {
         clients.push(...list);
       }
       await Promise.all(clients.map((client) => client.start()));
+      const closeCount = () => clients.reduce((total, client) => total + client.closes.length, 0);
       feed.start();
 
       for (const [i, gateway] of stack.gateways.entries()) {
         await delay(1000);
         const held = await openConnections(gateway.opsPort);
         assert.ok(held > 0, `${gateway.name} holds clients before its drain (leastconn spreads them)`);
+        const closesBefore = closeCount();
         const stopped = stack.stopGateway(i);
         await haproxy.waitForState(gateway.name, 'DOWN', DRAIN_DELAY_MS + 2000);
+        assert.equal(
+          closeCount(),
+          closesBefore,
+          `HAProxy took ${gateway.name} out before it closed a socket`,
+        );
         assert.equal(await stopped, 0, `${gateway.name} drains and exits 0`);
         await stack.startGateway(i);
         await haproxy.waitForState(gateway.name, 'UP');
@@ -147,6 +157,8 @@ describe('behind HAProxy', { skip }, () => {
         [],
         'every close came through HAProxy as 1001 with a position',
       );
+      const refused = clients.reduce((total, client) => total + client.failedAttempts, 0);
+      t.diagnostic(`${blocks.length} blocks, ${closes.length} drain closes, ${refused} refused reconnects`);
     },
   );
 });

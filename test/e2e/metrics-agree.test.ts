@@ -45,71 +45,74 @@ describe('metrics agree with traffic', { skip: 'skip' in available ? available.s
   const scrapes = { ingest: undefined as Scrape | undefined, discovery: undefined as Scrape | undefined };
   const gatewayScrapes: Scrape[] = [];
 
-  before(async () => {
-    if (!('redis' in available)) return;
-    stack = await startServiceStack({ redisUrl: available.redis.url, label: 'e2e-metrics', gateways: 2 });
-    for (const [gateway, { port }] of stack.gateways.entries()) {
-      for (const stream of Object.keys(STREAMS)) {
-        for (let i = 0; i < CLIENTS_PER_STREAM; i += 1) {
-          const client = await RecordingClient.connect(`ws://127.0.0.1:${port}/api/v1/streams/${stream}`);
-          clients.push({ gateway, stream, client });
+  before(
+    async () => {
+      if (!('redis' in available)) return;
+      stack = await startServiceStack({ redisUrl: available.redis.url, label: 'e2e-metrics', gateways: 2 });
+      for (const [gateway, { port }] of stack.gateways.entries()) {
+        for (const stream of Object.keys(STREAMS)) {
+          for (let i = 0; i < CLIENTS_PER_STREAM; i += 1) {
+            const client = await RecordingClient.connect(`ws://127.0.0.1:${port}/api/v1/streams/${stream}`);
+            clients.push({ gateway, stream, client });
+          }
+        }
+        for (const path of ['events?types=4', 'nope']) {
+          const refused = await refusedUpgrade(`ws://127.0.0.1:${port}/api/v1/streams/${path}`);
+          assert.equal(refused.status, path === 'nope' ? 404 : 400);
         }
       }
-      for (const path of ['events?types=4', 'nope']) {
-        const refused = await refusedUpgrade(`ws://127.0.0.1:${port}/api/v1/streams/${path}`);
-        assert.equal(refused.status, path === 'nope' ? 404 : 400);
+
+      const feed = new BlockFeed({ post: stack.post, firstHeight: 1, intervalMs: 0 });
+      for (let i = 0; i < BLOCKS; i += 1) await feed.postNext();
+      blocks = feed.posted;
+      for (const height of [5, 10, 15])
+        assert.equal((await stack.post(blocks[height - 1]!)).status, 200, `block ${height} again`);
+      const refusals: [CommittedBlock, string | undefined, number][] = [
+        [makeBlock(BLOCKS + 1, 1), 'not-the-token', 401],
+        [makeBlock(BLOCKS + 1, 2), 'also-not-the-token', 401],
+        [makeBlock(BLOCKS + 5, 1), undefined, 409],
+        [makeBlock(7, 3), undefined, 409],
+        [{ height: 'eight' } as unknown as CommittedBlock, undefined, 400],
+      ];
+      for (const [block, token, status] of refusals)
+        assert.equal(
+          (await stack.post(block, token)).status,
+          status,
+          `refusal of ${JSON.stringify(block.height)}`,
+        );
+
+      for (const { stream, client } of clients)
+        assertSameFrames(
+          await settledFrames(client, STREAMS[stream]!(blocks).length),
+          STREAMS[stream]!(blocks),
+        );
+      for (const gateway of [0, 1]) {
+        for (const [stream, code] of Object.entries(CLIENT_CLOSES)) {
+          const entry = clients.find((c) => c.gateway === gateway && c.stream === stream)!;
+          entry.client.socket.close(code, 'done');
+          await entry.client.closed;
+        }
       }
-    }
 
-    const feed = new BlockFeed({ post: stack.post, firstHeight: 1, intervalMs: 0 });
-    for (let i = 0; i < BLOCKS; i += 1) await feed.postNext();
-    blocks = feed.posted;
-    for (const height of [5, 10, 15])
-      assert.equal((await stack.post(blocks[height - 1]!)).status, 200, `block ${height} again`);
-    const refusals: [CommittedBlock, string | undefined, number][] = [
-      [makeBlock(BLOCKS + 1, 1), 'not-the-token', 401],
-      [makeBlock(BLOCKS + 1, 2), 'also-not-the-token', 401],
-      [makeBlock(BLOCKS + 5, 1), undefined, 409],
-      [makeBlock(7, 3), undefined, 409],
-      [{ height: 'eight' } as unknown as CommittedBlock, undefined, 400],
-    ];
-    for (const [block, token, status] of refusals)
-      assert.equal(
-        (await stack.post(block, token)).status,
-        status,
-        `refusal of ${JSON.stringify(block.height)}`,
-      );
+      for (const path of ['/api/v1/', '/api/v1/', '/api/v1/', '/', '/', '/api/v1/streams', '/missing'])
+        await (await fetch(`${stack.discovery.url}${path}`)).arrayBuffer();
 
-    for (const { stream, client } of clients)
-      assertSameFrames(
-        await settledFrames(client, STREAMS[stream]!(blocks).length),
-        STREAMS[stream]!(blocks),
-      );
-    for (const gateway of [0, 1]) {
-      for (const [stream, code] of Object.entries(CLIENT_CLOSES)) {
-        const entry = clients.find((c) => c.gateway === gateway && c.stream === stream)!;
-        entry.client.socket.close(code, 'done');
-        await entry.client.closed;
+      // Closes are counted when the gateway sees them; wait for both before reading the rest.
+      for (const [i, gateway] of stack.gateways.entries()) {
+        const metrics = `http://127.0.0.1:${gateway.opsPort}/metrics`;
+        await waitUntil(
+          async () => (await Scrape.of(metrics)).sum('blockcast_gateway_connections_closed_total') === 2,
+          10_000,
+          `${gateway.name} counting its two client closes`,
+          50,
+        );
+        gatewayScrapes[i] = await Scrape.of(metrics);
       }
-    }
-
-    for (const path of ['/api/v1/', '/api/v1/', '/api/v1/', '/', '/', '/api/v1/streams', '/missing'])
-      await (await fetch(`${stack.discovery.url}${path}`)).arrayBuffer();
-
-    // Closes are counted when the gateway sees them; wait for both before reading the rest.
-    for (const [i, gateway] of stack.gateways.entries()) {
-      const metrics = `http://127.0.0.1:${gateway.opsPort}/metrics`;
-      await waitUntil(
-        async () => (await Scrape.of(metrics)).sum('blockcast_gateway_connections_closed_total') === 2,
-        10_000,
-        `${gateway.name} counting its two client closes`,
-        50,
-      );
-      gatewayScrapes[i] = await Scrape.of(metrics);
-    }
-    scrapes.ingest = await Scrape.of(`${stack.ingest.opsUrl}/metrics`);
-    scrapes.discovery = await Scrape.of(`${stack.discovery.opsUrl}/metrics`);
-  });
+      scrapes.ingest = await Scrape.of(`${stack.ingest.opsUrl}/metrics`);
+      scrapes.discovery = await Scrape.of(`${stack.discovery.opsUrl}/metrics`);
+    },
+    { timeout: 60_000 },
+  );
 
   after(async () => {
     await Promise.all(clients.map(({ client }) => client.close()));

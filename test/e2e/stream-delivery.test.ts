@@ -54,15 +54,18 @@ for (const profile of ['bigchaindb', 'planetmint'] as const) {
         return url.toString();
       };
 
-      before(async () => {
-        if (!('redis' in available)) return;
-        stack = await startServiceStack({
-          redisUrl: available.redis.url,
-          label: `e2e-${profile}`,
-          gateways: 2,
-          profile,
-        });
-      });
+      before(
+        async () => {
+          if (!('redis' in available)) return;
+          stack = await startServiceStack({
+            redisUrl: available.redis.url,
+            label: `e2e-${profile}`,
+            gateways: 2,
+            profile,
+          });
+        },
+        { timeout: 60_000 },
+      );
 
       after(async () => {
         const codes = await stack?.stop();
