@@ -1,0 +1,71 @@
+/**
+ * The figures a fault scenario reports (docs/reliability.md quotes them): printed as one
+ * diagnostic line per scenario, and the assertions every scenario shares.
+ */
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import type { BlockSender } from './block-sender.js';
+import type { ChaosClients } from './chaos-clients.js';
+import type { ChaosTopology } from './chaos-topology.js';
+
+export interface ScenarioOutcome {
+  scenario: string;
+  clients: number;
+  blocks: number;
+  checked: number;
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  changed: number;
+  resynchronised: number;
+  droppedRepeats: number;
+  recoveryMs: number;
+  senderRetries: number;
+  senderRewinds: number;
+}
+
+/**
+ * Reads the log back, verifies every client against it and the chain, reports the figures and
+ * asserts the promise: nothing lost, repeated, reordered or changed, and the log contiguous.
+ */
+export async function verifyScenario(
+  t: TestContext,
+  scenario: string,
+  topology: ChaosTopology,
+  sender: BlockSender,
+  clients: ChaosClients,
+  recoveryMs: number,
+): Promise<ScenarioOutcome> {
+  const heights = await topology.loggedHeights();
+  const first = heights[0] ?? 1;
+  const last = heights.at(-1) ?? 0;
+  assert.deepEqual(
+    heights,
+    Array.from({ length: last - first + 1 }, (_, i) => first + i),
+    'the event log holds every height from its first to its last, once',
+  );
+  const check = clients.verify(sender.chain, { first, last });
+  const outcome: ScenarioOutcome = {
+    scenario,
+    clients: clients.clients.length,
+    blocks: last,
+    checked: check.checked,
+    lost: check.lost,
+    duplicated: check.duplicated,
+    reordered: check.reordered,
+    changed: check.changed,
+    resynchronised: clients.resynchronised(),
+    droppedRepeats: clients.clients.reduce((sum, client) => sum + client.droppedRepeats, 0),
+    recoveryMs,
+    senderRetries: sender.counts.retried,
+    senderRewinds: sender.counts.rewound,
+  };
+  t.diagnostic(`chaos-figures ${JSON.stringify(outcome)}`);
+  assert.deepEqual(
+    { lost: check.lost, duplicated: check.duplicated, reordered: check.reordered, changed: check.changed },
+    { lost: 0, duplicated: 0, reordered: 0, changed: 0 },
+    check.problems.join('\n'),
+  );
+  assert.equal(check.problems.length, 0, check.problems.join('\n'));
+  return outcome;
+}
