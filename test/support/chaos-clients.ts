@@ -92,6 +92,15 @@ export class ChaosClients {
     return this.clients.filter((client) => client.segments.length > 1).length;
   }
 
+  /** How many later segments each signal started, over every client. */
+  signals(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const client of this.clients)
+      for (const segment of client.segments.slice(1))
+        counts[segment.startedBy] = (counts[segment.startedBy] ?? 0) + 1;
+    return counts;
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.clients.map((client) => client.stop()));
   }

@@ -11,7 +11,11 @@ import type { ChaosTopology } from './chaos-topology.js';
 export interface ScenarioOutcome {
   scenario: string;
   clients: number;
+  /** The final log's first and last heights (first > 1 after an empty restart took a later base). */
+  logFirst: number;
   blocks: number;
+  /** What started each client's later segments: 4011, EPOCH_MISMATCH, HISTORY_GONE. */
+  signals: Record<string, number>;
   checked: number;
   lost: number;
   duplicated: number;
@@ -48,7 +52,9 @@ export async function verifyScenario(
   const outcome: ScenarioOutcome = {
     scenario,
     clients: clients.clients.length,
+    logFirst: first,
     blocks: last,
+    signals: clients.signals(),
     checked: check.checked,
     lost: check.lost,
     duplicated: check.duplicated,
