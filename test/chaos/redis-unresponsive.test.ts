@@ -101,7 +101,7 @@ test(
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${topology.token}` },
       body: JSON.stringify(block),
-      signal: AbortSignal.timeout(DETECTION_BOUND_MS + 5000),
+      signal: AbortSignal.timeout(DETECTION_BOUND_MS + 1000),
     }).catch((error: unknown) => ({ status: `no answer: ${String(error)}` }));
     const elapsed = Date.now() - started;
     t.diagnostic(`chaos-post-during-blackhole ${JSON.stringify({ status: response.status, elapsed })}`);

@@ -1,8 +1,9 @@
 /**
  * A chain node's sender for the fault scenarios: posts one block at a time to a real ingest at a
  * steady rate, as a node would at COMMIT. A 503, a timeout or a refused connection is retried with
- * the same block; HEIGHT_GAP (the log lost blocks: a restore or an empty restart) rewinds to the
- * height ingest expects and sends the same blocks again. The chain is the source of truth.
+ * the same block; a 409 naming an expected height (HEIGHT_GAP: the log lost blocks in a restore or
+ * an empty restart) rewinds to it and sends the same blocks again; a conflict stops the sender.
+ * The chain is the source of truth.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { makeBlock } from '@blockcast/devkit';
@@ -97,7 +98,8 @@ export class BlockSender {
         this.counts.longestWaitMs = Math.max(this.counts.longestWaitMs, Date.now() - firstTry);
         return;
       }
-      if (answer.code === 'HEIGHT_GAP' && typeof answer.expectedHeight === 'number') {
+      // A gap (or a first height the log will not take): send from where ingest says the log stands.
+      if (answer.status === 409 && answer.code !== 'HEIGHT_CONFLICT' && answer.expectedHeight !== undefined) {
         this.counts.rewound += 1;
         this.#next = answer.expectedHeight;
         this.#acknowledged = answer.expectedHeight - 1;

@@ -38,6 +38,14 @@ export class ChaosClients {
     return new ChaosClients(clients);
   }
 
+  /** One more client from since=0, only on `gateway`: whatever it missed must come from history. */
+  async addOn(gateway: string, stream: ResumableStream, tuning: ClientTuning = {}): Promise<ResumingClient> {
+    const client = new ResumingClient({ gateways: [gateway], stream, ...tuning });
+    await client.start();
+    this.clients.push(client);
+    return client;
+  }
+
   /** Clients that started on gateway `index` of `gateways`. */
   startedOn(index: number, gateways: number): ResumingClient[] {
     return this.clients.filter((_, i) => i % gateways === index);

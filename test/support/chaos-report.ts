@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import { normaliseBlock } from '@blockcast/protocol';
 import type { BlockSender } from './block-sender.js';
 import type { ChaosClients } from './chaos-clients.js';
 import type { ChaosTopology } from './chaos-topology.js';
@@ -40,7 +41,8 @@ export async function verifyScenario(
   clients: ChaosClients,
   recoveryMs: number,
 ): Promise<ScenarioOutcome> {
-  const heights = await topology.loggedHeights();
+  const logged = await topology.loggedBlocks();
+  const heights = logged.map((entry) => entry.height);
   const first = heights[0] ?? 1;
   const last = heights.at(-1) ?? 0;
   assert.deepEqual(
@@ -48,6 +50,15 @@ export async function verifyScenario(
     Array.from({ length: last - first + 1 }, (_, i) => first + i),
     'the event log holds every height from its first to its last, once',
   );
+  for (const entry of logged) {
+    const sent = sender.chain.get(entry.height);
+    assert.ok(sent, `height ${entry.height} on the log was sent`);
+    assert.deepEqual(
+      entry.block,
+      normaliseBlock(sent, entry.block.ingestedAt),
+      `the log's block ${entry.height} is the one sent`,
+    );
+  }
   const check = clients.verify(sender.chain, { first, last });
   const outcome: ScenarioOutcome = {
     scenario,

@@ -17,6 +17,7 @@ import {
   uniquePrefix,
   waitUntil,
 } from '@blockcast/devkit';
+import type { BlockEvent } from '@blockcast/protocol';
 import { Redis } from 'ioredis';
 
 /** `{ skip }` when no redis-server binary is installed (REQUIRE_REDIS=1 fails instead). */
@@ -24,6 +25,13 @@ export function chaosSkip(): { skip?: string } {
   if (spawnSync('redis-server', ['--version']).status === 0) return {};
   if (process.env.REQUIRE_REDIS === '1') throw new Error('REQUIRE_REDIS=1 but redis-server is not installed');
   return { skip: 'redis-server not installed (apt-get install -y redis-server)' };
+}
+
+/** One stream entry as the gateways read it. */
+export interface LoggedBlock {
+  height: number;
+  epoch: string | undefined;
+  block: BlockEvent;
 }
 
 export interface ChaosGateway {
@@ -94,12 +102,19 @@ export class ChaosTopology {
     }
   }
 
-  /** Every height on the stream now, read back with XRANGE: what the clients are checked against. */
-  async loggedHeights(): Promise<number[]> {
+  /** Every entry on the stream now, read back with XRANGE: what the clients are checked against. */
+  async loggedBlocks(): Promise<LoggedBlock[]> {
     const admin = this.admin();
     try {
       const entries = await admin.xrange(`${this.prefix}blocks`, '-', '+');
-      return entries.map(([id]) => Number(id.split('-')[0]));
+      return entries.map(([id, fields]) => {
+        const field = (name: string) => fields[fields.indexOf(name) + 1];
+        return {
+          height: Number(id.split('-')[0]),
+          epoch: fields.includes('epoch') ? field('epoch') : undefined,
+          block: JSON.parse(field('block') ?? 'null') as BlockEvent,
+        };
+      });
     } finally {
       admin.disconnect();
     }
