@@ -15,7 +15,7 @@ const CLIENTS = 120;
 
 test(
   'gateway kill -9: its clients resume on the other gateway and every client completes',
-  { ...chaosSkip(), timeout: 90_000 },
+  { ...chaosSkip(), timeout: 60_000 },
   async (t) => {
     const topology = await ChaosTopology.start({ gateways: 2 });
     const sender = new BlockSender({ ingestUrl: topology.ingestUrl, token: topology.token });

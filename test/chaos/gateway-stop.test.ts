@@ -20,7 +20,7 @@ const TUNING = { pingIntervalMs: 1000, silenceTimeoutMs: 4000 };
 
 test(
   'gateway SIGSTOP for 30 s: clients detect it by ping timeout, resume elsewhere and complete',
-  { ...chaosSkip(), timeout: 120_000 },
+  { ...chaosSkip(), timeout: 90_000 },
   async (t) => {
     const topology = await ChaosTopology.start({ gateways: 2 });
     const sender = new BlockSender({ ingestUrl: topology.ingestUrl, token: topology.token });

@@ -69,7 +69,7 @@ async function finish(t: TestContext, scenario: string, run: Run, recoveryMs: nu
 
 test(
   'Redis restarted with its data (AOF): ingest and gateways reconnect, clients see no signal and lose nothing',
-  { ...chaosSkip(), timeout: 90_000 },
+  { ...chaosSkip(), timeout: 60_000 },
   async (t) => {
     const run = await startRun(t, ['--appendonly', 'yes', '--appendfsync', 'always']);
     const epochBefore = await run.topology.epoch();
@@ -82,7 +82,7 @@ test(
 
 test(
   'Redis restored from an older snapshot: a rollback, signalled to every client, whose new run completes',
-  { ...chaosSkip(), timeout: 90_000 },
+  { ...chaosSkip(), timeout: 60_000 },
   async (t) => {
     const run = await startRun(t, []);
     const admin = run.topology.admin();
@@ -109,7 +109,7 @@ test(
 
 test(
   'Redis restarted empty: a reset, signalled to every client, whose new run completes',
-  { ...chaosSkip(), timeout: 90_000 },
+  { ...chaosSkip(), timeout: 60_000 },
   async (t) => {
     const run = await startRun(t, []);
     const epochBefore = await run.topology.epoch();

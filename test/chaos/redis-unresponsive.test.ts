@@ -33,7 +33,7 @@ async function notReadyAfter(url: string, since: number): Promise<number> {
 
 test(
   'Redis SIGSTOP for 12 s: ingest and gateway /readyz answer 503 within 10 s; after SIGCONT clients complete',
-  { ...chaosSkip(), timeout: 90_000 },
+  { ...chaosSkip(), timeout: 60_000 },
   async (t) => {
     const topology = await ChaosTopology.start({ gateways: 2 });
     const sender = new BlockSender({ ingestUrl: topology.ingestUrl, token: topology.token });

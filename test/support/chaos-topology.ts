@@ -59,6 +59,8 @@ export class ChaosTopology {
   ingestUrl = '';
   ingestOpsUrl = '';
   #redisPort = 0;
+  /** Every service process started, so a failed start still stops the others. */
+  readonly #started: ServiceProcess[] = [];
   readonly #redisArgs: string[];
 
   private constructor(options: ChaosTopologyOptions) {
@@ -69,7 +71,13 @@ export class ChaosTopology {
     const topology = new ChaosTopology(options);
     topology.#redisPort = await freePort();
     await topology.startRedis();
-    await topology.#startServices(options.gateways ?? 2);
+    try {
+      await topology.#startServices(options.gateways ?? 2);
+    } catch (error) {
+      // Child services do not die with the test process: stop what did start before failing.
+      await topology.stop();
+      throw error;
+    }
     return topology;
   }
 
@@ -121,13 +129,9 @@ export class ChaosTopology {
   }
 
   async stop(): Promise<void> {
-    for (const pid of [this.ingest.child.pid, ...this.gateways.map((gateway) => gateway.pid)])
-      signal(pid, 'SIGCONT');
+    for (const service of this.#started) signal(service.child.pid, 'SIGCONT');
     signal(this.redis.pid, 'SIGCONT');
-    await Promise.all([
-      this.ingest.stop(3000),
-      ...this.gateways.map((gateway) => gateway.service.stop(3000)),
-    ]);
+    await Promise.all(this.#started.map((service) => service.stop(3000)));
     if (alive(this.redis.pid)) await this.redis.stop();
     rmSync(this.redisDir, { recursive: true, force: true });
   }
@@ -151,6 +155,7 @@ export class ChaosTopology {
         INGEST_TOKENS: this.token,
       },
     });
+    this.#started.push(this.ingest);
     for (let i = 0; i < count; i += 1) {
       const [port, opsPort] = [await freePort(), await freePort()];
       const name = `gateway-${i + 1}`;
@@ -165,6 +170,7 @@ export class ChaosTopology {
           GATEWAY_DRAIN_DELAY_MS: '0',
         },
       });
+      this.#started.push(service);
       this.gateways.push({
         name,
         service,
