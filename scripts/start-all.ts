@@ -8,16 +8,16 @@ import { randomBytes } from 'node:crypto';
 import { closeOnSignals, createLogger, readLogLevel, runMain } from '@blockcast/common';
 import { DemoChain, loadDemoChainConfig } from '@blockcast/demo-chain';
 import { buildDiscoveryApp, loadDiscoveryConfig } from '@blockcast/discovery';
-import { openEventLog } from '@blockcast/event-log';
 import { buildGatewayApp, loadGatewayConfig } from '@blockcast/gateway';
-import { buildIngestApp, loadIngestConfig } from '@blockcast/ingest';
+import { buildIngestApp, loadIngestConfig, openIngestLog } from '@blockcast/ingest';
 
 await runMain('blockcast', async () => {
   const env = process.env;
   // A token made up for this run, so the ingest API is never open even on a laptop.
   const token = env.INGEST_TOKENS?.split(',')[0]?.trim() || randomBytes(24).toString('hex');
   const ingestConfig = loadIngestConfig({ ...env, INGEST_TOKENS: env.INGEST_TOKENS?.trim() || token });
-  const gatewayConfig = loadGatewayConfig(env);
+  // No load balancer to wait for in one process: Ctrl-C drains at once unless told otherwise.
+  const gatewayConfig = loadGatewayConfig({ GATEWAY_DRAIN_DELAY_MS: '0', ...env });
   const discoveryConfig = loadDiscoveryConfig(env);
   const demoConfig = loadDemoChainConfig(env);
   const demo = demoConfig.enabled;
@@ -25,12 +25,9 @@ await runMain('blockcast', async () => {
 
   // Every service reads the same REDIS_URL; ingest's reading of it is the one used for the shared log.
   const redis = ingestConfig.redis;
-  const log = openEventLog({
-    ...(redis ? { redis } : {}),
-    onRedisError: (error) => logger.warn({ err: error }, 'redis connection error; retrying'),
-    prefix: ingestConfig.streamPrefix,
-    retainBlocks: ingestConfig.retainBlocks,
-  });
+  const log = openIngestLog(ingestConfig, (error) =>
+    logger.warn({ err: error }, 'redis connection error; retrying'),
+  );
   const ingest = buildIngestApp({ config: ingestConfig, log, logger: logger.child({ service: 'ingest' }) });
   const gateway = buildGatewayApp({
     config: gatewayConfig,

@@ -4,7 +4,7 @@ import { ConfigError } from '@blockcast/common';
 import { loadDiscoveryConfig } from '@blockcast/discovery';
 
 describe('loadDiscoveryConfig', () => {
-  test('defaults: BigchainDB 2.2.2 on 0.0.0.0:9984, ops on 9990, advertising ws://localhost:9985', () => {
+  test('defaults: BigchainDB 2.2.2 on 0.0.0.0:9984, ops on 9990, advertising ws://localhost:9985, connection limits, 10 s grace', () => {
     assert.deepEqual(loadDiscoveryConfig({}), {
       host: '0.0.0.0',
       port: 9984,
@@ -18,6 +18,13 @@ describe('loadDiscoveryConfig', () => {
       logLevel: 'info',
       redis: undefined,
       streamPrefix: 'blockcast:',
+      limits: {
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        keepAliveTimeoutMs: 5000,
+        maxConnections: 4096,
+      },
+      shutdownGraceMs: 10_000,
     });
   });
 
@@ -75,6 +82,11 @@ describe('loadDiscoveryConfig', () => {
     ['RETAIN_BLOCKS', '0'],
     ['RETAIN_BLOCKS', '1e5'],
     ['LOG_LEVEL', 'loud'],
+    ['DISCOVERY_HEADERS_TIMEOUT_MS', 'soon'],
+    ['DISCOVERY_REQUEST_TIMEOUT_MS', '50'],
+    ['DISCOVERY_KEEP_ALIVE_TIMEOUT_MS', '0'],
+    ['DISCOVERY_MAX_CONNECTIONS', '-3'],
+    ['DISCOVERY_SHUTDOWN_GRACE_MS', 'ten'],
   ];
   for (const [variable, value] of bad) {
     test(`${variable}=${JSON.stringify(value)} is refused with an error naming ${variable}`, () => {

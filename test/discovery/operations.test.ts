@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fixture } from '../support/fixtures.js';
 import { discoveryApp, get } from './support.js';
 
@@ -121,9 +122,44 @@ describe('operations endpoints on DISCOVERY_OPS_PORT', () => {
     assert.equal((await opsGet(opsPort, '/healthz')).status, 200);
 
     release();
-    assert.deepEqual(await (await slow).json(), { done: true });
+    const answer = await slow;
+    assert.equal(answer.headers.get('connection'), 'close', 'the keep-alive client is told to hang up');
+    assert.deepEqual(await answer.json(), { done: true });
+    const answered = performance.now();
     await closed;
+    // Not fastify's 72 s keep-alive: the connection of the finished request does not hold close().
+    assert.ok(
+      performance.now() - answered < 1000,
+      `close() took ${Math.round(performance.now() - answered)} ms more`,
+    );
     await assert.rejects(fetch(`http://127.0.0.1:${opsPort}/readyz`));
+  });
+
+  test('close() with an idle keep-alive connection open resolves at once', async (t) => {
+    const app = discoveryApp(t);
+    const { url } = await app.start();
+    // fetch keeps the connection open for the next request.
+    assert.equal((await fetch(`${url}/api/v1/`)).status, 200);
+    const started = performance.now();
+    await app.close();
+    assert.ok(
+      performance.now() - started < 1000,
+      `close() took ${Math.round(performance.now() - started)} ms`,
+    );
+  });
+
+  test('a request still running when DISCOVERY_SHUTDOWN_GRACE_MS runs out is cut, and close() ends', async (t) => {
+    const app = discoveryApp(t, { DISCOVERY_SHUTDOWN_GRACE_MS: '300' });
+    app.fastify.get('/test/forever', () => new Promise(() => {}));
+    const { url } = await app.start();
+    const stuck = fetch(`${url}/test/forever`);
+    stuck.catch(() => {});
+    await delay(100);
+    const started = performance.now();
+    await app.close();
+    const took = performance.now() - started;
+    assert.ok(took >= 250 && took < 300 + 1000, `close() took ${Math.round(took)} ms for a 300 ms grace`);
+    await assert.rejects(stuck, /fetch failed|other side closed/);
   });
 
   test('/metrics counts requests by route pattern, never by raw URL', async (t) => {

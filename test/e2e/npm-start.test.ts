@@ -46,6 +46,17 @@ test(
         );
       }
       await client.close();
+      // Resume works on the embedded memory log as on Redis: from block 1, every block once, in order.
+      const blocks = await RecordingClient.connect(
+        root.streams.replace(/valid_transactions$/, 'valid_blocks?since=0'),
+      );
+      await blocks.waitForFrames(4, 30_000);
+      const heights = blocks.heights();
+      assert.deepEqual(
+        heights,
+        heights.map((_, i) => i + 1),
+      );
+      await blocks.close();
     } finally {
       assert.equal(await all.stop(), 0, `npm start exits cleanly on SIGTERM:\n${all.output()}`);
     }

@@ -28,6 +28,7 @@ export interface LogUnderTest {
 
 export interface LogFactoryOptions {
   retainBlocks?: number;
+  firstHeight?: number;
   trim?: TrimMode;
 }
 
@@ -62,8 +63,23 @@ export function eventLogConformance(name: string, implementation: ConformanceOpt
       assert.deepEqual(await log.read(1, 10), blocks);
     });
 
-    test('an empty log accepts any height as its first block, then only the next one', async (t) => {
-      const { log } = await open(t);
+    test('an empty log accepts only its first height (default 1) and refuses any other as a gap', async (t) => {
+      const { log, storedHeights } = await open(t);
+      for (const height of [2, 1000, Number.MAX_SAFE_INTEGER]) {
+        await assertRefused(log.append(makeBlockEvent(height, 1)), 'HEIGHT_GAP', 1);
+      }
+      assert.deepEqual(await storedHeights(), [], 'nothing written, not even an epoch');
+      assert.equal(await log.epoch(), null);
+      assert.deepEqual(await log.append(makeBlockEvent(1, 1)), {
+        status: 'appended',
+        height: 1,
+        epoch: await log.epoch(),
+      });
+    });
+
+    test('a configured first height is the one an empty log accepts, then only the next one', async (t) => {
+      const { log } = await open(t, { firstHeight: 1000 });
+      await assertRefused(log.append(makeBlockEvent(1, 1)), 'HEIGHT_GAP', 1000);
       assert.deepEqual(await log.append(makeBlockEvent(1000, 1)), {
         status: 'appended',
         height: 1000,
@@ -89,7 +105,7 @@ export function eventLogConformance(name: string, implementation: ConformanceOpt
     });
 
     test('bounds are null when empty, then the first and last heights', async (t) => {
-      const { log } = await open(t);
+      const { log } = await open(t, { firstHeight: 41 });
       assert.equal(await log.bounds(), null);
       await appendAll(log, makeBlockEvents(41, 3));
       assert.deepEqual(await log.bounds(), { first: 41, last: 43 });

@@ -4,7 +4,7 @@ import { heightsOf } from './tail-recorder.js';
 
 eventLogConformance('MemoryLog', {
   open: async (options = {}) => {
-    const log = new MemoryLog({ retainBlocks: options.retainBlocks });
+    const log = new MemoryLog({ retainBlocks: options.retainBlocks, firstHeight: options.firstHeight });
     return {
       log,
       // One process, one store: a second writer holds the same instance.

@@ -21,7 +21,7 @@ eventLogConformance('RedisStreamLog', {
 
 describe('RedisStreamLog on a real Redis', { skip: redisSkip }, () => {
   test('stores height h as entry <h>-0 of <prefix>blocks with fields digest, block and epoch', async (t) => {
-    const sut = await openRedisLog();
+    const sut = await openRedisLog({ firstHeight: 7 });
     t.after(() => sut.cleanup());
     const block = makeBlockEvent(7, 2);
     const { epoch } = await sut.log.append(block);

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DemoLedger, waitUntil } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
+import { expectFrames } from '../support/barrier.js';
 import {
+  expectedEvents,
   expectedInvalidTransactions,
   expectedLegacyValidTx,
   expectedValidBlocks,
@@ -113,6 +115,72 @@ forEachLog('streams deliver every committed block in order', (log) => {
       ],
     );
     await Promise.all([all.close(), invalidOnly.close()]);
+  });
+
+  test('events frames byte for byte, for every mask and name list, against the raw transactions', async (t) => {
+    const gateway = await startGateway(t, { log });
+    const path = (types: string) => gateway.stream(`events?types=${encodeURIComponent(types)}`);
+    const clients = {
+      1: [await RecordingClient.connect(path('1')), await RecordingClient.connect(path('BLOCK_VALID'))],
+      2: [await RecordingClient.connect(path('2')), await RecordingClient.connect(path('BLOCK_INVALID'))],
+      3: [
+        await RecordingClient.connect(path('3')),
+        await RecordingClient.connect(path('-1')),
+        await RecordingClient.connect(path('BLOCK_VALID|BLOCK_INVALID')),
+        await RecordingClient.connect(gateway.stream('events')),
+      ],
+    };
+    const ledger = new DemoLedger();
+    const blocks = [...makeBlocks(ledger, 20), barrierBlock(ledger)];
+    await gateway.commit(...blocks);
+    for (const [mask, group] of Object.entries(clients)) {
+      for (const client of group) {
+        await expectFrames(client, expectedEvents(blocks, Number(mask)), `types mask ${mask}`);
+        await client.close();
+      }
+    }
+  });
+
+  test('?profile= overrides the deployment profile in both directions', async (t) => {
+    const bigchaindb = await startGateway(t, { log, config: { profile: 'bigchaindb' } });
+    const planetmint = await startGateway(t, { log, config: { profile: 'planetmint' } });
+    const clients = [
+      [bigchaindb, 'valid_transactions', 'bigchaindb'],
+      [bigchaindb, 'valid_transactions?profile=planetmint', 'planetmint'],
+      [planetmint, 'valid_transactions', 'planetmint'],
+      [planetmint, 'valid_transactions?profile=bigchaindb', 'bigchaindb'],
+    ] as const;
+    const connected = await Promise.all(
+      clients.map(async ([gateway, path, profile]) => ({
+        gateway,
+        profile,
+        client: await RecordingClient.connect(gateway.stream(path)),
+      })),
+    );
+    const blocks = [new DemoLedger({ version: '3.0' }).nextBlock(3)];
+    await bigchaindb.commit(...blocks);
+    await planetmint.commit(...blocks);
+    for (const { client, profile } of connected) {
+      await expectFrames(client, expectedValidTransactions(blocks, profile), profile);
+      await client.close();
+    }
+  });
+
+  test('a block without a hash: valid_blocks says null and valid_tx names the height as blockid', async (t) => {
+    const gateway = await startGateway(t, { log });
+    const blocks = gateway.stream('valid_blocks');
+    const legacy = gateway.stream('valid_tx');
+    const [blockClient, legacyClient] = [
+      await RecordingClient.connect(blocks),
+      await RecordingClient.connect(legacy),
+    ];
+    const block = { ...new DemoLedger().nextBlock(2), hash: null };
+    await gateway.commit(block);
+    await expectFrames(blockClient, expectedValidBlocks([block]));
+    await expectFrames(legacyClient, expectedLegacyValidTx([block]));
+    assert.match(legacyClient.frames[0]!, /"blockid": "1"/);
+    assert.match(blockClient.frames[0]!, /"hash": null/);
+    await Promise.all([blockClient.close(), legacyClient.close()]);
   });
 
   test('a client connected later gets the blocks after it connected, not before', async (t) => {

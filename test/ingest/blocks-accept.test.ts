@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { makeBlock } from '@blockcast/devkit';
 import { blockDigest } from '@blockcast/protocol';
 import { Client } from 'undici';
 import { fixture } from '../support/fixtures.js';
-import { type IngestHarness, JSON_WITH_TOKEN, redisSkip, startIngest } from './ingest-harness.js';
+import { JSON_WITH_TOKEN, redisSkip, startIngest } from './ingest-harness.js';
 
 describe('POST /api/v1/blocks accepts committed blocks', { skip: redisSkip }, () => {
-  let ingest: IngestHarness;
-  before(async () => {
-    ingest = await startIngest();
-  });
-  after(() => ingest.close());
-  // Every test starts on an empty stream.
-  beforeEach(() => ingest.inspector.del(ingest.key));
-
-  test('a new block is 201 appended: counts and epoch in the body, one stream entry <height>-0 with its digest', async () => {
+  test('a new block is 201 appended: counts and epoch in the body, one stream entry <height>-0 with its digest', async (t) => {
+    const ingest = await startIngest(t);
     const block = makeBlock(1, 5, { rejected: 2 });
     const response = await ingest.post(block);
     assert.equal(response.statusCode, 201);
@@ -36,7 +29,8 @@ describe('POST /api/v1/blocks accepts committed blocks', { skip: redisSkip }, ()
     );
   });
 
-  test('the same block again is 200 duplicate — also with keys reordered — and writes nothing', async () => {
+  test('the same block again is 200 duplicate — also with keys reordered — and writes nothing', async (t) => {
+    const ingest = await startIngest(t);
     const block = makeBlock(1, 3);
     assert.equal((await ingest.post(block)).statusCode, 201);
     const before = await ingest.entries();
@@ -49,7 +43,8 @@ describe('POST /api/v1/blocks accepts committed blocks', { skip: redisSkip }, ()
     assert.deepEqual(await ingest.entries(), before);
   });
 
-  test('empty blocks, null hashes, chain ids and Planetmint 3.0 transactions are appended', async () => {
+  test('empty blocks, null hashes, chain ids and Planetmint 3.0 transactions are appended', async (t) => {
+    const ingest = await startIngest(t);
     const answers = [];
     for (const block of [
       makeBlock(1, 0),
@@ -67,13 +62,15 @@ describe('POST /api/v1/blocks accepts committed blocks', { skip: redisSkip }, ()
     assert.equal(await ingest.inspector.xlen(ingest.key), 3);
   });
 
-  test("BigchainDB's published block-1.json is accepted exactly as published", async () => {
+  test("BigchainDB's published block-1.json is accepted exactly as published", async (t) => {
+    const ingest = await startIngest(t);
     const response = await ingest.post(fixture('bigchaindb-2/block-1.json'));
     assert.equal(response.statusCode, 201, response.body);
     assert.equal(response.json().transactions, 1);
   });
 
-  test('40 concurrent posts of consecutive heights are all appended, in height order', async () => {
+  test('40 concurrent posts of consecutive heights are all appended, in height order', async (t) => {
+    const ingest = await startIngest(t);
     const blocks = Array.from({ length: 40 }, (_, i) => makeBlock(i + 1, 3));
     const responses = await Promise.all(blocks.map((block) => ingest.post(block)));
     assert.deepEqual(
@@ -89,16 +86,9 @@ describe('POST /api/v1/blocks accepts committed blocks', { skip: redisSkip }, ()
 });
 
 describe('ingest over a real socket', { skip: redisSkip }, () => {
-  let ingest: IngestHarness;
-  let url: string;
-  before(async () => {
-    ingest = await startIngest();
-    ({ url } = await ingest.app.start());
-  });
-  after(() => ingest.close());
-  beforeEach(() => ingest.inspector.del(ingest.key));
-
-  test('fetch: a block is appended (201) and its identical resend is a duplicate (200)', async () => {
+  test('fetch: a block is appended (201) and its identical resend is a duplicate (200)', async (t) => {
+    const ingest = await startIngest(t);
+    const { url } = await ingest.app.start();
     const body = JSON.stringify(makeBlock(1, 2));
     const post = () => fetch(`${url}/api/v1/blocks`, { method: 'POST', headers: JSON_WITH_TOKEN, body });
     const first = await post();
@@ -110,7 +100,9 @@ describe('ingest over a real socket', { skip: redisSkip }, () => {
     assert.equal(await ingest.inspector.xlen(ingest.key), 1);
   });
 
-  test('HTTP pipelining: 30 requests in flight on one connection are appended in send order', async () => {
+  test('HTTP pipelining: 30 requests in flight on one connection are appended in send order', async (t) => {
+    const ingest = await startIngest(t);
+    const { url } = await ingest.app.start();
     // Proof that the requests really overlapped at the server, not one after another.
     let open = 0;
     let mostOpen = 0;

@@ -3,53 +3,39 @@
  * a Redis stream exactly as it was (XLEN and XRANGE through a separate client).
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { makeBlock } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
-import {
-  assertError,
-  type IngestHarness,
-  JSON_WITH_TOKEN,
-  redisSkip,
-  type StreamEntries,
-  startIngest,
-  TOKEN,
-} from './ingest-harness.js';
+import { assertError, JSON_WITH_TOKEN, redisSkip, startIngest, TOKEN } from './ingest-harness.js';
+
+/** Blocks 1 and 2 in the log; block 3 is what comes next. */
+async function withTwoBlocks(t: TestContext) {
+  const ingest = await startIngest(t, { INGEST_MAX_BODY_BYTES: String(64 * 1024) });
+  const committed = [makeBlock(1, 3), makeBlock(2, 3)];
+  for (const block of committed) assert.equal((await ingest.post(block)).statusCode, 201);
+  const before = await ingest.entries();
+  assert.equal(before.length, 2);
+  const assertStreamUnchanged = async (): Promise<void> => {
+    assert.equal(await ingest.inspector.xlen(ingest.key), 2, 'XLEN unchanged');
+    assert.deepEqual(await ingest.entries(), before, 'XRANGE unchanged');
+  };
+  return { ingest, committed, assertStreamUnchanged };
+}
 
 describe('POST /api/v1/blocks refuses bad requests and writes nothing', { skip: redisSkip }, () => {
-  let ingest: IngestHarness;
-  let committed: CommittedBlock[];
-  let before_: StreamEntries;
-
-  before(async () => {
-    ingest = await startIngest({ INGEST_MAX_BODY_BYTES: String(64 * 1024) });
-  });
-  after(() => ingest.close());
-  // Blocks 1 and 2 are in the log before every test; block 3 is what comes next.
-  beforeEach(async () => {
-    await ingest.inspector.del(ingest.key);
-    committed = [makeBlock(1, 3), makeBlock(2, 3)];
-    for (const block of committed) assert.equal((await ingest.post(block)).statusCode, 201);
-    before_ = await ingest.entries();
-    assert.equal(before_.length, 2);
-  });
-
-  async function assertStreamUnchanged(): Promise<void> {
-    assert.equal(await ingest.inspector.xlen(ingest.key), 2, 'XLEN unchanged');
-    assert.deepEqual(await ingest.entries(), before_, 'XRANGE unchanged');
-  }
-
   function next(): CommittedBlock {
     return makeBlock(3, 2);
   }
 
-  test('malformed JSON is 400 INVALID_JSON with the parser error', async () => {
+  test('malformed JSON is 400 INVALID_JSON with the parser error', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
     const body = assertError(await ingest.post('{"height": 3, "transactions": [}'), 400, 'INVALID_JSON');
     assert.match(body.message as string, /not valid JSON \(Unexpected token/);
     await assertStreamUnchanged();
   });
 
-  test('an empty body is 400 INVALID_JSON', async () => {
+  test('an empty body is 400 INVALID_JSON', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
     const body = assertError(await ingest.post(''), 400, 'INVALID_JSON');
     assert.match(body.message as string, /empty/);
     await assertStreamUnchanged();
@@ -135,7 +121,8 @@ describe('POST /api/v1/blocks refuses bad requests and writes nothing', { skip: 
     },
   ];
   for (const { name, mutate, field, message } of violations) {
-    test(`schema: ${name} is 400 INVALID_BLOCK naming ${field}`, async () => {
+    test(`schema: ${name} is 400 INVALID_BLOCK naming ${field}`, async (t) => {
+      const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
       const block = next() as Block;
       mutate(block);
       const body = assertError(await ingest.post(block), 400, 'INVALID_BLOCK');
@@ -145,14 +132,16 @@ describe('POST /api/v1/blocks refuses bad requests and writes nothing', { skip: 
     });
   }
 
-  test('no credentials is 401 UNAUTHORIZED with WWW-Authenticate', async () => {
+  test('no credentials is 401 UNAUTHORIZED with WWW-Authenticate', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
     const response = await ingest.post(next(), { 'content-type': 'application/json' });
     assertError(response, 401, 'UNAUTHORIZED');
     assert.match(String(response.headers['www-authenticate']), /^Bearer realm="blockcast-ingest"/);
     await assertStreamUnchanged();
   });
 
-  test('a wrong token is 401 UNAUTHORIZED, even when it starts with a valid one', async () => {
+  test('a wrong token is 401 UNAUTHORIZED, even when it starts with a valid one', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
     for (const token of ['not-the-ingest-token-at-all', `${TOKEN}x`, TOKEN.slice(0, -1)]) {
       const response = await ingest.post(next(), {
         'content-type': 'application/json',
@@ -164,14 +153,16 @@ describe('POST /api/v1/blocks refuses bad requests and writes nothing', { skip: 
     await assertStreamUnchanged();
   });
 
-  test('credentials are checked before the body: unauthenticated oversized or non-JSON bodies get 401', async () => {
+  test('credentials are checked before the body: unauthenticated oversized or non-JSON bodies get 401', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
     const big = 'x'.repeat(100 * 1024);
     assertError(await ingest.post(big, { 'content-type': 'application/json' }), 401, 'UNAUTHORIZED');
     assertError(await ingest.post(big, { 'content-type': 'text/plain' }), 401, 'UNAUTHORIZED');
     await assertStreamUnchanged();
   });
 
-  test('a gap is 409 HEIGHT_GAP with expected_height', async () => {
+  test('a gap is 409 HEIGHT_GAP with expected_height', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
     const body = assertError(await ingest.post(makeBlock(5, 1)), 409, 'HEIGHT_GAP');
     assert.equal(body.expected_height, 3);
     assert.equal(body.height, 5);
@@ -179,7 +170,8 @@ describe('POST /api/v1/blocks refuses bad requests and writes nothing', { skip: 
     await assertStreamUnchanged();
   });
 
-  test('different content at a stored height is 409 HEIGHT_CONFLICT with expected_height', async () => {
+  test('different content at a stored height is 409 HEIGHT_CONFLICT with expected_height', async (t) => {
+    const { ingest, committed, assertStreamUnchanged } = await withTwoBlocks(t);
     const changed = { ...committed[1]!, hash: 'AB'.repeat(32) };
     const body = assertError(await ingest.post(changed), 409, 'HEIGHT_CONFLICT');
     assert.equal(body.expected_height, 3);
@@ -187,22 +179,24 @@ describe('POST /api/v1/blocks refuses bad requests and writes nothing', { skip: 
     await assertStreamUnchanged();
   });
 
-  test('a height trimmed from the stream is 409 HEIGHT_BEYOND_RETENTION with expected_height', async () => {
+  test('a height trimmed from the stream is 409 HEIGHT_BEYOND_RETENTION with expected_height', async (t) => {
+    const { ingest, committed } = await withTwoBlocks(t);
     // What retention trimming does to old blocks: block 1 is gone, block 2 is the oldest kept.
     await ingest.inspector.xtrim(ingest.key, 'MINID', '2-0');
-    before_ = await ingest.entries();
+    const trimmed = await ingest.entries();
     assert.deepEqual(
-      before_.map(([id]) => id),
+      trimmed.map(([id]) => id),
       ['2-0'],
     );
     const body = assertError(await ingest.post(committed[0]!), 409, 'HEIGHT_BEYOND_RETENTION');
     assert.equal(body.expected_height, 3);
     assert.equal(body.height, 1);
     assert.equal(await ingest.inspector.xlen(ingest.key), 1);
-    assert.deepEqual(await ingest.entries(), before_);
+    assert.deepEqual(await ingest.entries(), trimmed);
   });
 
-  test('a body over INGEST_MAX_BODY_BYTES is 413 PAYLOAD_TOO_LARGE naming the limit', async () => {
+  test('a body over INGEST_MAX_BODY_BYTES is 413 PAYLOAD_TOO_LARGE naming the limit', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
     // A valid, authenticated block: only its size is wrong.
     const block = makeBlock(3, 100);
     const payload = JSON.stringify(block);
@@ -213,7 +207,8 @@ describe('POST /api/v1/blocks refuses bad requests and writes nothing', { skip: 
     await assertStreamUnchanged();
   });
 
-  test('a non-JSON content type is 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+  test('a non-JSON content type is 415 UNSUPPORTED_MEDIA_TYPE', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
     const payload = JSON.stringify(next());
     const plain = assertError(
       await ingest.post(payload, { ...JSON_WITH_TOKEN, 'content-type': 'text/plain' }),
@@ -226,10 +221,77 @@ describe('POST /api/v1/blocks refuses bad requests and writes nothing', { skip: 
     await assertStreamUnchanged();
   });
 
-  test('the same block is then accepted once the problem is fixed (the refusals left no trace)', async () => {
+  test('the same block is then accepted once the problem is fixed (the refusals left no trace)', async (t) => {
+    const { ingest } = await withTwoBlocks(t);
     const block = next();
     assertError(await ingest.post(block, { 'content-type': 'application/json' }), 401, 'UNAUTHORIZED');
     assert.equal((await ingest.post(block)).statusCode, 201);
     assert.equal(await ingest.inspector.xlen(ingest.key), 3);
+  });
+});
+
+describe('the first height of an empty stream', { skip: redisSkip }, () => {
+  test('an empty stream takes only height 1: 2^53−1 or a stale retry is 409 HEIGHT_GAP expecting 1', async (t) => {
+    const ingest = await startIngest(t);
+    for (const height of [Number.MAX_SAFE_INTEGER, 2, 57]) {
+      const body = assertError(await ingest.post(makeBlock(height, 1)), 409, 'HEIGHT_GAP');
+      assert.deepEqual([body.height, body.expected_height], [height, 1]);
+    }
+    assert.equal(await ingest.inspector.exists(ingest.key, ingest.epochKey), 0, 'nothing written');
+    assert.equal((await ingest.post(makeBlock(1, 1))).statusCode, 201);
+  });
+
+  test('BLOCKCAST_FIRST_HEIGHT sets the one height an empty stream takes', async (t) => {
+    const ingest = await startIngest(t, { BLOCKCAST_FIRST_HEIGHT: '7000' });
+    const body = assertError(await ingest.post(makeBlock(1, 1)), 409, 'HEIGHT_GAP');
+    assert.equal(body.expected_height, 7000);
+    assert.match(body.message as string, /send block 7000 first/);
+    assert.equal((await ingest.post(makeBlock(7000, 1))).statusCode, 201);
+    assert.equal((await ingest.post(makeBlock(7001, 1))).statusCode, 201);
+  });
+});
+
+/** Block 3 whose first transaction carries asset data nested `depth` objects deep. */
+function nestedBlockBody(depth: number): string {
+  const block = makeBlock(3, 2);
+  const marker = '"__nested__"';
+  const tx = block.transactions[0] as unknown as Record<string, unknown>;
+  tx.asset = { data: '__nested__' };
+  const nested = `${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`;
+  return JSON.stringify(block).replace(marker, nested);
+}
+
+describe('hostile bodies are refused before anything is written', { skip: redisSkip }, () => {
+  test('asset data nested 5 000 levels deep is 400 JSON_TOO_DEEP naming where, and writes nothing', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
+    const body = assertError(await ingest.post(nestedBlockBody(5000)), 400, 'JSON_TOO_DEEP');
+    assert.equal(body.field, '/transactions/0/asset/data');
+    assert.equal(body.max_depth, 1000);
+    assert.match(body.message as string, /^body\/transactions\/0\/asset\/data nests deeper than 1000 levels/);
+    await assertStreamUnchanged();
+  });
+
+  test('asset data nested as deep as a node can commit (990 levels) is appended', async (t) => {
+    const { ingest } = await withTwoBlocks(t);
+    const response = await ingest.post(nestedBlockBody(990));
+    assert.equal(response.statusCode, 201, response.body);
+  });
+
+  test('invalid UTF-8 is 400 INVALID_UTF8, and the same block with other bad bytes is refused too, never a duplicate', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
+    const text = JSON.stringify({ ...makeBlock(3, 1), hash: 'XXXX' });
+    const at = Buffer.from(text).indexOf('XXXX');
+    for (const bad of [
+      [0xff, 0xfe],
+      [0xc3, 0x28],
+      [0xed, 0xa0, 0x80],
+    ]) {
+      const bytes = Buffer.from(text);
+      Buffer.from(bad).copy(bytes, at);
+      const body = assertError(await ingest.post(bytes), 400, 'INVALID_UTF8');
+      assert.match(body.message as string, /not valid UTF-8/);
+    }
+    await assertStreamUnchanged();
+    assert.equal((await ingest.post(text.replace('XXXX', 'é'))).statusCode, 201);
   });
 });

@@ -6,7 +6,7 @@ import { loadIngestConfig } from '@blockcast/ingest';
 const TOKEN = 'a-token-of-sixteen-or-more';
 
 describe('loadIngestConfig', () => {
-  test('defaults: 0.0.0.0:9986, ops on 9987, 8 MiB bodies, 300 s skew, prefix blockcast:, 100 000 blocks, memory log', () => {
+  test('defaults: 0.0.0.0:9986, ops on 9987, 8 MiB bodies, 300 s skew, prefix blockcast:, 100 000 blocks, first height 1, 2 s Redis commands, connection limits, memory log', () => {
     const config = loadIngestConfig({ INGEST_TOKENS: TOKEN });
     assert.deepEqual(config, {
       host: '0.0.0.0',
@@ -17,6 +17,14 @@ describe('loadIngestConfig', () => {
       redis: undefined,
       streamPrefix: 'blockcast:',
       retainBlocks: 100_000,
+      firstHeight: 1,
+      redisCommandTimeoutMs: 2000,
+      limits: {
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        keepAliveTimeoutMs: 5000,
+        maxConnections: 4096,
+      },
       logLevel: 'info',
       shutdownGraceMs: 10_000,
       source: 'http',
@@ -62,6 +70,14 @@ describe('loadIngestConfig', () => {
     ['REDIS_URL', 'http://redis:6379'],
     ['RETAIN_BLOCKS', '0'],
     ['LOG_LEVEL', 'loud'],
+    ['BLOCKCAST_FIRST_HEIGHT', '0'],
+    ['BLOCKCAST_FIRST_HEIGHT', 'one'],
+    ['REDIS_COMMAND_TIMEOUT_MS', '0'],
+    ['INGEST_HEADERS_TIMEOUT_MS', '10'],
+    ['INGEST_REQUEST_TIMEOUT_MS', 'soon'],
+    ['INGEST_KEEP_ALIVE_TIMEOUT_MS', '0'],
+    ['INGEST_MAX_CONNECTIONS', '0'],
+    ['INGEST_SHUTDOWN_GRACE_MS', '-1'],
   ];
   for (const [variable, value] of bad) {
     test(`${variable}=${value} is a ConfigError naming ${variable}`, () => {
@@ -73,6 +89,31 @@ describe('loadIngestConfig', () => {
     assertConfigError({ INGEST_TOKENS: TOKEN, INGEST_OPS_PORT: '9986' }, 'INGEST_OPS_PORT', /INGEST_PORT/);
     const config = loadIngestConfig({ INGEST_TOKENS: TOKEN, INGEST_PORT: '0', INGEST_OPS_PORT: '0' });
     assert.deepEqual([config.port, config.opsPort], [0, 0]);
+  });
+
+  test('the ingest timeouts and limits are read, and a headers timeout above the request timeout is refused', () => {
+    const config = loadIngestConfig({
+      INGEST_TOKENS: TOKEN,
+      BLOCKCAST_FIRST_HEIGHT: '5000',
+      REDIS_COMMAND_TIMEOUT_MS: '250',
+      INGEST_HEADERS_TIMEOUT_MS: '1000',
+      INGEST_REQUEST_TIMEOUT_MS: '2000',
+      INGEST_KEEP_ALIVE_TIMEOUT_MS: '300',
+      INGEST_MAX_CONNECTIONS: '50',
+    });
+    assert.deepEqual(
+      [config.firstHeight, config.redisCommandTimeoutMs, config.limits],
+      [
+        5000,
+        250,
+        { headersTimeoutMs: 1000, requestTimeoutMs: 2000, keepAliveTimeoutMs: 300, maxConnections: 50 },
+      ],
+    );
+    assertConfigError(
+      { INGEST_TOKENS: TOKEN, INGEST_HEADERS_TIMEOUT_MS: '5000', INGEST_REQUEST_TIMEOUT_MS: '4000' },
+      'INGEST_HEADERS_TIMEOUT_MS',
+      /INGEST_REQUEST_TIMEOUT_MS/,
+    );
   });
 
   test('REDIS_SENTINELS without REDIS_SENTINEL_MASTER is a ConfigError naming the master variable', () => {

@@ -3,12 +3,18 @@
  * looks at the stream directly, so a test can prove what was — and was not — written.
  */
 import assert from 'node:assert/strict';
-import { after } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import type { Env } from '@blockcast/common';
-import { type EventLog, RedisStreamLog } from '@blockcast/event-log';
-import { buildIngestApp, type IngestApp, type IngestAppOptions, loadIngestConfig } from '@blockcast/ingest';
+import { createRedisClient, type EventLog } from '@blockcast/event-log';
+import {
+  buildIngestApp,
+  type IngestApp,
+  type IngestAppOptions,
+  loadIngestConfig,
+  openIngestLog,
+} from '@blockcast/ingest';
 import type { LightMyRequestResponse as Response } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { redisOrSkip, uniquePrefix } from '../support/redis.js';
 
 const available = await redisOrSkip();
@@ -30,11 +36,14 @@ export interface IngestHarness {
   log: EventLog;
   /** `<prefix>blocks` */
   key: string;
+  /** `<prefix>epoch` */
+  epochKey: string;
   /** A client of its own, for XLEN/XRANGE. */
   inspector: Redis;
   /** POST /api/v1/blocks through fastify.inject; objects are sent as JSON, with the test token by default. */
   post(body: unknown, headers?: Record<string, string>): Promise<Response>;
   entries(): Promise<StreamEntries>;
+  /** Closes the app, then the log; also done after the test. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -46,7 +55,15 @@ export interface HarnessOptions extends Partial<Omit<IngestAppOptions, 'config' 
   wrapLog?: (log: EventLog) => EventLog;
 }
 
-export async function startIngest(env: Env = {}, options: HarnessOptions = {}): Promise<IngestHarness> {
+/**
+ * Ingest built from env-style config (so tests cover the config path) on a real Redis under a key
+ * prefix of its own, with the event log the process would open; closed after the test.
+ */
+export async function startIngest(
+  t: Pick<TestContext, 'after'>,
+  env: Env = {},
+  options: HarnessOptions = {},
+): Promise<IngestHarness> {
   const { wrapLog = (log: EventLog) => log, ...extra } = options;
   assert.ok('redis' in available, `no Redis: ${redisSkip}`);
   const { redis } = available;
@@ -61,16 +78,30 @@ export async function startIngest(env: Env = {}, options: HarnessOptions = {}): 
     BLOCKCAST_STREAM_PREFIX: prefix,
     ...env,
   });
-  const client = new Redis(redis.url);
-  const log = wrapLog(new RedisStreamLog({ redis: client, prefix, retainBlocks: config.retainBlocks }));
+  const inner = openIngestLog(config, () => {});
+  const log = wrapLog(inner);
   const app = buildIngestApp({ config, log, ...extra });
-  await app.fastify.ready();
-  const inspector = new Redis(redis.url);
+  // The Redis the config names (a test may point REDIS_URL at a server of its own).
+  const inspector = createRedisClient(config.redis ?? { kind: 'url', url: redis.url });
+  inspector.on('error', () => {});
   const key = `${prefix}blocks`;
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      await app.close();
+      await inner.close();
+      await inspector.del(key, `${prefix}epoch`).catch(() => {});
+      inspector.disconnect();
+    })();
+    return closed;
+  };
+  t.after(close);
+  await app.fastify.ready();
   return {
     app,
     log,
     key,
+    epochKey: `${prefix}epoch`,
     inspector,
     post(body, headers = JSON_WITH_TOKEN) {
       const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
@@ -79,12 +110,7 @@ export async function startIngest(env: Env = {}, options: HarnessOptions = {}): 
     async entries() {
       return (await inspector.xrange(key, '-', '+')) as StreamEntries;
     },
-    async close() {
-      await app.close();
-      await log.close();
-      client.disconnect();
-      await inspector.quit();
-    },
+    close,
   };
 }
 

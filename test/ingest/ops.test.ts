@@ -1,13 +1,16 @@
 /** The ops port (health, readiness, metrics), an unreachable log, a lost reply, and a graceful close. */
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Env } from '@blockcast/common';
 import { makeBlock } from '@blockcast/devkit';
 import { type EventLog, MemoryLog, RedisStreamLog } from '@blockcast/event-log';
 import { buildIngestApp, type IngestApp, loadIngestConfig } from '@blockcast/ingest';
+import type { CommittedBlock } from '@blockcast/protocol';
 import { Redis } from 'ioredis';
 import { freePort } from '../support/redis.js';
 import {
@@ -38,19 +41,16 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return undefined;
 }
 
-describe('the ops port with Redis up', { skip: redisSkip }, () => {
-  let ingest: IngestHarness;
-  let url: string;
-  let opsUrl: string;
-  before(async () => {
-    ingest = await startIngest();
-    const started = await ingest.app.start();
-    url = started.url;
-    opsUrl = `http://127.0.0.1:${started.opsPort}`;
-  });
-  after(() => ingest.close());
+/** A started ingest: its blocks URL and its ops URL. */
+async function startedIngest(t: TestContext, env: Env = {}) {
+  const ingest = await startIngest(t, env);
+  const { url, opsPort } = await ingest.app.start();
+  return { ingest, url, opsUrl: `http://127.0.0.1:${opsPort}` };
+}
 
-  test('/healthz and /readyz answer 200 on the ops port, without credentials', async () => {
+describe('the ops port with Redis up', { skip: redisSkip }, () => {
+  test('/healthz and /readyz answer 200 on the ops port, without credentials', async (t) => {
+    const { url, opsUrl } = await startedIngest(t);
     assert.notEqual(opsUrl, url);
     const health = await fetch(`${opsUrl}/healthz`);
     assert.equal(health.status, 200);
@@ -60,7 +60,8 @@ describe('the ops port with Redis up', { skip: redisSkip }, () => {
     assert.deepEqual(await ready.json(), { status: 'ready' });
   });
 
-  test('the blocks port serves no ops routes: 404 pointing at INGEST_OPS_PORT', async () => {
+  test('the blocks port serves no ops routes: 404 pointing at INGEST_OPS_PORT', async (t) => {
+    const { url } = await startedIngest(t);
     for (const path of ['/healthz', '/readyz', '/metrics']) {
       const response = await fetch(`${url}${path}`);
       assert.equal(response.status, 404, path);
@@ -70,36 +71,128 @@ describe('the ops port with Redis up', { skip: redisSkip }, () => {
     }
   });
 
-  test('/metrics counts appended, duplicate and refused blocks, conflicts, transactions and latency', async () => {
-    await ingest.post(makeBlock(1, 2));
-    const block2 = makeBlock(2, 3);
-    await ingest.post(block2);
-    await ingest.post(block2);
-    await ingest.post({ ...block2, hash: null });
-    await ingest.post(makeBlock(9, 1));
-    await ingest.post('{', JSON_WITH_TOKEN);
+  test('/metrics counts every block, transaction, refusal and append exactly as they happened', async (t) => {
+    let failNext = false;
+    const ingest = await startIngest(
+      t,
+      {},
+      {
+        // An append the log does not confirm: 503 unavailable, nothing written.
+        wrapLog: (log) =>
+          wrapAppend(log, (block) => {
+            if (!failNext) return log.append(block);
+            failNext = false;
+            return Promise.reject(new Error('Connection is closed.'));
+          }),
+      },
+    );
+    const { opsPort } = await ingest.app.start();
 
-    const response = await fetch(`${opsUrl}/metrics`);
+    // A model of the log, independent of ingest: what each post must have done.
+    const stored: CommittedBlock[] = [];
+    const blocks = { appended: 0, duplicate: 0, refused: 0, unavailable: 0 };
+    const transactions = { appended: 0, duplicate: 0, refused: 0, unavailable: 0 };
+    const refusals: Record<string, number> = {};
+    const statuses: Record<string, number> = {};
+    let appends = 0;
+    const refuse = (code: string) => {
+      blocks.refused++;
+      refusals[code] = (refusals[code] ?? 0) + 1;
+    };
+    const kinds = [
+      'next',
+      'next',
+      'next',
+      'duplicate',
+      'gap',
+      'conflict',
+      'junk',
+      'anonymous',
+      'unavailable',
+    ];
+    for (let i = 0; i < 90; i++) {
+      const kind = stored.length === 0 ? 'next' : kinds[(i * 7 + (i % 5)) % kinds.length]!;
+      const size = (i % 4) + 1;
+      let response: Awaited<ReturnType<IngestHarness['post']>>;
+      if (kind === 'next' || kind === 'unavailable') {
+        const block = makeBlock(stored.length + 1, size);
+        failNext = kind === 'unavailable';
+        response = await ingest.post(block);
+        appends++;
+        if (kind === 'next') {
+          stored.push(block);
+          blocks.appended++;
+          transactions.appended += size;
+        } else {
+          blocks.unavailable++;
+          transactions.unavailable += size;
+        }
+      } else if (kind === 'duplicate') {
+        const block = stored[i % stored.length]!;
+        response = await ingest.post(block);
+        appends++;
+        blocks.duplicate++;
+        transactions.duplicate += block.transactions.length;
+      } else if (kind === 'gap' || kind === 'conflict') {
+        const height = kind === 'gap' ? stored.length + 2 : (i % stored.length) + 1;
+        response = await ingest.post(makeBlock(height, size));
+        appends++;
+        refuse(kind === 'gap' ? 'HEIGHT_GAP' : 'HEIGHT_CONFLICT');
+        transactions.refused += size;
+      } else if (kind === 'junk') {
+        response = await ingest.post('{"height": ');
+        refuse('INVALID_JSON');
+      } else {
+        response = await ingest.post(makeBlock(stored.length + 1, size), {
+          'content-type': 'application/json',
+        });
+        refuse('UNAUTHORIZED');
+      }
+      statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
+    }
+    assert.ok(
+      Object.values(blocks).every((count) => count > 0),
+      `every result happened: ${JSON.stringify(blocks)}`,
+    );
+    assert.equal(await ingest.inspector.xlen(ingest.key), stored.length);
+
+    const response = await fetch(`http://127.0.0.1:${opsPort}/metrics`);
     assert.equal(response.status, 200);
     assert.match(String(response.headers.get('content-type')), /^text\/plain; version=0\.0\.4/);
     const text = await response.text();
-    assert.equal(sample(text, 'blockcast_ingest_blocks_appended_total'), 2);
-    assert.equal(sample(text, 'blockcast_ingest_transactions_appended_total'), 5);
-    assert.equal(sample(text, 'blockcast_ingest_last_appended_height'), 2);
-    assert.equal(sample(text, 'blockcast_ingest_blocks_duplicate_total'), 1);
-    assert.equal(sample(text, 'blockcast_ingest_conflicts_total'), 1);
-    assert.equal(sample(text, 'blockcast_ingest_blocks_refused_total', { code: 'HEIGHT_CONFLICT' }), 1);
-    assert.equal(sample(text, 'blockcast_ingest_blocks_refused_total', { code: 'HEIGHT_GAP' }), 1);
-    assert.equal(sample(text, 'blockcast_ingest_blocks_refused_total', { code: 'INVALID_JSON' }), 1);
-    assert.equal(sample(text, 'blockcast_ingest_request_duration_seconds_count', { status: '201' }), 2);
-    assert.equal(sample(text, 'blockcast_ingest_request_duration_seconds_count', { status: '409' }), 2);
+    for (const [result, count] of Object.entries(blocks)) {
+      assert.equal(sample(text, 'blockcast_ingest_blocks_total', { result }), count, `blocks ${result}`);
+    }
+    for (const [result, count] of Object.entries(transactions)) {
+      assert.equal(
+        sample(text, 'blockcast_ingest_transactions_total', { result }),
+        count,
+        `transactions ${result}`,
+      );
+    }
+    for (const [code, count] of Object.entries(refusals)) {
+      assert.equal(sample(text, 'blockcast_ingest_refusals_total', { code }), count, `refusals ${code}`);
+    }
+    assert.equal(sample(text, 'blockcast_ingest_conflicts_total'), refusals.HEIGHT_CONFLICT ?? 0);
+    assert.equal(sample(text, 'blockcast_ingest_last_appended_height'), stored.length);
+    assert.equal(sample(text, 'blockcast_ingest_append_duration_seconds_count'), appends);
+    for (const [status, count] of Object.entries(statuses)) {
+      assert.equal(
+        sample(text, 'blockcast_ingest_request_duration_seconds_count', { status }),
+        count,
+        `status ${status}`,
+      );
+    }
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    assert.equal(sample(text, 'blockcast_build_info', { service: 'ingest', version }), 1);
     assert.ok(
       sample(text, 'blockcast_ingest_process_cpu_seconds_total') !== undefined,
       'default metrics are on',
     );
   });
 
-  test('an unknown route is a 404 JSON error pointing at the blocks route', async () => {
+  test('an unknown route is a 404 JSON error pointing at the blocks route', async (t) => {
+    const ingest = await startIngest(t);
     const error = assertError(await ingest.app.fastify.inject('/api/v1/block'), 404, 'NOT_FOUND');
     assert.match(error.message as string, /POST \/api\/v1\/blocks/);
   });
@@ -149,10 +242,10 @@ describe('with the event log unreachable', () => {
 });
 
 describe('a 503 whose append reached Redis but whose reply was lost', { skip: redisSkip }, () => {
-  let ingest: IngestHarness;
-  let loseReplies = true;
-  before(async () => {
-    ingest = await startIngest(
+  test('says the block may or may not have been appended, and the resend answers 200 duplicate', async (t) => {
+    let loseReplies = true;
+    const ingest = await startIngest(
+      t,
       {},
       {
         wrapLog: (log) =>
@@ -163,10 +256,6 @@ describe('a 503 whose append reached Redis but whose reply was lost', { skip: re
           }),
       },
     );
-  });
-  after(() => ingest.close());
-
-  test('says the block may or may not have been appended, and the resend answers 200 duplicate', async () => {
     const block = makeBlock(1, 2);
     const first = await ingest.post(block);
     const error = assertError(first, 503, 'LOG_UNAVAILABLE');
@@ -207,17 +296,16 @@ describe('start()', () => {
 });
 
 describe('close()', { skip: redisSkip }, () => {
-  let ingest: IngestHarness;
-  let appendStarted: () => void;
-  const started = new Promise<void>((resolve) => {
-    appendStarted = resolve;
-  });
-  before(async () => {
-    ingest = await startIngest({}, { wrapLog: (log) => slowAppends(log, 300, () => appendStarted()) });
-  });
-  after(() => ingest.close());
-
-  test('/readyz turns 503 at once, an in-flight append finishes and answers, then both ports close', async () => {
+  test('/readyz turns 503 at once, an in-flight append finishes and answers, then both ports close', async (t) => {
+    let appendStarted: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      appendStarted = resolve;
+    });
+    const ingest = await startIngest(
+      t,
+      {},
+      { wrapLog: (log) => slowAppends(log, 300, () => appendStarted()) },
+    );
     const { url, opsPort } = await ingest.app.start();
     const opsUrl = `http://127.0.0.1:${opsPort}`;
     const post = () =>
@@ -235,7 +323,13 @@ describe('close()', { skip: redisSkip }, () => {
     assert.deepEqual(await ready.json(), { status: 'not ready', reason: 'draining' });
     const response = await inFlight;
     assert.equal(response.status, 201);
+    assert.equal(response.headers.get('connection'), 'close', 'the keep-alive client is told to hang up');
+    const answered = performance.now();
     await closed;
+    assert.ok(
+      performance.now() - answered < 1000,
+      `close() took ${Math.round(performance.now() - answered)} ms more`,
+    );
     assert.equal(await ingest.inspector.xlen(ingest.key), 1);
     await assert.rejects(post(), /fetch failed/);
     await assert.rejects(fetch(`${opsUrl}/healthz`), /fetch failed/);

@@ -1,5 +1,7 @@
 export * from './abortable.js';
 export * from './env-config.js';
+export * from './http-limits.js';
+export * from './http-service.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './ops-server.js';

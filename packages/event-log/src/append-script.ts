@@ -9,7 +9,7 @@ import { STREAM_LUA_PRELUDE } from './stream-lua.js';
  * The whole append decision runs inside Redis as one script, so concurrent appenders (several
  * ingest replicas, retries) cannot interleave between the check and the XADD.
  * KEYS: stream, epoch. ARGV: height, digest, block, trim, min ID, a fresh epoch (scripts must not
- * make randomness) used when the stream does not exist yet.
+ * make randomness) used when the stream does not exist yet, the only height an empty stream takes.
  * Replies `{status, n, epoch}`: n is the height for appended, else the next height the log accepts.
  */
 const APPEND = new RedisScript(`${STREAM_LUA_PRELUDE}
@@ -26,6 +26,7 @@ local function settled_epoch()
   return epoch
 end
 
+if top == nil and height ~= tonumber(ARGV[7]) then return {'HEIGHT_GAP', tonumber(ARGV[7]), false} end
 if top == nil or height == top + 1 then
   local epoch = settled_epoch()
   redis.call('XADD', key, 'MINID', ARGV[4], ARGV[5], id, 'digest', ARGV[2], 'block', ARGV[3], 'epoch', epoch)
@@ -46,6 +47,7 @@ export interface AppendArguments {
   epochKey: string;
   block: BlockEvent;
   retainBlocks: number;
+  firstHeight: number;
   trim: TrimMode;
   /** Becomes the epoch when this append creates the stream. */
   freshEpoch: string;
@@ -63,6 +65,7 @@ export async function appendWithScript(redis: Redis, args: AppendArguments): Pro
     trim,
     String(minRetained),
     args.freshEpoch,
+    String(args.firstHeight),
   ];
   const reply = await APPEND.run(redis, [args.key, args.epochKey], argv);
   const [status, height, epoch] = reply as [string, number, string | null];

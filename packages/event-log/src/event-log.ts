@@ -7,8 +7,8 @@ import type { LogResetError } from './log-reset-error.js';
  */
 export interface EventLog {
   /**
-   * Appends one block atomically. Accepted when the log is empty or its last height is
-   * `block.height - 1`. Resending a block already in the log with the same digest is an
+   * Appends one block atomically. Accepted when it is the first height (`firstHeight`) of an
+   * empty log, or follows the last height (`block.height - 1`). Resending a block already in the log with the same digest is an
    * idempotent success (`duplicate`). Throws {@link AppendRefusedError} for a gap, a conflict
    * or a height older than retention; nothing is written then.
    */
@@ -88,4 +88,6 @@ function describeRefusal(code: AppendRefusal, height: number, expected: number):
 export interface EventLogOptions {
   /** Blocks kept; older ones are trimmed (default 100 000). */
   retainBlocks?: number;
+  /** The only height an empty log accepts (default 1); anything else is a HEIGHT_GAP. */
+  firstHeight?: number;
 }

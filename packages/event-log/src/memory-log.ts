@@ -1,4 +1,4 @@
-import { DEFAULT_RETAIN_BLOCKS, linkedAbort } from '@blockcast/common';
+import { DEFAULT_FIRST_HEIGHT, DEFAULT_RETAIN_BLOCKS, linkedAbort } from '@blockcast/common';
 import type { BlockEvent } from '@blockcast/protocol';
 import { assertBlockHeight, assertCursor, assertReadRange } from './block-height.js';
 import { newEpoch } from './epoch.js';
@@ -10,7 +10,7 @@ import {
   type LogBounds,
   type TailOptions,
 } from './event-log.js';
-import { assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log-options.js';
+import { assertFirstHeight, assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log-options.js';
 import { LogResetError } from './log-reset-error.js';
 
 export interface MemoryLogOptions extends EventLogOptions {}
@@ -27,6 +27,7 @@ const COMPACT_AFTER = 1024;
  */
 export class MemoryLog implements EventLog {
   readonly #retain: number;
+  readonly #firstHeight: number;
   /** Retained blocks are `#blocks[#head…]`; heights are contiguous, so a height's slot is arithmetic. */
   #blocks: (BlockEvent | undefined)[] = [];
   #head = 0;
@@ -40,11 +41,16 @@ export class MemoryLog implements EventLog {
   constructor(options: MemoryLogOptions = {}) {
     this.#retain = options.retainBlocks ?? DEFAULT_RETAIN_BLOCKS;
     assertRetainBlocks(this.#retain);
+    this.#firstHeight = options.firstHeight ?? DEFAULT_FIRST_HEIGHT;
+    assertFirstHeight(this.#firstHeight);
   }
 
   async append(block: BlockEvent): Promise<AppendResult> {
     assertBlockHeight(block.height);
     const bounds = this.#bounds();
+    if (bounds === null && block.height !== this.#firstHeight) {
+      throw new AppendRefusedError('HEIGHT_GAP', block.height, this.#firstHeight);
+    }
     if (bounds === null || block.height === bounds.last + 1) {
       this.#blocks.push(deepFreeze(structuredClone(block)));
       this.#epoch ??= newEpoch();

@@ -13,6 +13,11 @@ export interface OpenEventLogOptions extends EventLogOptions {
   prefix?: string;
   /** Retention trimming (default 'approximate'); see {@link RedisStreamLog}. */
   trim?: TrimMode;
+  /**
+   * Commands of the client (appends, reads, pings) unanswered this long fail (ioredis
+   * `commandTimeout`); tails are not affected (default: none).
+   */
+  commandTimeoutMs?: number;
   /** ioredis options for the client, e.g. `{ role: 'slave' }` for a gateway reading from replicas. */
   redisOptions?: RedisOptions;
   /** Errors of the Redis connections (ioredis prints unhandled ones to stderr otherwise). */
@@ -24,15 +29,19 @@ export interface OpenEventLogOptions extends EventLogOptions {
  * and closes itself when `redis` is given, else a {@link MemoryLog}. Close it with `close()`.
  */
 export function openEventLog(options: OpenEventLogOptions = {}): EventLog {
-  const { retainBlocks } = options;
-  if (options.redis === undefined) return new MemoryLog({ retainBlocks });
-  const redis = createRedisClient(options.redis, options.redisOptions);
+  const { retainBlocks, firstHeight } = options;
+  if (options.redis === undefined) return new MemoryLog({ retainBlocks, firstHeight });
+  const redis = createRedisClient(options.redis, {
+    ...options.redisOptions,
+    ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
+  });
   if (options.onRedisError) redis.on('error', options.onRedisError);
   return new RedisStreamLog({
     redis,
     ownsClient: true,
     prefix: options.prefix,
     retainBlocks,
+    firstHeight,
     trim: options.trim,
     onTailError: options.onRedisError,
   });

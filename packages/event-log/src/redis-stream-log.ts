@@ -1,11 +1,16 @@
-import { DEFAULT_RETAIN_BLOCKS, DEFAULT_STREAM_PREFIX, linkedAbort } from '@blockcast/common';
+import {
+  DEFAULT_FIRST_HEIGHT,
+  DEFAULT_RETAIN_BLOCKS,
+  DEFAULT_STREAM_PREFIX,
+  linkedAbort,
+} from '@blockcast/common';
 import type { BlockEvent } from '@blockcast/protocol';
 import type { Redis } from 'ioredis';
 import { appendWithScript, type TrimMode } from './append-script.js';
 import { assertBlockHeight, assertCursor, assertReadRange } from './block-height.js';
 import { newEpoch } from './epoch.js';
 import type { AppendResult, EventLog, EventLogOptions, LogBounds, TailOptions } from './event-log.js';
-import { assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log-options.js';
+import { assertFirstHeight, assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log-options.js';
 import { type LogKeys, type LogState, readLogState } from './log-state.js';
 import { tailStream } from './redis-stream-tail.js';
 import { decodeEntry, entryId, heightOfId, type StreamEntry } from './stream-entry.js';
@@ -58,6 +63,7 @@ export class RedisStreamLog implements EventLog {
   readonly epochKey: string;
   readonly #redis: Redis;
   readonly #retain: number;
+  readonly #firstHeight: number;
   readonly #trim: TrimMode;
   readonly #blockMs: number;
   readonly #tailClientName: string;
@@ -74,6 +80,8 @@ export class RedisStreamLog implements EventLog {
     this.epochKey = `${prefix}epoch`;
     this.#retain = options.retainBlocks ?? DEFAULT_RETAIN_BLOCKS;
     assertRetainBlocks(this.#retain);
+    this.#firstHeight = options.firstHeight ?? DEFAULT_FIRST_HEIGHT;
+    assertFirstHeight(this.#firstHeight);
     this.#trim = options.trim ?? 'approximate';
     this.#blockMs = options.blockMs ?? DEFAULT_BLOCK_MS;
     if (!Number.isSafeInteger(this.#blockMs) || this.#blockMs < 1) {
@@ -93,6 +101,7 @@ export class RedisStreamLog implements EventLog {
       epochKey: this.epochKey,
       block,
       retainBlocks: this.#retain,
+      firstHeight: this.#firstHeight,
       trim: this.#trim,
       freshEpoch: newEpoch(),
     });

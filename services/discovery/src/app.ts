@@ -1,5 +1,10 @@
-import type { AddressInfo } from 'node:net';
-import { createMetricsRegistry, type Logger, OpsServer, silentLogger } from '@blockcast/common';
+import {
+  createMetricsRegistry,
+  fastifyLimitOptions,
+  HttpService,
+  type Logger,
+  silentLogger,
+} from '@blockcast/common';
 import type { EventLog } from '@blockcast/event-log';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -31,7 +36,10 @@ export interface DiscoveryApp {
    * `opsPort`; `url` is where this process's API can be reached, `opsPort` the ops port bound.
    */
   start(): Promise<{ url: string; opsPort: number }>;
-  /** Fails readiness, stops accepting and waits for in-flight requests, then closes the ops port. Idempotent. */
+  /**
+   * Fails readiness, stops accepting, closes idle keep-alive connections and lets in-flight
+   * requests finish within DISCOVERY_SHUTDOWN_GRACE_MS, then closes the ops port. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -44,11 +52,9 @@ export function buildDiscoveryApp(options: DiscoveryAppOptions): DiscoveryApp {
   const fastify = Fastify({
     loggerInstance: logger,
     routerOptions: { ignoreTrailingSlash: true },
+    ...fastifyLimitOptions(config.limits),
     ...errorFactoryOptions,
   });
-  let listening = false;
-  let closing: Promise<void> | undefined;
-
   instrumentRequests(fastify, registry);
   allowAnyOrigin(fastify);
   answerErrorsWithCodes(fastify);
@@ -58,39 +64,15 @@ export function buildDiscoveryApp(options: DiscoveryAppOptions): DiscoveryApp {
   registerStreamCatalogRoute(fastify, async () => buildCatalogDocument(config, await streamState?.()));
 
   // Discovery has no dependencies: ready while its API port accepts, not once draining.
-  const ops = new OpsServer(registry, {
-    ready: async () => {
-      if (closing) return { ready: false, reason: 'draining' };
-      if (!listening) return { ready: false, reason: 'starting' };
-      return { ready: true };
-    },
-  });
-
-  return {
+  const service = new HttpService({
     fastify,
-    async start() {
-      await fastify.listen({ host: config.host, port: config.port });
-      let opsPort: number;
-      try {
-        opsPort = await ops.listen(config.host, config.opsPort);
-      } catch (error) {
-        await fastify.close();
-        throw error;
-      }
-      listening = true;
-      return { url: reachableUrl(fastify.server.address() as AddressInfo), opsPort };
-    },
-    close() {
-      // The ops port stays up while requests drain, so probes see 503 draining, not a refusal.
-      closing ??= fastify.close().finally(() => ops.close());
-      return closing;
-    },
-  };
-}
-
-/** A wildcard bind address is not something to connect to: use loopback of the same family. */
-function reachableUrl(address: AddressInfo): string {
-  const wildcard = address.address === '0.0.0.0' || address.address === '::';
-  const host = wildcard ? (address.family === 'IPv6' ? '::1' : '127.0.0.1') : address.address;
-  return `http://${address.family === 'IPv6' ? `[${host}]` : host}:${address.port}`;
+    registry,
+    checks: { ready: async () => ({ ready: true }) },
+    host: config.host,
+    port: config.port,
+    opsPort: config.opsPort,
+    limits: config.limits,
+    shutdownGraceMs: config.shutdownGraceMs,
+  });
+  return { fastify, start: () => service.start(), close: () => service.close() };
 }

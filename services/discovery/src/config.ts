@@ -2,16 +2,18 @@ import {
   ConfigError,
   type DeploymentProfile,
   type Env,
+  type HttpLimits,
   type LogLevel,
   type RedisTarget,
   readChoice,
   readDeploymentProfile,
+  readHttpLimits,
   readInteger,
   readList,
   readLogLevel,
-  readPort,
   readRedisTarget,
   readRetainBlocks,
+  readServicePorts,
   readStreamPrefix,
   readString,
   readUrl,
@@ -67,15 +69,15 @@ export interface DiscoveryConfig {
   redis: RedisTarget | undefined;
   /** BLOCKCAST_STREAM_PREFIX: which stream's epoch and bounds. */
   streamPrefix: string;
+  /** DISCOVERY_HEADERS_TIMEOUT_MS, DISCOVERY_REQUEST_TIMEOUT_MS, DISCOVERY_KEEP_ALIVE_TIMEOUT_MS, DISCOVERY_MAX_CONNECTIONS. */
+  limits: HttpLimits;
+  /** DISCOVERY_SHUTDOWN_GRACE_MS, default 10 000: in-flight requests get this long on SIGTERM. */
+  shutdownGraceMs: number;
 }
 
 /** Parses and validates the environment once; a bad value throws a ConfigError naming the variable. */
 export function loadDiscoveryConfig(env: Env): DiscoveryConfig {
-  const port = readPort(env, 'DISCOVERY_PORT', 9984);
-  const opsPort = readPort(env, 'DISCOVERY_OPS_PORT', 9990);
-  if (opsPort !== 0 && opsPort === port) {
-    throw new ConfigError('DISCOVERY_OPS_PORT', `must differ from DISCOVERY_PORT, both are ${port}`);
-  }
+  const { port, opsPort } = readServicePorts(env, 'DISCOVERY', { port: 9984, opsPort: 9990 });
   const profile = readDeploymentProfile(env);
   const advertisedHost = readHostName(env, 'ADVERTISED_STREAMS_HOST', 'localhost');
   const apiUrl = readUrl(env, 'ADVERTISED_API_URL', `http://${bracketIpv6(advertisedHost)}:${port}`, [
@@ -100,6 +102,8 @@ export function loadDiscoveryConfig(env: Env): DiscoveryConfig {
     logLevel: readLogLevel(env),
     redis: readRedisTarget(env),
     streamPrefix: readStreamPrefix(env),
+    limits: readHttpLimits(env, 'DISCOVERY'),
+    shutdownGraceMs: readInteger(env, 'DISCOVERY_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
   };
 }
 

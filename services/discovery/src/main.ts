@@ -1,12 +1,8 @@
 /** Process entry: config from the environment, logger, listen, close on SIGTERM/SIGINT. */
-
-import { closeOnSignals, createLogger, runMain } from '@blockcast/common';
+import { closeOnSignals, createLogger, runMain, SHUTDOWN_BACKSTOP_MS } from '@blockcast/common';
 import { openEventLog } from '@blockcast/event-log';
 import { buildDiscoveryApp } from './app.js';
 import { loadDiscoveryConfig } from './config.js';
-
-/** Discovery holds no long-lived connections, so in-flight requests finish well within this. */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 await runMain('discovery', async () => {
   const config = loadDiscoveryConfig(process.env);
@@ -28,5 +24,5 @@ await runMain('discovery', async () => {
     await app.close();
     await log?.close();
   };
-  closeOnSignals({ close }, logger, SHUTDOWN_GRACE_MS);
+  closeOnSignals({ close }, logger, config.shutdownGraceMs + SHUTDOWN_BACKSTOP_MS);
 });

@@ -13,7 +13,7 @@ import { Connections, type StreamHead } from './connections.js';
 import { refuse } from './http-refusal.js';
 import { LiveSubscriptions } from './live-subscriptions.js';
 import { LogFollower } from './log-follower.js';
-import { createGatewayMetrics } from './metrics.js';
+import { GatewayMetrics } from './metrics.js';
 import { ResumeCheck } from './resume-check.js';
 import { drainConnections } from './socket-drain.js';
 import { streamBehavior } from './stream-behavior.js';
@@ -60,11 +60,12 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
   const registry = options.registry ?? createMetricsRegistry('gateway');
   // The follower is built below; the metrics and the head read it lazily.
   let follower: LogFollower;
-  const metrics = createGatewayMetrics(registry, {
+  const metrics = new GatewayMetrics(registry, {
     blocksBehind: async () => {
       const last = (await log.bounds().catch(() => null))?.last;
       return last === undefined ? undefined : Math.max(0, last - (follower.height ?? 0));
     },
+    catchUpSockets: () => catchUp.size,
   });
   metrics.transport.set({ kind: transport }, 1);
 
@@ -94,14 +95,8 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     liveHeight: head.liveHeight,
     softLimitBytes: config.slowClientBytes,
     retryMs: 500,
-    onEnter: () => {
-      metrics.catchUpEntries.inc();
-      metrics.catchUpSockets.inc();
-    },
-    onExit: () => {
-      metrics.catchUpExits.inc();
-      metrics.catchUpSockets.dec();
-    },
+    onEnter: () => metrics.catchUpEntries.inc(),
+    onExit: () => metrics.catchUpExits.inc(),
     onServed: (source) => metrics.catchUpBlocks.inc({ source }),
     onHistoryGone: (ws, oldest) => connections.end(ws, 'HISTORY_GONE', { oldest }),
   });

@@ -7,9 +7,9 @@ import {
   readDeploymentProfile,
   readInteger,
   readLogLevel,
-  readPort,
   readRedisTarget,
   readRetainBlocks,
+  readServicePorts,
   readStreamPrefix,
   readString,
 } from '@blockcast/common';
@@ -54,14 +54,7 @@ export interface GatewayConfig {
 }
 
 export function loadGatewayConfig(env: Env): GatewayConfig {
-  const port = readPort(env, 'GATEWAY_PORT', 9985);
-  const opsPort = readPort(env, 'GATEWAY_OPS_PORT', 9988);
-  if (opsPort !== 0 && opsPort === port) {
-    throw new ConfigError(
-      'GATEWAY_OPS_PORT',
-      `is ${opsPort}, the same as GATEWAY_PORT: probes and metrics need a port of their own`,
-    );
-  }
+  const { port, opsPort } = readServicePorts(env, 'GATEWAY', { port: 9985, opsPort: 9988 });
   const config: GatewayConfig = {
     host: readString(env, 'GATEWAY_HOST', '0.0.0.0'),
     port,
@@ -74,7 +67,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     idleTimeoutSeconds: readInteger(env, 'GATEWAY_IDLE_TIMEOUT_S', 60, { min: 1, max: 3600 }),
     slowClientBytes: readInteger(env, 'GATEWAY_SLOW_CLIENT_BYTES', 1024 * 1024, { min: 16_384 }),
     stallTimeoutSeconds: readInteger(env, 'GATEWAY_STALL_TIMEOUT_S', 120, { min: 1, max: 86_400 }),
-    maxBackpressureBytes: readInteger(env, 'GATEWAY_MAX_BACKPRESSURE_BYTES', 64 * 1024 * 1024, {
+    maxBackpressureBytes: readInteger(env, 'GATEWAY_MAX_BACKPRESSURE_BYTES', 256 * 1024 * 1024, {
       min: 65_536,
     }),
     ringBlocks: readInteger(env, 'GATEWAY_RING_BLOCKS', 1000, { min: 1 }),
@@ -88,10 +81,11 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     streamPrefix: readStreamPrefix(env),
     logLevel: readLogLevel(env),
   };
-  if (config.maxBackpressureBytes <= config.slowClientBytes) {
+  // Reaching uWS's limit drops frames before it cuts the socket: it must stay far out of reach.
+  if (config.maxBackpressureBytes < 8 * config.slowClientBytes) {
     throw new ConfigError(
       'GATEWAY_MAX_BACKPRESSURE_BYTES',
-      `must be above GATEWAY_SLOW_CLIENT_BYTES (${config.slowClientBytes}): it is the last resort behind catch-up`,
+      `must be at least 8 × GATEWAY_SLOW_CLIENT_BYTES (${8 * config.slowClientBytes}): past it the transport drops frames before it closes the socket`,
     );
   }
   if (config.drainDelayMs >= config.shutdownGraceMs && config.shutdownGraceMs > 0) {

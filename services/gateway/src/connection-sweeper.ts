@@ -37,7 +37,8 @@ export class ConnectionSweeper {
     this.#connections = connections;
     this.#catchUp = catchUp;
     this.#rules = rules;
-    const intervalMs = Math.max(100, Math.min(1000, rules.legacyIdleMs / 4, rules.idleMs / 4));
+    // Four times a second: a socket over the soft limit must reach catch-up long before uWS's own limit.
+    const intervalMs = Math.max(50, Math.min(250, rules.legacyIdleMs / 4, rules.idleMs / 4));
     this.#timer = setInterval(() => this.sweep(), intervalMs).unref();
   }
 

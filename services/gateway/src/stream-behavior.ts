@@ -3,7 +3,6 @@ import {
   CLOSE_CODES,
   closeReason,
   parseStreamRequest,
-  StreamName,
   type StreamRequest,
   subscriptionKey,
   UpgradeError,
@@ -179,9 +178,3 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
     },
   };
 }
-
-/** Both spellings of the 0.10 path (they take the same route; kept for the catalog's sake). */
-export const LEGACY_PATHS = [
-  `/api/v1/streams/${StreamName.LEGACY_VALID_TX}`,
-  `/api/v1/streams/${StreamName.LEGACY_VALID_TX}/`,
-];

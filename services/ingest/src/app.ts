@@ -1,4 +1,10 @@
-import { createMetricsRegistry, type Logger, OpsServer, silentLogger } from '@blockcast/common';
+import {
+  createMetricsRegistry,
+  fastifyLimitOptions,
+  HttpService,
+  type Logger,
+  silentLogger,
+} from '@blockcast/common';
 import type { EventLog } from '@blockcast/event-log';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -31,7 +37,9 @@ export interface IngestApp {
    */
   start(): Promise<{ url: string; opsPort: number }>;
   /**
-   * Stops accepting, lets in-flight requests and their appends finish, then closes the ops port. `/readyz` answers 503 from the moment close() is called.
+   * `/readyz` answers 503 from the moment this is called; stops accepting, closes idle keep-alive
+   * connections, lets in-flight requests and their appends finish within INGEST_SHUTDOWN_GRACE_MS,
+   * then closes the ops port. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -50,6 +58,7 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
     // Per-request lines would cost more than the append at 2 000 blocks/s; refusals are logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
+    ...fastifyLimitOptions(config.limits),
     // Validate exactly what was sent: no type coercion, no stripping, no defaults.
     ajv: {
       customOptions: {
@@ -66,18 +75,12 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
     ingestErrorHandler({
       maxBodyBytes: config.maxBodyBytes,
       challenge: auth.challenge,
-      onRefused: (code) => metrics.refused(code),
+      onRefused: (code) => metrics.failed(code),
     }),
   );
   fastify.setNotFoundHandler((request, reply) => {
     const error = notFound(request.method, request.url);
     reply.code(error.status).send(error.toJSON());
-  });
-  let closing = false;
-  // Answers finished while closing tell keep-alive senders to hang up, or close() would wait for them.
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
-    done(null, payload);
   });
   // SOURCE=cometbft: blocks come from the followed node only, never also over HTTP.
   const follower = config.follower
@@ -96,42 +99,36 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
 
   // Ready: the event log answers (RedisStreamLog bounds its ping with a timeout) and not draining,
   // so a closing instance leaves the load balancer while it finishes its in-flight appends.
-  const ops = new OpsServer(registry, {
-    ready: async () => {
-      if (closing) return { ready: false, reason: 'draining' };
-      if (!(await log.ping().catch(() => false))) {
-        return { ready: false, reason: 'the event log (Redis) does not answer' };
-      }
-      if (follower?.problem !== undefined) return { ready: false, reason: follower.problem };
-      // Closing may have started while the ping was out.
-      return closing ? { ready: false, reason: 'draining' } : { ready: true };
+  const service = new HttpService({
+    fastify,
+    registry,
+    checks: {
+      ready: async () => {
+        if (!(await log.ping().catch(() => false))) {
+          return { ready: false, reason: 'the event log (Redis) does not answer' };
+        }
+        if (follower?.problem !== undefined) return { ready: false, reason: follower.problem };
+        return { ready: true };
+      },
     },
+    host: config.host,
+    port: config.port,
+    opsPort: config.opsPort,
+    limits: config.limits,
+    shutdownGraceMs: config.shutdownGraceMs,
+    afterDrain: () => queue.drain(),
   });
-
-  let closed: Promise<void> | undefined;
   return {
     fastify,
     async start() {
-      const url = await fastify.listen({ host: config.host, port: config.port });
-      try {
-        const opsPort = await ops.listen(config.host, config.opsPort);
-        follower?.start();
-        return { url, opsPort };
-      } catch (error) {
-        // Not half started: a blocks port without probes would never be taken out of rotation.
-        await fastify.close();
-        throw error;
-      }
+      const started = await service.start();
+      follower?.start();
+      return started;
     },
-    close() {
-      closing = true;
-      closed ??= (async () => {
-        await follower?.close();
-        await fastify.close();
-        await queue.drain();
-        await ops.close();
-      })();
-      return closed;
+    async close() {
+      // The follower stops appending first; then the lifecycle drains requests and appends.
+      await follower?.close();
+      await service.close();
     },
   };
 }

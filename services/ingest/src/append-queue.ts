@@ -14,7 +14,7 @@ import type { BlockEvent } from '@blockcast/protocol';
  * log's order could differ from the hand-over order:
  * - Blocks are always issued in hand-over order. Only a block whose height follows the previous
  *   one's is issued before the earlier answers are in, and only once the log is known to hold
- *   blocks (an empty log takes any first height, so there the order decides more than a gap).
+ *   blocks (until then the queue cannot know which height the log takes first).
  *   Anything else (the first blocks, a resend, a height going back, a jump) waits until every
  *   earlier append has answered; blocks handed over behind it follow it as soon as it is issued.
  *   So the blocks in flight always have contiguous rising heights, and running them out of order

@@ -1,15 +1,19 @@
 import {
   ConfigError,
   type Env,
+  type HttpLimits,
   type LogLevel,
   type RedisTarget,
   readBoolean,
+  readFirstHeight,
+  readHttpLimits,
   readInteger,
   readList,
   readLogLevel,
-  readPort,
+  readRedisCommandTimeoutMs,
   readRedisTarget,
   readRetainBlocks,
+  readServicePorts,
   readStreamPrefix,
   readString,
 } from '@blockcast/common';
@@ -37,6 +41,12 @@ export interface IngestConfig {
   streamPrefix: string;
   /** RETAIN_BLOCKS, default 100 000. */
   retainBlocks: number;
+  /** BLOCKCAST_FIRST_HEIGHT, default 1: the only height an empty stream accepts. */
+  firstHeight: number;
+  /** REDIS_COMMAND_TIMEOUT_MS, default 2000: an append unanswered this long is a 503. */
+  redisCommandTimeoutMs: number;
+  /** INGEST_HEADERS_TIMEOUT_MS, INGEST_REQUEST_TIMEOUT_MS, INGEST_KEEP_ALIVE_TIMEOUT_MS, INGEST_MAX_CONNECTIONS. */
+  limits: HttpLimits;
   /** LOG_LEVEL, default `info`. */
   logLevel: LogLevel;
   /** INGEST_SHUTDOWN_GRACE_MS, default 10 000: in-flight requests get this long on SIGTERM. */
@@ -75,14 +85,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
       'no credentials: set INGEST_TOKENS and/or INGEST_HMAC_SECRETS (or INGEST_ALLOW_NO_AUTH=true for local development only)',
     );
   }
-  const port = readPort(env, 'INGEST_PORT', 9986);
-  const opsPort = readPort(env, 'INGEST_OPS_PORT', 9987);
-  if (opsPort !== 0 && opsPort === port) {
-    throw new ConfigError(
-      'INGEST_OPS_PORT',
-      `is ${opsPort}, the same as INGEST_PORT: probes and metrics need a port of their own`,
-    );
-  }
+  const { port, opsPort } = readServicePorts(env, 'INGEST', { port: 9986, opsPort: 9987 });
   return {
     host: readString(env, 'INGEST_HOST', '0.0.0.0'),
     port,
@@ -95,6 +98,9 @@ export function loadIngestConfig(env: Env): IngestConfig {
     redis: readRedisTarget(env),
     streamPrefix: readStreamPrefix(env),
     retainBlocks: readRetainBlocks(env),
+    firstHeight: readFirstHeight(env),
+    redisCommandTimeoutMs: readRedisCommandTimeoutMs(env),
+    limits: readHttpLimits(env, 'INGEST'),
     logLevel: readLogLevel(env),
     shutdownGraceMs: readInteger(env, 'INGEST_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
     source,

@@ -6,6 +6,8 @@ import { AppendRefusedError } from '@blockcast/event-log';
  */
 export const INGEST_ERROR_STATUS = {
   INVALID_JSON: 400,
+  INVALID_UTF8: 400,
+  JSON_TOO_DEEP: 400,
   INVALID_BLOCK: 400,
   UNAUTHORIZED: 401,
   SIGNATURE_STALE: 401,
@@ -46,6 +48,22 @@ export function invalidJson(reason: string): IngestError {
   return new IngestError(
     'INVALID_JSON',
     `the body is not valid JSON (${reason}): send one block as a JSON object`,
+  );
+}
+
+export function invalidUtf8(): IngestError {
+  return new IngestError(
+    'INVALID_UTF8',
+    'the body is not valid UTF-8: send the block as JSON encoded in UTF-8 (RFC 8259 §8.1); nothing was written',
+  );
+}
+
+/** `field` is a JSON pointer to where the body nests too deep (its first few segments). */
+export function jsonTooDeep(field: string, maxDepth: number): IngestError {
+  return new IngestError(
+    'JSON_TOO_DEEP',
+    `body${field} nests deeper than ${maxDepth} levels, deeper than any node can have committed: send the block as the chain committed it`,
+    { field, max_depth: maxDepth },
   );
 }
 

@@ -1,12 +1,16 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyRequest } from 'fastify';
 import type { RequestAuth } from './auth/request-auth.js';
-import { invalidJson } from './errors.js';
+import { invalidJson, invalidUtf8, jsonTooDeep } from './errors.js';
+import { MAX_JSON_DEPTH, tooDeepAt } from './json-depth.js';
 
 type Done = (error: Error | null, body?: unknown) => void;
 
 /**
  * The only body parser of the blocks route: the raw bytes are needed for the HMAC, so the body
- * arrives as a Buffer, is verified, then parsed exactly once.
+ * arrives as a Buffer, is verified, then checked (UTF-8, nesting depth) and parsed exactly once.
+ * Invalid UTF-8 is refused rather than decoded with replacement characters: two bodies with
+ * different bad bytes would otherwise read as the same block and the second answer 200 duplicate.
  *
  * Plain JSON.parse rather than a prototype-poisoning filter: asset data is arbitrary user JSON
  * that may legitimately hold `__proto__` or `constructor` keys, a committed block must never be
@@ -24,11 +28,20 @@ export function jsonBodyParser(auth: RequestAuth) {
       done(invalidJson('the body is empty'));
       return;
     }
+    if (!isUtf8(body)) {
+      done(invalidUtf8());
+      return;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch (error) {
       done(invalidJson((error as Error).message));
+      return;
+    }
+    const tooDeep = tooDeepAt(parsed, MAX_JSON_DEPTH);
+    if (tooDeep !== undefined) {
+      done(jsonTooDeep(tooDeep, MAX_JSON_DEPTH));
       return;
     }
     done(null, parsed);

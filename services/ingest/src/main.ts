@@ -3,21 +3,22 @@
  * Everything else lives in app.ts so tests build the service without a process.
  */
 
-import { closeOnSignals, createLogger, requireRedisTarget, runMain } from '@blockcast/common';
-import { openEventLog } from '@blockcast/event-log';
+import {
+  closeOnSignals,
+  createLogger,
+  requireRedisTarget,
+  runMain,
+  SHUTDOWN_BACKSTOP_MS,
+} from '@blockcast/common';
 import { buildIngestApp } from './app.js';
 import { loadIngestConfig } from './config.js';
+import { openIngestLog } from './ingest-log.js';
 
 await runMain('blockcast-ingest', async () => {
   const config = loadIngestConfig(process.env);
   const redis = requireRedisTarget(config.redis, 'an ingest process');
   const logger = createLogger({ name: 'blockcast-ingest', level: config.logLevel });
-  const log = openEventLog({
-    redis,
-    prefix: config.streamPrefix,
-    retainBlocks: config.retainBlocks,
-    onRedisError: (error) => logger.warn({ err: error }, 'redis connection error'),
-  });
+  const log = openIngestLog(config, (error) => logger.warn({ err: error }, 'redis connection error'));
   const app = buildIngestApp({ config, log, logger });
   try {
     const { url, opsPort } = await app.start();
@@ -35,6 +36,6 @@ await runMain('blockcast-ingest', async () => {
       },
     },
     logger,
-    config.shutdownGraceMs,
+    config.shutdownGraceMs + SHUTDOWN_BACKSTOP_MS,
   );
 });

@@ -2,31 +2,36 @@ import type { BlockEvent } from '@blockcast/protocol';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { IngestErrorCode } from './errors.js';
 
+/** What became of one POST of a block: every answer is exactly one of these. */
+export type BlockResult = 'appended' | 'duplicate' | 'refused' | 'unavailable';
+
 /** Ingest's own metrics (`blockcast_ingest_<name>_<unit>`), registered on the service registry. */
 export class IngestMetrics {
-  readonly #appended: Counter;
-  readonly #duplicates: Counter;
-  readonly #refused: Counter<'code'>;
+  readonly #blocks: Counter<'result'>;
+  readonly #transactions: Counter<'result'>;
+  readonly #refusals: Counter<'code'>;
   readonly #conflicts: Counter;
-  readonly #transactions: Counter;
+  readonly #appendSeconds: Histogram;
   readonly #lastHeight: Gauge;
   readonly #requestSeconds: Histogram<'status'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.#appended = new Counter({
-      name: 'blockcast_ingest_blocks_appended_total',
-      help: 'Blocks appended to the event log.',
+    this.#blocks = new Counter({
+      name: 'blockcast_ingest_blocks_total',
+      help: 'POSTs of a block by result: appended (201), duplicate (200), refused (4xx, nothing written), unavailable (503: may or may not have been appended).',
+      labelNames: ['result'],
       registers,
     });
-    this.#duplicates = new Counter({
-      name: 'blockcast_ingest_blocks_duplicate_total',
-      help: 'Blocks received again with identical content (idempotent success, nothing written).',
+    this.#transactions = new Counter({
+      name: 'blockcast_ingest_transactions_total',
+      help: 'Valid transactions in the posted blocks by the block result; refusals count only blocks that parsed as blocks.',
+      labelNames: ['result'],
       registers,
     });
-    this.#refused = new Counter({
-      name: 'blockcast_ingest_blocks_refused_total',
-      help: 'Block requests refused, by error code. Nothing was written, except that after LOG_UNAVAILABLE the block may have been appended.',
+    this.#refusals = new Counter({
+      name: 'blockcast_ingest_refusals_total',
+      help: 'Refused POSTs of a block by error code; nothing was written.',
       labelNames: ['code'],
       registers,
     });
@@ -35,9 +40,10 @@ export class IngestMetrics {
       help: 'Blocks whose height is already in the log with different content. Alert on any increase.',
       registers,
     });
-    this.#transactions = new Counter({
-      name: 'blockcast_ingest_transactions_appended_total',
-      help: 'Valid transactions in appended blocks.',
+    this.#appendSeconds = new Histogram({
+      name: 'blockcast_ingest_append_duration_seconds',
+      help: 'Event log append (the Redis script round trip, queueing included), answered or failed.',
+      buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
     this.#lastHeight = new Gauge({
@@ -52,21 +58,42 @@ export class IngestMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
+    // Every series exists from the start, so a rate() over a fresh process is 0, not absent.
+    for (const result of ['appended', 'duplicate', 'refused', 'unavailable'] as const) {
+      this.#blocks.inc({ result }, 0);
+      this.#transactions.inc({ result }, 0);
+    }
   }
 
   appended(block: BlockEvent): void {
-    this.#appended.inc();
-    this.#transactions.inc(block.transactions.length);
+    this.#blocks.inc({ result: 'appended' });
+    this.#transactions.inc({ result: 'appended' }, block.transactions.length);
     this.#lastHeight.set(block.height);
   }
 
-  duplicate(): void {
-    this.#duplicates.inc();
+  duplicate(block: BlockEvent): void {
+    this.#blocks.inc({ result: 'duplicate' });
+    this.#transactions.inc({ result: 'duplicate' }, block.transactions.length);
   }
 
-  refused(code: IngestErrorCode): void {
-    this.#refused.inc({ code });
+  /** The transactions of a block that parsed and was then refused or not confirmed. */
+  notAppended(block: BlockEvent, result: 'refused' | 'unavailable'): void {
+    this.#transactions.inc({ result }, block.transactions.length);
+  }
+
+  /** Every error answer of the blocks route, once. */
+  failed(code: IngestErrorCode): void {
+    if (code === 'LOG_UNAVAILABLE') {
+      this.#blocks.inc({ result: 'unavailable' });
+      return;
+    }
+    this.#blocks.inc({ result: 'refused' });
+    this.#refusals.inc({ code });
     if (code === 'HEIGHT_CONFLICT') this.#conflicts.inc();
+  }
+
+  appendTook(seconds: number): void {
+    this.#appendSeconds.observe(seconds);
   }
 
   request(status: number, milliseconds: number): void {

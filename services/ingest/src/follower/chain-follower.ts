@@ -142,11 +142,12 @@ export class ChainFollower {
     } catch (error) {
       if (!(error instanceof AppendRefusedError)) throw new BusError(error);
       // Counted like a refused POST, so the conflict alert on ingest covers the follower too.
-      this.#options.metrics.refused(error.code);
+      this.#options.metrics.failed(error.code);
+      this.#options.metrics.notAppended(event, 'refused');
       throw error;
     }
     if (result.status === 'appended') this.#options.metrics.appended(event);
-    else this.#options.metrics.duplicate();
+    else this.#options.metrics.duplicate(event);
     this.#metrics.followedHeight.set(height);
   }
 }

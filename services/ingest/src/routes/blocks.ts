@@ -67,15 +67,22 @@ export function blocksRoute(options: BlocksRouteOptions): FastifyPluginCallback 
         assertUniqueTransactionIds(block);
         const event = normaliseBlock(block, Date.now());
         let result: AppendResult;
+        const started = performance.now();
         try {
           result = await queue.append(event);
         } catch (error) {
-          if (isAppendRefusal(error)) throw fromAppendRefusal(error);
+          metrics.appendTook((performance.now() - started) / 1000);
+          if (isAppendRefusal(error)) {
+            metrics.notAppended(event, 'refused');
+            throw fromAppendRefusal(error);
+          }
+          metrics.notAppended(event, 'unavailable');
           request.log.error({ err: error, height: event.height }, 'event log append failed');
           throw logUnavailable();
         }
+        metrics.appendTook((performance.now() - started) / 1000);
         if (result.status === 'appended') metrics.appended(event);
-        else metrics.duplicate();
+        else metrics.duplicate(event);
         reply.code(result.status === 'appended' ? 201 : 200);
         return {
           height: result.height,

@@ -1,0 +1,17 @@
+import { type EventLog, openEventLog } from '@blockcast/event-log';
+import type { IngestConfig } from './config.js';
+
+/**
+ * The event log as ingest's config describes it (Redis, or in memory for `npm start`): one place,
+ * so the process, `npm start` and the tests append through the same settings.
+ */
+export function openIngestLog(config: IngestConfig, onRedisError?: (error: unknown) => void): EventLog {
+  return openEventLog({
+    ...(config.redis === undefined ? {} : { redis: config.redis }),
+    prefix: config.streamPrefix,
+    retainBlocks: config.retainBlocks,
+    firstHeight: config.firstHeight,
+    commandTimeoutMs: config.redisCommandTimeoutMs,
+    ...(onRedisError === undefined ? {} : { onRedisError }),
+  });
+}
