@@ -17,6 +17,8 @@ export interface ScenarioOutcome {
   blocks: number;
   /** What started each client's later segments: 4011, EPOCH_MISMATCH, HISTORY_GONE. */
   signals: Record<string, number>;
+  /** The positions those later segments started from (distinct, ascending). */
+  resumedFrom: number[];
   checked: number;
   lost: number;
   duplicated: number;
@@ -66,6 +68,11 @@ export async function verifyScenario(
     logFirst: first,
     blocks: last,
     signals: clients.signals(),
+    resumedFrom: [
+      ...new Set(
+        clients.clients.flatMap((client) => client.segments.slice(1).map((segment) => segment.since)),
+      ),
+    ].sort((a, b) => a - b),
     checked: check.checked,
     lost: check.lost,
     duplicated: check.duplicated,
