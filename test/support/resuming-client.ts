@@ -136,7 +136,7 @@ export class ResumingClient {
             socket.terminate();
             return;
           }
-          socket.ping();
+          if (socket.readyState === WebSocket.OPEN) socket.ping();
         }, this.#options.pingIntervalMs);
       });
       socket.on('pong', () => {
