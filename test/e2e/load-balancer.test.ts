@@ -25,9 +25,9 @@ import {
   startHaproxy,
 } from '../support/haproxy.js';
 import { freePort, redisOrSkip } from '../support/redis.js';
-import { ResumingClient } from '../support/resuming-client.js';
 import { assertSameFrames } from '../support/same-frames.js';
 import { type ServiceStack, startServiceStack } from '../support/service-stack.js';
+import { ResumingClient } from '../support/url-resuming-client.js';
 
 const CLIENTS_PER_STREAM = 100;
 /** Each stream's path and its frames, derived from the posted blocks independently of blockcast. */

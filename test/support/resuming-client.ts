@@ -1,197 +1,259 @@
 /**
- * A client that keeps its stream across reconnects exactly as docs/protocol.md tells client
- * developers: after a close frame it reconnects with the `since` and `epoch` the reason names;
- * after a cut without one, with the last height received minus one, dropping the frames of that
- * height it already has. Its `frames` must end up equal to the stream's frames, each once, in order.
+ * A WebSocket client that follows the resume rule of docs/protocol.md, for the fault scenarios:
+ * after a blockcast close it reconnects with the `since`/`epoch` of the close reason; after a cut
+ * without one (1006, its own ping timeout) with the last height − 1, dropping the frames of that
+ * block it already has; after a reset (4011, 409 EPOCH_MISMATCH, 410 HISTORY_GONE) it starts a
+ * new segment from the position the signal names. Every attempt moves to the next gateway.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+import { positionIn } from '@blockcast/protocol';
 import WebSocket from 'ws';
-import type { ClosedWith } from './ws-client.js';
 
-export interface ResumingClientOptions {
-  /** `ws://host:port/api/v1/streams/<stream>` plus any query of its own (without since/epoch). */
-  url: string;
-  /** Where the first connection resumes from. */
+export type ResumableStream = 'valid_blocks' | 'valid_transactions';
+
+/** One unbroken run of the sequence: everything after `since` in `epoch`, as delivered. */
+export interface DeliverySegment {
   since: number;
-  /** The epoch `since` belongs to; default none (the gateway takes its current one). */
-  epoch?: string;
-  /** Wait before connecting again after a refused or failed attempt. Default 100 ms. */
-  retryMs?: number;
+  epoch: string | undefined;
+  /** The signal that started it: 'start', or the close code / refusal code. */
+  startedBy: string;
+  frames: string[];
 }
 
+/** What happened to each connection, for the report and for the scenario's assertions. */
+export interface ConnectionEvent {
+  at: number;
+  gateway: string;
+  /** Close code, HTTP refusal code, 'ping-timeout' or a transport error. */
+  what: string;
+  detail: string;
+}
+
+export interface ResumingClientOptions {
+  /** Gateway base URLs (`ws://127.0.0.1:port`); the client starts at `first` and rotates on failure. */
+  gateways: readonly string[];
+  first?: number;
+  stream: ResumableStream;
+  /** RFC 6455 ping every this many ms; the gateway's own idle timeout is far longer. */
+  pingIntervalMs?: number;
+  /** Nothing heard for this long: the connection is dead (a stopped peer never closes it). */
+  silenceTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+}
+
+/** Close codes after which the old position means nothing: a new segment starts (docs/protocol.md). */
+const RESET_CLOSE = 4011;
+const HISTORY_GONE_CLOSE = 4010;
+
 export class ResumingClient {
-  /** Every frame kept, duplicates after a cut already dropped; no "pong". */
-  readonly frames: string[] = [];
-  /** Every close the client saw, in order (code 1006: cut without a close frame). */
-  readonly closes: ClosedWith[] = [];
-  /** Connection attempts that did not open (refused upgrade, refused or reset TCP). */
-  failedAttempts = 0;
-  #url: string;
-  readonly #retryMs: number;
-  #since: number;
+  readonly segments: DeliverySegment[] = [];
+  readonly events: ConnectionEvent[] = [];
+  /** Frames dropped by the rule after a cut (already had before it): counted, not delivered. */
+  droppedRepeats = 0;
+  readonly #options: Required<Omit<ResumingClientOptions, 'first'>>;
+  #gateway: number;
+  #since = 0;
   #epoch: string | undefined;
   #lastHeight: number | undefined;
-  /** Frames held of `#lastHeight`; after a cut the gateway sends that block again from its start. */
-  #heldAtLast = 0;
-  #toDrop = 0;
+  /** Keys of the frames of block `#lastHeight` delivered so far (transaction id, or the height). */
+  #lastBlockKeys = new Set<string>();
+  /** After a cut: the block that may arrive again in part, and must be de-duplicated. */
+  #repeatHeight: number | undefined;
   #socket: WebSocket | undefined;
   #stopped = false;
-  #retry: NodeJS.Timeout | undefined;
-  #onFrame: (() => void) | undefined;
-  #moveAt: { frames: number; url: string } | undefined;
+  #running: Promise<void> | undefined;
 
   constructor(options: ResumingClientOptions) {
-    this.#url = options.url;
-    this.#since = options.since;
-    this.#epoch = options.epoch;
-    this.#retryMs = options.retryMs ?? 100;
+    this.#options = {
+      pingIntervalMs: 1000,
+      silenceTimeoutMs: 4000,
+      handshakeTimeoutMs: 3000,
+      ...options,
+    };
+    this.#gateway = (options.first ?? 0) % options.gateways.length;
+    this.segments.push({ since: 0, epoch: undefined, startedBy: 'start', frames: [] });
   }
 
-  /** Connects; resolves when the first connection is open. */
+  get stream(): ResumableStream {
+    return this.#options.stream;
+  }
+
+  /** Height of the last frame delivered (the block may still be arriving). */
+  get lastHeight(): number | undefined {
+    return this.#lastHeight;
+  }
+
+  get current(): DeliverySegment {
+    return this.segments.at(-1)!;
+  }
+
+  /** Resolves once the first connection is open (or refused), then keeps reconnecting until stop(). */
   start(): Promise<void> {
-    return new Promise((resolve) => this.#connect(resolve));
+    let opened!: () => void;
+    const first = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
+    this.#running = this.#loop(opened);
+    return first;
   }
 
-  get connected(): boolean {
-    return this.#socket?.readyState === WebSocket.OPEN;
-  }
-
-  /** Resolves when `count` frames are held and a ping/pong round trip proves nothing more was queued. */
-  async settle(count: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.frames.length >= count && this.connected) {
-        const before = this.frames.length;
-        if ((await this.#pong(Math.max(0, deadline - Date.now()))) && this.frames.length === before) return;
-      } else {
-        await this.#nextFrame(Math.max(0, deadline - Date.now()));
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `${this.frames.length} of ${count} frames within ${timeoutMs} ms (connected: ${this.connected}, ` +
-            `closes: ${JSON.stringify(this.closes.slice(-3))}, failed attempts: ${this.failedAttempts})`,
-        );
-      }
-    }
-  }
-
-  /**
-   * Cuts the connection (no close frame, as a network failure would) the moment `frames` frames are
-   * held, and continues on `url` by the cut rule: another gateway, the same stream.
-   */
-  moveAt(frames: number, url: string): void {
-    this.#moveAt = { frames, url };
-  }
-
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#retry);
-    const socket = this.#socket;
-    if (!socket || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      socket.once('close', () => resolve());
-      socket.close();
-    });
+    this.#socket?.terminate();
+    await this.#running;
   }
 
-  #connect(opened?: () => void): void {
-    if (this.#stopped) return;
-    const url = new URL(this.#url);
-    url.searchParams.set('since', String(this.#since));
-    if (this.#epoch !== undefined) url.searchParams.set('epoch', this.#epoch);
-    const socket = new WebSocket(url, { handshakeTimeout: 5000 });
+  async #loop(opened: () => void): Promise<void> {
+    while (!this.#stopped) {
+      const retryMs = await this.#connectOnce(opened);
+      if (this.#stopped) return;
+      this.#gateway = (this.#gateway + 1) % this.#options.gateways.length;
+      await delay(retryMs);
+    }
+  }
+
+  /** One connection from open to close; resolves with how long to wait before the next. */
+  #connectOnce(opened: () => void): Promise<number> {
+    const gateway = this.#options.gateways[this.#gateway]!;
+    const query = new URLSearchParams({ since: String(this.#since) });
+    if (this.#epoch) query.set('epoch', this.#epoch);
+    const socket = new WebSocket(`${gateway}/api/v1/streams/${this.#options.stream}?${query}`, {
+      handshakeTimeout: this.#options.handshakeTimeoutMs,
+    });
     this.#socket = socket;
-    let open = false;
-    socket.on('open', () => {
-      open = true;
-      opened?.();
-    });
-    socket.on('message', (data) => this.#receive(String(data)));
-    socket.on('error', () => {}); // the close that follows decides what to do
-    socket.on('unexpected-response', (_request, response) => {
-      response.resume();
-      socket.terminate();
-    });
-    socket.on('close', (code, reason) => {
-      if (!open) {
-        this.failedAttempts += 1;
-        // Unreferenced: a client a failed test did not stop must not keep the test process alive.
-        this.#retry = setTimeout(() => this.#connect(opened), this.#retryMs).unref();
-        return;
-      }
-      this.#closed({ code, reason: reason.toString() });
-      if (!this.#stopped) this.#connect();
+    let heardAt = Date.now();
+    let pinger: NodeJS.Timeout | undefined;
+    let refused: { status: number; body: Record<string, unknown> } | undefined;
+    let error: string | undefined;
+    let silent = false;
+
+    return new Promise((resolve) => {
+      socket.on('open', () => {
+        opened();
+        pinger = setInterval(() => {
+          if (Date.now() - heardAt > this.#options.silenceTimeoutMs) {
+            silent = true;
+            socket.terminate();
+            return;
+          }
+          if (socket.readyState === WebSocket.OPEN) socket.ping();
+        }, this.#options.pingIntervalMs);
+      });
+      socket.on('pong', () => {
+        heardAt = Date.now();
+      });
+      socket.on('message', (data) => {
+        heardAt = Date.now();
+        this.#receive(String(data));
+      });
+      socket.on('unexpected-response', (_request, response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        response.on('end', () => {
+          refused = { status: response.statusCode ?? 0, body: parseBody(text) };
+          socket.terminate();
+        });
+        response.on('error', () => socket.terminate());
+      });
+      socket.on('error', (cause) => {
+        error = cause.message;
+      });
+      socket.on('close', (code, reasonBuffer) => {
+        clearInterval(pinger);
+        opened();
+        const reason = reasonBuffer.toString();
+        const what = refused
+          ? String(refused.body.code ?? refused.status)
+          : silent
+            ? 'ping-timeout'
+            : (error ?? String(code));
+        this.events.push({
+          at: Date.now(),
+          gateway,
+          what,
+          detail: refused ? JSON.stringify(refused.body) : reason,
+        });
+        resolve(refused ? this.#afterRefusal(refused.body) : this.#afterClose(code, reason));
+      });
     });
   }
 
-  #receive(frame: string): void {
-    if (frame === 'pong') {
-      this.#onFrame?.();
+  #receive(text: string): void {
+    const frame = JSON.parse(text) as { height: number; transaction_id?: string };
+    const key = this.#options.stream === 'valid_blocks' ? String(frame.height) : frame.transaction_id!;
+    if (frame.height === this.#repeatHeight && this.#lastBlockKeys.has(key)) {
+      this.droppedRepeats += 1;
       return;
     }
-    const height = (JSON.parse(frame) as { height: number }).height;
-    if (this.#toDrop > 0 && height === this.#lastHeight) {
-      this.#toDrop -= 1;
-      return;
+    if (frame.height !== this.#lastHeight) {
+      this.#lastBlockKeys = new Set();
+      this.#lastHeight = frame.height;
+      if (frame.height !== this.#repeatHeight) this.#repeatHeight = undefined;
     }
-    this.#toDrop = 0;
-    if (height === this.#lastHeight) this.#heldAtLast += 1;
-    else {
-      this.#lastHeight = height;
-      this.#heldAtLast = 1;
-    }
-    this.frames.push(frame);
-    if (this.#moveAt?.frames === this.frames.length) {
-      this.#url = this.#moveAt.url;
-      this.#moveAt = undefined;
-      this.#socket?.terminate();
-    }
-    this.#onFrame?.();
+    this.#lastBlockKeys.add(key);
+    this.current.frames.push(text);
   }
 
-  #closed(closed: ClosedWith): void {
-    this.closes.push(closed);
-    const since = /(?:^|; )since=(\d+)/.exec(closed.reason)?.[1];
-    if (since !== undefined) {
-      this.#since = Number(since);
-      this.#epoch = /(?:^|; )epoch=([^;]+)/.exec(closed.reason)?.[1] ?? this.#epoch;
-      this.#toDrop = 0;
-    } else if (this.#lastHeight !== undefined) {
-      // No position: the last block may have arrived in part; it comes again in full.
+  #afterClose(code: number, reason: string): number {
+    const epoch = /(?:^|; )epoch=([^;]+)/.exec(reason)?.[1];
+    if (code === RESET_CLOSE) {
+      this.#newSegment(Number(/(?:^|; )head=(\d+)/.exec(reason)?.[1] ?? 0), epoch, String(code));
+      return 0;
+    }
+    if (code === HISTORY_GONE_CLOSE) {
+      const oldest = Number(/(?:^|; )oldest=(\d+)/.exec(reason)?.[1] ?? 1);
+      this.#newSegment(oldest - 1, epoch ?? this.#epoch, String(code));
+      return 0;
+    }
+    const position = positionIn(reason);
+    if (position) {
+      this.#since = position.since;
+      if (position.epoch) this.#epoch = position.epoch;
+      this.#repeatHeight = undefined;
+      return code === 1013 ? 1000 : 100;
+    }
+    // No blockcast close frame: the last block may have arrived in part.
+    if (this.#lastHeight !== undefined && this.#lastHeight - 1 >= this.current.since) {
       this.#since = this.#lastHeight - 1;
-      this.#toDrop = this.#heldAtLast;
+      this.#repeatHeight = this.#lastHeight;
     }
+    return 200;
   }
 
-  #nextFrame(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#onFrame = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, Math.min(timeoutMs, 250));
-      this.#onFrame = done;
-    });
+  #afterRefusal(body: Record<string, unknown>): number {
+    if (body.code === 'EPOCH_MISMATCH') {
+      this.#newSegment(Number(body.head ?? 0), body.epoch ? String(body.epoch) : undefined, 'EPOCH_MISMATCH');
+      return 0;
+    }
+    if (body.code === 'HISTORY_GONE') {
+      this.#newSegment(
+        Number(body.oldest) - 1,
+        body.epoch ? String(body.epoch) : this.#epoch,
+        'HISTORY_GONE',
+      );
+      return 0;
+    }
+    // LOG_UNAVAILABLE, DRAINING, SINCE_AHEAD (this gateway or the log is behind): same position, later.
+    return 500;
   }
 
-  /** Sends text "ping"; true when "pong" came back (everything queued before it has arrived). */
-  #pong(timeoutMs: number): Promise<boolean> {
-    const socket = this.#socket!;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(false), Math.min(timeoutMs, 2000));
-      const onMessage = (data: WebSocket.RawData) => {
-        if (String(data) === 'pong') finish(true);
-      };
-      const finish = (ok: boolean) => {
-        clearTimeout(timer);
-        socket.off('message', onMessage);
-        socket.off('close', onClose);
-        resolve(ok);
-      };
-      const onClose = () => finish(false);
-      socket.on('message', onMessage);
-      socket.once('close', onClose);
-      socket.send('ping');
-    });
+  /** The history changed (or left what is retained): what follows is a new run from `since`. */
+  #newSegment(since: number, epoch: string | undefined, startedBy: string): void {
+    this.#since = since;
+    this.#epoch = epoch;
+    this.#lastHeight = undefined;
+    this.#lastBlockKeys = new Set();
+    this.#repeatHeight = undefined;
+    this.segments.push({ since, epoch, startedBy, frames: [] });
+  }
+}
+
+function parseBody(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return { code: 'UNPARSEABLE', text };
   }
 }

@@ -1,0 +1,211 @@
+/**
+ * The deployment the fault scenarios break: one redis-server on a dir of its own (so it can be
+ * killed and started again on the same data), one ingest and several gateways, each a process
+ * of its own on loopback ports, every one of them signalled by PID.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  freePort,
+  type RedisServerProcess,
+  type ServiceProcess,
+  startRedisServer,
+  startService,
+  uniquePrefix,
+  waitUntil,
+} from '@blockcast/devkit';
+import type { BlockEvent } from '@blockcast/protocol';
+import { Redis } from 'ioredis';
+
+/** `{ skip }` when no redis-server binary is installed (REQUIRE_REDIS=1 fails instead). */
+export function chaosSkip(): { skip?: string } {
+  if (spawnSync('redis-server', ['--version']).status === 0) return {};
+  if (process.env.REQUIRE_REDIS === '1') throw new Error('REQUIRE_REDIS=1 but redis-server is not installed');
+  return { skip: 'redis-server not installed (apt-get install -y redis-server)' };
+}
+
+/** One stream entry as the gateways read it. */
+export interface LoggedBlock {
+  height: number;
+  epoch: string | undefined;
+  block: BlockEvent;
+}
+
+export interface ChaosGateway {
+  name: string;
+  service: ServiceProcess;
+  /** `ws://127.0.0.1:<port>` */
+  url: string;
+  opsUrl: string;
+  pid: number;
+}
+
+export interface ChaosTopologyOptions {
+  gateways?: number;
+  /** redis-server arguments for every start, e.g. AOF with fsync on every write. */
+  redisArgs?: string[];
+}
+
+export class ChaosTopology {
+  readonly prefix = uniquePrefix('chaos');
+  readonly token = randomBytes(24).toString('hex');
+  readonly redisDir = mkdtempSync(join(tmpdir(), 'blockcast-chaos-redis-'));
+  readonly gateways: ChaosGateway[] = [];
+  redis!: RedisServerProcess;
+  ingest!: ServiceProcess;
+  ingestUrl = '';
+  ingestOpsUrl = '';
+  #redisPort = 0;
+  /** Every service process started, so a failed start still stops the others. */
+  readonly #started: ServiceProcess[] = [];
+  readonly #redisArgs: string[];
+
+  private constructor(options: ChaosTopologyOptions) {
+    this.#redisArgs = options.redisArgs ?? [];
+  }
+
+  static async start(options: ChaosTopologyOptions = {}): Promise<ChaosTopology> {
+    const topology = new ChaosTopology(options);
+    topology.#redisPort = await freePort();
+    await topology.startRedis();
+    try {
+      await topology.#startServices(options.gateways ?? 2);
+    } catch (error) {
+      // Child services do not die with the test process: stop what did start before failing.
+      await topology.stop();
+      throw error;
+    }
+    return topology;
+  }
+
+  get gatewayUrls(): string[] {
+    return this.gateways.map((gateway) => gateway.url);
+  }
+
+  /** (Re)starts redis-server on the same port and dir: with whatever data the dir holds. */
+  async startRedis(): Promise<void> {
+    this.redis = await startRedisServer({ port: this.#redisPort, dir: this.redisDir, args: this.#redisArgs });
+  }
+
+  /** SIGKILL: Redis saves nothing it had not already written. */
+  async killRedis(): Promise<void> {
+    await killAndWait(this.redis.pid);
+  }
+
+  /** A client of its own, for SAVE, XRANGE and the epoch key. */
+  admin(): Redis {
+    return new Redis(this.redis.url, { maxRetriesPerRequest: 1 });
+  }
+
+  /** The stream's current epoch, read from Redis. */
+  async epoch(): Promise<string | null> {
+    const admin = this.admin();
+    try {
+      return await admin.get(`${this.prefix}epoch`);
+    } finally {
+      admin.disconnect();
+    }
+  }
+
+  /** Every entry on the stream now, read back with XRANGE: what the clients are checked against. */
+  async loggedBlocks(): Promise<LoggedBlock[]> {
+    const admin = this.admin();
+    try {
+      const entries = await admin.xrange(`${this.prefix}blocks`, '-', '+');
+      return entries.map(([id, fields]) => {
+        const field = (name: string) => fields[fields.indexOf(name) + 1];
+        return {
+          height: Number(id.split('-')[0]),
+          epoch: fields.includes('epoch') ? field('epoch') : undefined,
+          block: JSON.parse(field('block') ?? 'null') as BlockEvent,
+        };
+      });
+    } finally {
+      admin.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const service of this.#started) signal(service.child.pid, 'SIGCONT');
+    signal(this.redis.pid, 'SIGCONT');
+    await Promise.all(this.#started.map((service) => service.stop(3000)));
+    if (alive(this.redis.pid)) await this.redis.stop();
+    rmSync(this.redisDir, { recursive: true, force: true });
+  }
+
+  async #startServices(count: number): Promise<void> {
+    const shared = {
+      REDIS_URL: this.redis.url,
+      BLOCKCAST_STREAM_PREFIX: this.prefix,
+      LOG_LEVEL: 'warn',
+    };
+    const ingestPort = await freePort();
+    const ingestOpsPort = await freePort();
+    this.ingestUrl = `http://127.0.0.1:${ingestPort}`;
+    this.ingestOpsUrl = `http://127.0.0.1:${ingestOpsPort}`;
+    this.ingest = startService('ingest', {
+      env: {
+        ...shared,
+        INGEST_HOST: '127.0.0.1',
+        INGEST_PORT: String(ingestPort),
+        INGEST_OPS_PORT: String(ingestOpsPort),
+        INGEST_TOKENS: this.token,
+      },
+    });
+    this.#started.push(this.ingest);
+    for (let i = 0; i < count; i += 1) {
+      const [port, opsPort] = [await freePort(), await freePort()];
+      const name = `gateway-${i + 1}`;
+      const service = startService('gateway', {
+        name,
+        env: {
+          ...shared,
+          GATEWAY_HOST: '127.0.0.1',
+          GATEWAY_PORT: String(port),
+          GATEWAY_OPS_PORT: String(opsPort),
+          GATEWAY_EXCLUSIVE_PORT: 'true',
+          GATEWAY_DRAIN_DELAY_MS: '0',
+        },
+      });
+      this.#started.push(service);
+      this.gateways.push({
+        name,
+        service,
+        url: `ws://127.0.0.1:${port}`,
+        opsUrl: `http://127.0.0.1:${opsPort}`,
+        pid: service.child.pid!,
+      });
+    }
+    await Promise.all([
+      this.ingest.waitUntilReady(`${this.ingestOpsUrl}/readyz`, 30_000),
+      ...this.gateways.map((gateway) => gateway.service.waitUntilReady(`${gateway.opsUrl}/readyz`, 30_000)),
+    ]);
+  }
+}
+
+/** Sends a signal to a process this test started; a process already gone is not an error. */
+export function signal(pid: number | undefined, name: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function killAndWait(pid: number): Promise<void> {
+  signal(pid, 'SIGKILL');
+  await waitUntil(() => !alive(pid), 5000, `process ${pid} gone after SIGKILL`, 20);
+}
