@@ -177,22 +177,12 @@ describe('metrics agree with traffic', { skip: 'skip' in available ? available.s
   test('ingest counts the blocks and transactions appended, duplicates and refusals by code', () => {
     const scrape = scrapes.ingest!;
     const transactions = blocks.reduce((total, block) => total + block.transactions.length, 0);
-    if (scrape.declared.has('blockcast_ingest_blocks_total')) {
-      // The names docs/operations.md gives.
-      const results = { appended: BLOCKS, duplicate: 3, refused: 5, unavailable: 0 };
-      for (const [result, count] of Object.entries(results))
-        assert.equal(scrape.sum('blockcast_ingest_blocks_total', { result }), count, `blocks ${result}`);
-      assert.equal(scrape.sum('blockcast_ingest_transactions_total', { result: 'appended' }), transactions);
-      assert.ok(scrape.sum('blockcast_ingest_append_duration_seconds_count') >= BLOCKS, 'every append timed');
-    } else {
-      // What this ingest exports today (see the next test for the names still missing).
-      assert.equal(scrape.sum('blockcast_ingest_blocks_appended_total'), BLOCKS);
-      assert.equal(scrape.sum('blockcast_ingest_blocks_duplicate_total'), 3);
-      assert.equal(scrape.sum('blockcast_ingest_transactions_appended_total'), transactions);
-    }
-    const byCode = scrape.declared.has('blockcast_ingest_refusals_total')
-      ? 'blockcast_ingest_refusals_total'
-      : 'blockcast_ingest_blocks_refused_total';
+    const results = { appended: BLOCKS, duplicate: 3, refused: 5, unavailable: 0 };
+    for (const [result, count] of Object.entries(results))
+      assert.equal(scrape.sum('blockcast_ingest_blocks_total', { result }), count, `blocks ${result}`);
+    assert.equal(scrape.sum('blockcast_ingest_transactions_total', { result: 'appended' }), transactions);
+    assert.ok(scrape.sum('blockcast_ingest_append_duration_seconds_count') >= BLOCKS, 'every append timed');
+    const byCode = 'blockcast_ingest_refusals_total';
     const codes = { UNAUTHORIZED: 2, HEIGHT_GAP: 1, HEIGHT_CONFLICT: 1, INVALID_BLOCK: 1 };
     for (const [code, count] of Object.entries(codes))
       assert.equal(scrape.sum(byCode, { code }), count, `${byCode}{code="${code}"}`);
@@ -217,24 +207,20 @@ describe('metrics agree with traffic', { skip: 'skip' in available ? available.s
     assert.deepEqual(scrape.labelValues(name, 'route'), ['/', '/api/v1/', '/api/v1/streams', 'unmatched']);
   });
 
-  test(
-    'every service exports each metric docs/operations.md lists',
-    { todo: 'blockcast_build_info and the ingest names by result are not exported on this branch yet' },
-    () => {
-      const scrapesOf: Record<string, Scrape[]> = {
-        ingest: [scrapes.ingest!],
-        gateway: gatewayScrapes,
-        discovery: [scrapes.discovery!],
-      };
-      const missing = documentedMetrics().flatMap((metric) => {
-        const services = metric === 'blockcast_build_info' ? Object.keys(scrapesOf) : [metric.split('_')[1]!];
-        return services
-          .filter((service) => !scrapesOf[service]!.every((scrape) => scrape.declared.has(metric)))
-          .map((service) => `${metric} (${service})`);
-      });
-      assert.deepEqual(missing, []);
-    },
-  );
+  test('every service exports each metric docs/operations.md lists', () => {
+    const scrapesOf: Record<string, Scrape[]> = {
+      ingest: [scrapes.ingest!],
+      gateway: gatewayScrapes,
+      discovery: [scrapes.discovery!],
+    };
+    const missing = documentedMetrics().flatMap((metric) => {
+      const services = metric === 'blockcast_build_info' ? Object.keys(scrapesOf) : [metric.split('_')[1]!];
+      return services
+        .filter((service) => !scrapesOf[service]!.every((scrape) => scrape.declared.has(metric)))
+        .map((service) => `${metric} (${service})`);
+    });
+    assert.deepEqual(missing, []);
+  });
 });
 
 /** The metric names in the first column of docs/operations.md's metrics table. */
