@@ -6,6 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killOnExit } from './kill-on-exit.js';
 import { freePort } from './redis-server.js';
 import { waitUntil } from './wait-until.js';
 
@@ -67,7 +68,8 @@ export async function startRabbitMqServer(): Promise<RabbitMqServerProcess> {
       // Already gone.
     }
   };
-  process.once('exit', () => killGroup('SIGKILL'));
+  // The whole group: the broker's Erlang processes outlive the launcher script.
+  killOnExit(() => killGroup('SIGKILL'));
   try {
     await waitUntil(
       () => {

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { killOnExit } from './kill-on-exit.js';
 import { waitUntil } from './wait-until.js';
 
 export interface RedisServerProcess {
@@ -60,7 +61,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   );
   // The server must not keep the calling process alive; it dies with the process instead.
   child.unref();
-  process.once('exit', () => child.kill('SIGKILL'));
+  const forget = killOnExit(() => child.kill('SIGKILL'));
+  child.once('exit', forget);
   await Promise.race([waitForPing(port, child), spawnFailed]);
   return {
     url: `redis://127.0.0.1:${port}`,
