@@ -48,6 +48,11 @@ export const UPGRADE_ERRORS = {
     when: '`since` is older than the retained history (`oldest` is the oldest height still available)',
     todo: 'resynchronise from another source, then resume from oldest - 1 or later',
   },
+  OVER_CAPACITY: {
+    status: 503,
+    when: 'the gateway is nearly out of file descriptors and has stopped accepting connections',
+    todo: 'retry with backoff (another gateway may take you)',
+  },
   DRAINING: { status: 503, when: 'the gateway is shutting down', todo: 'connect again (to another gateway)' },
   LOG_UNAVAILABLE: {
     status: 503,

@@ -25,6 +25,8 @@ export interface GatewayConfig {
   allowFallbackTransport: boolean;
   exclusivePort: boolean;
   maxConnections: number;
+  /** Descriptors kept for all but client sockets; the connection limit is lowered to fit the rest. */
+  fdReserve: number;
   /** Largest client message; clients only ever send "ping", larger ones close with 1009. */
   maxPayloadBytes: number;
   /** Seconds of silence before the gateway pings a peer, and the time it then has to answer (4009). */
@@ -70,6 +72,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     allowFallbackTransport: readBoolean(env, 'GATEWAY_ALLOW_FALLBACK_TRANSPORT', false),
     exclusivePort: readBoolean(env, 'GATEWAY_EXCLUSIVE_PORT', false),
     maxConnections: readInteger(env, 'GATEWAY_MAX_CONNECTIONS', 19_000, { min: 1 }),
+    fdReserve: readInteger(env, 'GATEWAY_FD_RESERVE', 128, { min: 16 }),
     maxPayloadBytes: readInteger(env, 'GATEWAY_MAX_PAYLOAD_BYTES', 4096, { min: 16 }),
     idleTimeoutSeconds: readInteger(env, 'GATEWAY_IDLE_TIMEOUT_S', 60, { min: 1, max: 3600 }),
     slowClientBytes: readInteger(env, 'GATEWAY_SLOW_CLIENT_BYTES', 1024 * 1024, { min: 16_384 }),

@@ -134,6 +134,21 @@ export function createGatewayMetrics(registry: Registry, sources: MetricSources)
       help: 'Recent blocks held in memory for resume and catch-up',
       registers,
     }),
+    maxConnections: new Gauge({
+      name: 'blockcast_gateway_max_connections',
+      help: 'The connection limit in force: GATEWAY_MAX_CONNECTIONS, lowered to fit the open-files limit',
+      registers,
+    }),
+    acceptPaused: new Gauge({
+      name: 'blockcast_gateway_accept_paused',
+      help: '1 while the gateway does not accept connections because file descriptors are nearly exhausted',
+      registers,
+    }),
+    acceptPauses: new Counter({
+      name: 'blockcast_gateway_accept_pauses_total',
+      help: 'Times accepting stopped because file descriptors were nearly exhausted',
+      registers,
+    }),
     transport: new Gauge({
       name: 'blockcast_gateway_transport_info',
       help: 'The WebSocket transport in use (1 for the active kind)',

@@ -28,8 +28,12 @@ export interface StreamContext {
   catchUp: CatchUp;
   resumeCheck: ResumeCheck;
   head: StreamHead;
+  /** GATEWAY_MAX_CONNECTIONS as lowered to fit the open-files limit: beyond it sockets close with 1013. */
+  maxConnections: number;
   /** New upgrades are refused with 503 DRAINING. */
   isRefusing(): boolean;
+  /** New upgrades are refused with 503 OVER_CAPACITY: descriptors are nearly exhausted. */
+  isOutOfDescriptors(): boolean;
 }
 
 /** Client messages up to this size get a proper 1009; beyond it uWS cuts the connection. */
@@ -105,6 +109,11 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
       if (context.isRefusing()) {
         return refuseWith(new UpgradeError('DRAINING', 'this gateway is shutting down; connect again'));
       }
+      if (context.isOutOfDescriptors()) {
+        return refuseWith(
+          new UpgradeError('OVER_CAPACITY', 'this gateway is out of file descriptors; retry with backoff'),
+        );
+      }
       let request: StreamRequest;
       try {
         request = parseStreamRequest(url, query, config.profile);
@@ -133,7 +142,7 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
     },
     open: (ws) => {
       const data = ws.getUserData();
-      if (connections.size >= config.maxConnections) {
+      if (connections.size >= context.maxConnections) {
         metrics.connectionsRefused.inc({ reason: 'over_capacity' });
         data.closing = true;
         const since = data.request.since ?? head.liveHeight();
