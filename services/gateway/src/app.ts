@@ -9,6 +9,7 @@ import { publishBlock } from './block-publisher.js';
 import { BlockRing } from './block-ring.js';
 import { CatchUp } from './catch-up.js';
 import type { GatewayConfig } from './config.js';
+import { ConnectionPolicy } from './connection-policy.js';
 import { ConnectionSweeper } from './connection-sweeper.js';
 import { Connections, type StreamHead } from './connections.js';
 import { refuse } from './http-refusal.js';
@@ -169,6 +170,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
       live,
       catchUp,
       resumeCheck,
+      policy: new ConnectionPolicy(config.policy, config.auth),
       head,
       maxConnections: capacity.maxConnections,
       isRefusing: () => phase === 'closing',

@@ -14,6 +14,12 @@ import {
   readString,
 } from '@blockcast/common';
 import type { Profile } from '@blockcast/protocol';
+import {
+  type AuthConfig,
+  type ConnectionPolicyConfig,
+  loadAuthConfig,
+  loadPolicyConfig,
+} from './policy-config.js';
 
 export interface GatewayConfig {
   host: string;
@@ -50,6 +56,10 @@ export interface GatewayConfig {
   drainRatePerSecond: number;
   /** The whole shutdown (delay and drain) ends within this; what is still open then is cut. */
   shutdownGraceMs: number;
+  /** Origins, connections per client address, trusted proxies, handshake timeout. */
+  policy: ConnectionPolicyConfig;
+  /** JWT authentication of private streams; undefined: every stream is public. */
+  auth: AuthConfig | undefined;
   redis: RedisTarget | undefined;
   streamPrefix: string;
   logLevel: LogLevel;
@@ -87,6 +97,8 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     drainDelayMs: readInteger(env, 'GATEWAY_DRAIN_DELAY_MS', 5000, { min: 0 }),
     drainRatePerSecond: readInteger(env, 'GATEWAY_DRAIN_RATE', 2000, { min: 1 }),
     shutdownGraceMs: readInteger(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 30_000, { min: 0 }),
+    policy: loadPolicyConfig(env),
+    auth: loadAuthConfig(env),
     redis: readRedisTarget(env),
     streamPrefix: readStreamPrefix(env),
     logLevel: readLogLevel(env),

@@ -22,7 +22,8 @@ export function refuse(res: HttpResponse, error: UpgradeError): void {
     res.writeStatus(STATUS_TEXT[error.status] ?? String(error.status));
     if (error.status === 426)
       res.writeHeader('sec-websocket-version', '13').writeHeader('upgrade', 'websocket');
-    if (error.status === 503) res.writeHeader('retry-after', '1');
+    if (error.status === 503 || error.status === 429) res.writeHeader('retry-after', '1');
+    if (error.status === 401) res.writeHeader('www-authenticate', 'Bearer');
     res.writeHeader('content-type', 'application/json').end(JSON.stringify(error.toJSON()), true);
   });
 }
