@@ -16,6 +16,7 @@ import { checkHandshake } from './handshake.js';
 import { refuse } from './http-refusal.js';
 import type { LiveSubscriptions } from './live-subscriptions.js';
 import type { GatewayMetrics } from './metrics.js';
+import { settleWithin } from './pending-upgrade.js';
 import type { ResumeCheck } from './resume-check.js';
 import type { SocketData } from './socket-data.js';
 import type { Grant } from './token-verifier.js';
@@ -100,8 +101,8 @@ function newSocketData(
 }
 
 /**
- * The WebSocket route of the streams: checks the handshake and the request at upgrade (refusals
- * are plain HTTP with a JSON body), then puts the socket on its live topic or, when it resumes,
+ * The WebSocket route of the streams: checks the handshake, the connection policy and the
+ * request at upgrade (refusals are plain HTTP with a JSON body), then puts the socket on its live topic or, when it resumes,
  * into catch-up. Keep-alive and slow-client rules live in the sweeper; uWS's own idle timeout is
  * off, because it would cut a paused reader without a close frame.
  */
@@ -163,38 +164,10 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
       const granted = policy.authenticate(request.stream, headers, query);
       const resumable = context.resumeCheck.check(request);
       if (granted === undefined && resumable === undefined) return accept(undefined);
-      let settled = false;
-      const settle = (then: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        res.cork(then);
-      };
-      res.onAborted(() => {
-        settled = true;
-        clearTimeout(timer);
+      settleWithin(res, Promise.all([granted, resumable]), config.policy.handshakeTimeoutMs, {
+        accept: ([grant]) => accept(grant),
+        refuse: refuseWith,
       });
-      const timer = setTimeout(
-        () =>
-          settle(() =>
-            refuseWith(
-              new UpgradeError(
-                'HANDSHAKE_TIMEOUT',
-                `checking this upgrade took longer than ${config.policy.handshakeTimeoutMs} ms; retry`,
-              ),
-            ),
-          ),
-        config.policy.handshakeTimeoutMs,
-      );
-      Promise.all([granted, resumable]).then(
-        ([grant]) => settle(() => accept(grant)),
-        (error: unknown) =>
-          settle(() =>
-            refuseWith(
-              error instanceof UpgradeError ? error : new UpgradeError('LOG_UNAVAILABLE', String(error)),
-            ),
-          ),
-      );
     },
     open: (ws) => {
       const data = ws.getUserData();
