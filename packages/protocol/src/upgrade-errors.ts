@@ -68,7 +68,7 @@ export const UPGRADE_ERRORS = {
     when: '`since` is older than the retained history (`oldest` is the oldest height still available)',
     todo: 'resynchronise from another source, then resume from oldest - 1 or later',
   },
-  OVER_CAPACITY: {
+  DESCRIPTORS_EXHAUSTED: {
     status: 503,
     when: 'the gateway is nearly out of file descriptors and has stopped accepting connections',
     todo: 'retry with backoff (another gateway may take you)',

@@ -36,7 +36,7 @@ export interface StreamContext {
   maxConnections: number;
   /** New upgrades are refused with 503 DRAINING. */
   isRefusing(): boolean;
-  /** New upgrades are refused with 503 OVER_CAPACITY: descriptors are nearly exhausted. */
+  /** New upgrades are refused with 503 DESCRIPTORS_EXHAUSTED. */
   isOutOfDescriptors(): boolean;
 }
 
@@ -140,7 +140,10 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
       }
       if (context.isOutOfDescriptors()) {
         return refuseWith(
-          new UpgradeError('OVER_CAPACITY', 'this gateway is out of file descriptors; retry with backoff'),
+          new UpgradeError(
+            'DESCRIPTORS_EXHAUSTED',
+            'this gateway is out of file descriptors; retry with backoff',
+          ),
         );
       }
       const headers = policyHeaders(req, res);
