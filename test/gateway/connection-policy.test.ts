@@ -157,3 +157,24 @@ test('a TCP connection that never completes its upgrade, silent or trickling hea
   // uWS's fixed HTTP timeout (10 s, checked every 4 s); see docs/protocol.md.
   for (const ms of [silent, trickling]) assert.ok(ms < 15_000, `closed after ${ms} ms`);
 });
+
+test('a refused upgrade closes its TCP connection, so a refused client holds no descriptor', async (t) => {
+  const gateway = await startGateway(t, { config: policyFrom(ORIGINS) });
+  const port = Number(new URL(gateway.url).port);
+  const ended = await new Promise<{ head: string; endedMs: number }>((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+    });
+    socket.on('end', () => resolve({ head, endedMs: Date.now() - started }));
+    socket.on('error', reject);
+    socket.write(
+      'GET /api/v1/streams/valid_blocks HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: https://evil.example\r\n\r\n',
+    );
+  });
+  assert.match(ended.head, /^HTTP\/1\.1 403 /);
+  assert.ok(ended.endedMs < 2000, `the gateway closed it after ${ended.endedMs} ms, not at its idle timeout`);
+});
