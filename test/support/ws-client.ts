@@ -79,10 +79,13 @@ export class RecordingClient {
   }
 }
 
-/** Attempts an upgrade that the server should refuse; returns its HTTP status and JSON body. */
-export function refusedUpgrade(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+/** Attempts an upgrade that the server should refuse; returns its HTTP status, JSON body and headers. */
+export function refusedUpgrade(
+  url: string,
+  options: WebSocket.ClientOptions = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, options);
     socket.once('open', () => {
       socket.close();
       reject(new Error(`upgrade to ${url} was accepted`));
@@ -92,7 +95,9 @@ export function refusedUpgrade(url: string): Promise<{ status: number; body: Rec
       response.on('data', (chunk: Buffer) => {
         text += chunk.toString();
       });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: JSON.parse(text), headers: response.headers }),
+      );
     });
     socket.once('error', () => {});
   });

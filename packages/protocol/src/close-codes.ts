@@ -47,8 +47,8 @@ export const CLOSE_CODES: Readonly<Record<CloseCodeName, CloseCodeSpec>> = {
   },
   POLICY: {
     code: 1008,
-    reason: 'policy',
-    when: 'reserved: authentication or origin refused after the upgrade (e.g. a token that expired)',
+    reason: 'token expired',
+    when: 'the token a private stream was opened with reached its `exp`',
     next: 'fix-client',
     todo: 'get a new token, then reconnect with since/epoch from the reason',
   },

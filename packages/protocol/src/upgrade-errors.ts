@@ -23,6 +23,26 @@ export const UPGRADE_ERRORS = {
     when: 'an upgrade without `Upgrade: websocket` or a valid `Sec-WebSocket-Key`',
     todo: 'use a WebSocket client',
   },
+  TOKEN_REQUIRED: {
+    status: 401,
+    when: 'the stream is private and the upgrade carries no token',
+    todo: 'send `Authorization: Bearer <JWT>` (or `?access_token=<JWT>` from a browser)',
+  },
+  TOKEN_INVALID: {
+    status: 401,
+    when: 'the token is malformed, expired, not signed with a trusted key, or its issuer or audience is not accepted',
+    todo: 'get a new token',
+  },
+  ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    when: 'the `Origin` is not in the gateway’s allow-list (or is missing where one is required)',
+    todo: 'connect from an allowed origin',
+  },
+  TOO_MANY_CONNECTIONS: {
+    status: 429,
+    when: 'your address has GATEWAY_MAX_CONNECTIONS_PER_IP connections open on this gateway',
+    todo: 'close one, or retry with backoff',
+  },
   INVALID_PARAMETER: {
     status: 400,
     when: 'a query parameter has a bad value (`parameter` names it)',
@@ -48,7 +68,17 @@ export const UPGRADE_ERRORS = {
     when: '`since` is older than the retained history (`oldest` is the oldest height still available)',
     todo: 'resynchronise from another source, then resume from oldest - 1 or later',
   },
+  DESCRIPTORS_EXHAUSTED: {
+    status: 503,
+    when: 'the gateway is nearly out of file descriptors and has stopped accepting connections',
+    todo: 'retry with backoff (another gateway may take you)',
+  },
   DRAINING: { status: 503, when: 'the gateway is shutting down', todo: 'connect again (to another gateway)' },
+  HANDSHAKE_TIMEOUT: {
+    status: 503,
+    when: 'checking the upgrade (token, resume position) took longer than GATEWAY_HANDSHAKE_TIMEOUT_MS',
+    todo: 'retry with backoff',
+  },
   LOG_UNAVAILABLE: {
     status: 503,
     when: 'resuming needed the event log (Redis) and it did not answer',

@@ -3,17 +3,20 @@ import { createMetricsRegistry, type Logger, OpsServer, silentLogger, sleep } fr
 import type { EventLog } from '@blockcast/event-log';
 import { type BlockEvent, LEGACY_IDLE_TIMEOUT_MS, STREAMS_PATH, UpgradeError } from '@blockcast/protocol';
 import type { Registry } from 'prom-client';
+import { AcceptGuard } from './accept-guard.js';
 import { BlockHistory } from './block-history.js';
 import { publishBlock } from './block-publisher.js';
 import { BlockRing } from './block-ring.js';
 import { CatchUp } from './catch-up.js';
 import type { GatewayConfig } from './config.js';
+import { ConnectionPolicy } from './connection-policy.js';
 import { ConnectionSweeper } from './connection-sweeper.js';
 import { Connections, type StreamHead } from './connections.js';
 import { refuse } from './http-refusal.js';
 import { LiveSubscriptions } from './live-subscriptions.js';
 import { LogFollower } from './log-follower.js';
 import { GatewayMetrics } from './metrics.js';
+import { fitToOpenFiles, readOpenFilesLimit } from './open-files.js';
 import { ResumeCheck } from './resume-check.js';
 import { drainConnections } from './socket-drain.js';
 import { streamBehavior } from './stream-behavior.js';
@@ -27,6 +30,8 @@ export interface GatewayAppOptions {
   registry?: Registry;
   /** 0.10 `valid_tx` idle limit (3 minutes); tests shorten it. */
   legacyIdleTimeoutMs?: number;
+  /** The process's open-files limit (read from /proc/self/limits by default; null: unknown). */
+  openFilesLimit?: number | null;
 }
 
 export interface GatewayApp {
@@ -36,6 +41,8 @@ export interface GatewayApp {
   /** The epoch of the history being streamed; null while the log holds nothing. */
   readonly epoch: string | null;
   readonly connections: number;
+  /** GATEWAY_MAX_CONNECTIONS, lowered to what the open-files limit holds. */
+  readonly maxConnections: number;
   readonly registry: Registry;
   start(): Promise<{ url: string; port: number; opsPort: number }>;
   /**
@@ -68,9 +75,14 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     catchUpSockets: () => catchUp.size,
   });
   metrics.transport.set({ kind: transport }, 1);
+  const openFilesLimit =
+    options.openFilesLimit === undefined ? readOpenFilesLimit() : (options.openFilesLimit ?? undefined);
+  const capacity = fitToOpenFiles(config.maxConnections, openFilesLimit, config.fdReserve);
+  metrics.maxConnections.set(capacity.maxConnections);
 
   const app = uWS.App();
   let listenSocket: us_listen_socket | undefined;
+  let boundPort = config.port;
   let sweeper: ConnectionSweeper | undefined;
   let phase: Phase = 'serving';
   let closed: Promise<void> | undefined;
@@ -153,8 +165,11 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
       live,
       catchUp,
       resumeCheck,
+      policy: new ConnectionPolicy(config.policy, config.auth),
       head,
+      maxConnections: capacity.maxConnections,
       isRefusing: () => phase === 'closing',
+      isOutOfDescriptors: () => guard?.paused === true,
     }),
   );
   app.any(`${STREAMS_PATH}*`, (res, req) => {
@@ -177,6 +192,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
   const ops = new OpsServer(registry, {
     ready: async () => {
       if (phase !== 'serving') return { ready: false, reason: 'draining' };
+      if (guard?.paused) return { ready: false, reason: 'file descriptors nearly exhausted: not accepting' };
       if (!follower.running) return { ready: false, reason: 'not following the event log' };
       if (follower.failing)
         return { ready: false, reason: `event log tail failing: ${String(follower.failing)}` };
@@ -191,12 +207,13 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
       const exclusive = config.exclusivePort || config.port === 0;
       (app as unknown as ListenWithHostAndOptions).listen(
         config.host,
-        config.port,
+        boundPort,
         exclusive ? LISTEN_EXCLUSIVE_PORT : 0,
         (socket) => {
-          if (!socket) return reject(new Error(`gateway cannot listen on ${config.host}:${config.port}`));
+          if (!socket) return reject(new Error(`gateway cannot listen on ${config.host}:${boundPort}`));
           listenSocket = socket;
-          resolve(uWS.us_socket_local_port(socket));
+          boundPort = uWS.us_socket_local_port(socket);
+          resolve(boundPort);
         },
       );
     });
@@ -206,12 +223,35 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     listenSocket = undefined;
   };
 
+  const guard =
+    openFilesLimit === undefined
+      ? undefined
+      : new AcceptGuard({
+          limit: openFilesLimit,
+          reserve: config.fdReserve,
+          onChange: (paused) => {
+            metrics.acceptPaused.set(paused ? 1 : 0);
+            if (paused) {
+              metrics.acceptPauses.inc();
+              logger.warn(
+                { limit: openFilesLimit, connections: connections.size },
+                'file descriptors nearly exhausted: not accepting connections until some close',
+              );
+              closeListener();
+            } else if (phase === 'serving' && listenSocket === undefined) {
+              logger.info({ connections: connections.size }, 'file descriptors free again: accepting');
+              listen().catch((error: unknown) => logger.error({ err: error }, 'listening again failed'));
+            }
+          },
+        });
+
   const drain = async () => {
     const deadline = Date.now() + config.shutdownGraceMs;
     phase = 'deregistering';
     logger.info({ delayMs: config.drainDelayMs, connections: connections.size }, 'draining: readiness off');
     await sleep(config.drainDelayMs, new AbortController().signal);
     phase = 'closing';
+    guard?.stop();
     closeListener();
     sweeper?.stop();
     const cut = await drainConnections(connections, { ratePerSecond: config.drainRatePerSecond, deadline });
@@ -232,6 +272,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     get connections() {
       return connections.size;
     },
+    maxConnections: capacity.maxConnections,
     async start() {
       await follower.start();
       try {
@@ -246,12 +287,15 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
           lastPublishedAt: (key) => live.lastPublishedAt(key),
           onSlowClient: () => metrics.slowClientsClosed.inc(),
         });
+        guard?.start();
+        if (capacity.lowered) logger.warn({ maxConnections: capacity.maxConnections }, capacity.lowered);
         logger.info(
           { port, opsPort, transport, profile: config.profile, from: follower.height, epoch: follower.epoch },
           'gateway listening',
         );
         return { url: `ws://127.0.0.1:${port}`, port, opsPort };
       } catch (error) {
+        guard?.stop();
         closeListener();
         await follower.stop();
         await ops.close();

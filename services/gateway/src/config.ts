@@ -14,6 +14,12 @@ import {
   readString,
 } from '@blockcast/common';
 import type { Profile } from '@blockcast/protocol';
+import {
+  type AuthConfig,
+  type ConnectionPolicyConfig,
+  loadAuthConfig,
+  loadPolicyConfig,
+} from './policy-config.js';
 
 export interface GatewayConfig {
   host: string;
@@ -25,6 +31,8 @@ export interface GatewayConfig {
   allowFallbackTransport: boolean;
   exclusivePort: boolean;
   maxConnections: number;
+  /** Descriptors kept for all but client sockets; the connection limit is lowered to fit the rest. */
+  fdReserve: number;
   /** Largest client message; clients only ever send "ping", larger ones close with 1009. */
   maxPayloadBytes: number;
   /** Seconds of silence before the gateway pings a peer, and the time it then has to answer (4009). */
@@ -48,6 +56,10 @@ export interface GatewayConfig {
   drainRatePerSecond: number;
   /** The whole shutdown (delay and drain) ends within this; what is still open then is cut. */
   shutdownGraceMs: number;
+  /** Origins, connections per client address, trusted proxies, handshake timeout. */
+  policy: ConnectionPolicyConfig;
+  /** JWT authentication of private streams; undefined: every stream is public. */
+  auth: AuthConfig | undefined;
   redis: RedisTarget | undefined;
   streamPrefix: string;
   logLevel: LogLevel;
@@ -63,6 +75,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     allowFallbackTransport: readBoolean(env, 'GATEWAY_ALLOW_FALLBACK_TRANSPORT', false),
     exclusivePort: readBoolean(env, 'GATEWAY_EXCLUSIVE_PORT', false),
     maxConnections: readInteger(env, 'GATEWAY_MAX_CONNECTIONS', 19_000, { min: 1 }),
+    fdReserve: readInteger(env, 'GATEWAY_FD_RESERVE', 128, { min: 16 }),
     maxPayloadBytes: readInteger(env, 'GATEWAY_MAX_PAYLOAD_BYTES', 4096, { min: 16 }),
     idleTimeoutSeconds: readInteger(env, 'GATEWAY_IDLE_TIMEOUT_S', 60, { min: 1, max: 3600 }),
     slowClientBytes: readInteger(env, 'GATEWAY_SLOW_CLIENT_BYTES', 1024 * 1024, { min: 16_384 }),
@@ -77,6 +90,8 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     drainDelayMs: readInteger(env, 'GATEWAY_DRAIN_DELAY_MS', 5000, { min: 0 }),
     drainRatePerSecond: readInteger(env, 'GATEWAY_DRAIN_RATE', 2000, { min: 1 }),
     shutdownGraceMs: readInteger(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 30_000, { min: 0 }),
+    policy: loadPolicyConfig(env),
+    auth: loadAuthConfig(env),
     redis: readRedisTarget(env),
     streamPrefix: readStreamPrefix(env),
     logLevel: readLogLevel(env),

@@ -23,9 +23,9 @@ export interface SweepRules {
  * One timer walks every socket once a second for the rules that are about time rather than about
  * a frame. It runs between blocks, so what is queued for a socket is whole blocks and its position
  * is exact: a live socket over the soft limit moves to catch-up at the live height, a stalled one
- * is closed with 4008 and that position, an unresponsive one with 4009. A peer that is being sent
- * frames is judged by whether they drain, not by pings, so a reader that pauses keeps its
- * connection until the stall limit.
+ * is closed with 4008 and that position, an unresponsive one with 4009, one whose token expired
+ * with 1008. A peer that is being sent frames is judged by whether they drain, not by pings, so
+ * a reader that pauses keeps its connection until the stall limit.
  */
 export class ConnectionSweeper {
   readonly #timer: NodeJS.Timeout;
@@ -56,6 +56,10 @@ export class ConnectionSweeper {
 
   #sweepOne(ws: WebSocket<SocketData>, data: SocketData, now: number): void {
     const rules = this.#rules;
+    if (data.expiresAt !== undefined && now >= data.expiresAt) {
+      this.#connections.end(ws, 'POLICY');
+      return;
+    }
     const buffered = ws.getBufferedAmount();
     if (buffered === 0 || buffered < data.lastBuffered) data.progressAt = now;
     data.lastBuffered = buffered;

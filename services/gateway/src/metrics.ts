@@ -31,6 +31,9 @@ export class GatewayMetrics {
   readonly catchUpBlocks: Counter<'source'>;
   readonly logReads: Counter;
   readonly ringBlocks: Gauge;
+  readonly maxConnections: Gauge;
+  readonly acceptPaused: Gauge;
+  readonly acceptPauses: Counter;
   readonly transport: Gauge<'kind'>;
 
   constructor(registry: Registry, sources: MetricSources) {
@@ -159,6 +162,21 @@ export class GatewayMetrics {
     this.ringBlocks = new Gauge({
       name: 'blockcast_gateway_ring_blocks',
       help: 'Recent blocks held in memory for resume and catch-up',
+      registers,
+    });
+    this.maxConnections = new Gauge({
+      name: 'blockcast_gateway_max_connections',
+      help: 'The connection limit in force: GATEWAY_MAX_CONNECTIONS, lowered to fit the open-files limit',
+      registers,
+    });
+    this.acceptPaused = new Gauge({
+      name: 'blockcast_gateway_accept_paused',
+      help: '1 while the gateway does not accept connections because file descriptors are nearly exhausted',
+      registers,
+    });
+    this.acceptPauses = new Counter({
+      name: 'blockcast_gateway_accept_pauses_total',
+      help: 'Times accepting stopped because file descriptors were nearly exhausted',
       registers,
     });
     this.transport = new Gauge({

@@ -8,6 +8,10 @@ import type { StreamRequest, Subscription } from '@blockcast/protocol';
  */
 export interface SocketData {
   request: StreamRequest;
+  /** The client's address (behind trusted proxies): its slot in the per-address limit. */
+  address: string;
+  /** ms epoch at which the token it was opened with expires (closed with 1008); undefined: no token. */
+  expiresAt: number | undefined;
   subscription: Subscription;
   /** The subscription's key: its uWS topic. */
   key: string;

@@ -1,4 +1,4 @@
-import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import {
   CLOSE_CODES,
   closeReason,
@@ -9,13 +9,16 @@ import {
 } from '@blockcast/protocol';
 import type { CatchUp } from './catch-up.js';
 import type { GatewayConfig } from './config.js';
+import type { ConnectionPolicy, PolicyHeaders } from './connection-policy.js';
 import type { Connections, StreamHead } from './connections.js';
 import { checkHandshake } from './handshake.js';
 import { refuse } from './http-refusal.js';
 import type { LiveSubscriptions } from './live-subscriptions.js';
 import type { GatewayMetrics } from './metrics.js';
+import { settleWithin } from './pending-upgrade.js';
 import type { ResumeCheck } from './resume-check.js';
 import type { SocketData } from './socket-data.js';
+import type { Grant } from './token-verifier.js';
 import { uWS } from './transport.js';
 
 /** What a stream route needs from the app around it. */
@@ -26,9 +29,14 @@ export interface StreamContext {
   live: LiveSubscriptions;
   catchUp: CatchUp;
   resumeCheck: ResumeCheck;
+  policy: ConnectionPolicy;
   head: StreamHead;
+  /** GATEWAY_MAX_CONNECTIONS as lowered to fit the open-files limit: beyond it sockets close with 1013. */
+  maxConnections: number;
   /** New upgrades are refused with 503 DRAINING. */
   isRefusing(): boolean;
+  /** New upgrades are refused with 503 DESCRIPTORS_EXHAUSTED. */
+  isOutOfDescriptors(): boolean;
 }
 
 /** Client messages up to this size get a proper 1009; beyond it uWS cuts the connection. */
@@ -43,7 +51,30 @@ function isTextPing(message: ArrayBuffer, isBinary: boolean): boolean {
   return bytes[0] === PING[0] && bytes[1] === PING[1] && bytes[2] === PING[2] && bytes[3] === PING[3];
 }
 
-function newSocketData(request: StreamRequest, now: number): SocketData {
+/** Everything the policy reads, taken from the request while it is still valid (it is not after a wait). */
+function policyHeaders(req: HttpRequest, res: HttpResponse): PolicyHeaders {
+  const forwarded: string[] = [];
+  const forwardedFor: string[] = [];
+  // Every line of a repeated header: a proxy may add its own line after the client's.
+  req.forEach((name, value) => {
+    if (name === 'forwarded') forwarded.push(value);
+    else if (name === 'x-forwarded-for') forwardedFor.push(value);
+  });
+  return {
+    peer: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    forwarded,
+    forwardedFor,
+    origin: req.getHeader('origin'),
+    authorization: req.getHeader('authorization'),
+  };
+}
+
+function newSocketData(
+  request: StreamRequest,
+  now: number,
+  address: string,
+  expiresAt: number | undefined,
+): SocketData {
   const subscription = {
     stream: request.stream,
     profile: request.profile,
@@ -52,6 +83,8 @@ function newSocketData(request: StreamRequest, now: number): SocketData {
   };
   return {
     request,
+    address,
+    expiresAt,
     subscription,
     key: subscriptionKey(subscription),
     mode: 'catch-up',
@@ -67,13 +100,13 @@ function newSocketData(request: StreamRequest, now: number): SocketData {
 }
 
 /**
- * The WebSocket route of the streams: checks the handshake and the request at upgrade (refusals
- * are plain HTTP with a JSON body), then puts the socket on its live topic or, when it resumes,
+ * The WebSocket route of the streams: checks the handshake, the connection policy and the
+ * request at upgrade (refusals are plain HTTP with a JSON body), then puts the socket on its live topic or, when it resumes,
  * into catch-up. Keep-alive and slow-client rules live in the sweeper; uWS's own idle timeout is
  * off, because it would cut a paused reader without a close frame.
  */
 export function streamBehavior(context: StreamContext): WebSocketBehavior<SocketData> {
-  const { config, metrics, connections, live, catchUp, head } = context;
+  const { config, metrics, connections, live, catchUp, head, policy } = context;
   return {
     compression: uWS.DISABLED,
     // uWS drops a connection over its own limit without a close frame, so it gets a larger cap
@@ -104,6 +137,18 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
       if (context.isRefusing()) {
         return refuseWith(new UpgradeError('DRAINING', 'this gateway is shutting down; connect again'));
       }
+      if (context.isOutOfDescriptors()) {
+        return refuseWith(
+          new UpgradeError(
+            'DESCRIPTORS_EXHAUSTED',
+            'this gateway is out of file descriptors; retry with backoff',
+          ),
+        );
+      }
+      const headers = policyHeaders(req, res);
+      const address = policy.clientAddress(headers);
+      const refused = policy.admit(headers, address);
+      if (refused) return refuseWith(refused);
       let request: StreamRequest;
       try {
         request = parseStreamRequest(url, query, config.profile);
@@ -112,27 +157,23 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
         throw error;
       }
       // No subprotocol is offered, so none is echoed back (RFC 6455 §4.2.2).
-      const accept = () =>
-        res.upgrade(newSocketData(request, Date.now()), key, '', extensions, socketContext);
-      const pending = context.resumeCheck.check(request);
-      if (pending === undefined) return accept();
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
+      const accept = (grant: Grant | undefined) => {
+        const full = policy.take(address);
+        if (full) return refuseWith(full);
+        const data = newSocketData(request, Date.now(), address, grant?.expiresAt);
+        res.upgrade(data, key, '', extensions, socketContext);
+      };
+      const granted = policy.authenticate(request.stream, headers, query);
+      const resumable = context.resumeCheck.check(request);
+      if (granted === undefined && resumable === undefined) return accept(undefined);
+      settleWithin(res, Promise.all([granted, resumable]), config.policy.handshakeTimeoutMs, {
+        accept: ([grant]) => accept(grant),
+        refuse: refuseWith,
       });
-      pending.then(
-        () => !aborted && res.cork(accept),
-        (error: unknown) => {
-          if (aborted) return;
-          refuseWith(
-            error instanceof UpgradeError ? error : new UpgradeError('LOG_UNAVAILABLE', String(error)),
-          );
-        },
-      );
     },
     open: (ws) => {
       const data = ws.getUserData();
-      if (connections.size >= config.maxConnections) {
+      if (connections.size >= context.maxConnections) {
         metrics.connectionsRefused.inc({ reason: 'over_capacity' });
         data.closing = true;
         const since = data.request.since ?? head.liveHeight();
@@ -170,6 +211,7 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
     },
     close: (ws: WebSocket<SocketData>, code) => {
       const data = ws.getUserData();
+      policy.release(data.address);
       if (!connections.delete(ws)) return;
       metrics.connections.dec({ stream: data.request.stream });
       metrics.connectionsClosed.inc({ code: String(code) });
