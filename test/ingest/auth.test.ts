@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { makeBlock } from '@blockcast/devkit';
-import { signBody } from '@blockcast/ingest';
+import { signBodyWith } from '@blockcast/protocol';
 import {
   assertError,
   type IngestHarness,
@@ -42,7 +42,7 @@ describe('with tokens and secrets configured', { skip: redisSkip }, () => {
   test('a body signed with a configured secret is appended without any token', async (t) => {
     const ingest = await startIngest(t);
     const body = JSON.stringify(makeBlock(1, 2));
-    const response = await ingest.post(body, signed(signBody(SECRET, body, now())));
+    const response = await ingest.post(body, signed(signBodyWith(SECRET, body, now())));
     assert.equal(response.statusCode, 201, response.body);
   });
 
@@ -50,7 +50,7 @@ describe('with tokens and secrets configured', { skip: redisSkip }, () => {
     const ingest = await startIngest(t);
     const body = JSON.stringify(makeBlock(1, 2));
     const at = now() - 60;
-    const mac = (secret: string) => signBody(secret, body, at).split('v1=')[1];
+    const mac = (secret: string) => signBodyWith(secret, body, at).split('v1=')[1];
     const header = `t=${at},v1=${mac('a-secret-this-server-never-had')},v1=${mac(OTHER_SECRET)}`;
     const response = await ingest.post(body, signed(header));
     assert.equal(response.statusCode, 201, response.body);
@@ -59,7 +59,7 @@ describe('with tokens and secrets configured', { skip: redisSkip }, () => {
   test('either credential suffices: a wrong token with a valid signature is appended', async (t) => {
     const ingest = await startIngest(t);
     const body = JSON.stringify(makeBlock(1, 1));
-    const headers = signed(signBody(SECRET, body, now()), {
+    const headers = signed(signBodyWith(SECRET, body, now()), {
       authorization: 'Bearer wrong-token-0123456789abc',
     });
     assert.equal((await ingest.post(body, headers)).statusCode, 201);
@@ -69,7 +69,7 @@ describe('with tokens and secrets configured', { skip: redisSkip }, () => {
     const ingest = await startIngest(t);
     const body = JSON.stringify(makeBlock(1, 1));
     for (const at of [now() - 301, now() + 301]) {
-      const response = await ingest.post(body, signed(signBody(SECRET, body, at)));
+      const response = await ingest.post(body, signed(signBodyWith(SECRET, body, at)));
       const error = assertError(response, 401, 'SIGNATURE_STALE');
       assert.equal(error.max_skew_seconds, 300);
       assert.match(error.message as string, new RegExp(`t=${at} is 30[12] s from the server clock`));
@@ -81,7 +81,10 @@ describe('with tokens and secrets configured', { skip: redisSkip }, () => {
   test('a signature made with an unknown secret is 401 SIGNATURE_INVALID', async (t) => {
     const ingest = await startIngest(t);
     const body = JSON.stringify(makeBlock(1, 1));
-    const response = await ingest.post(body, signed(signBody('not-a-configured-secret-000', body, now())));
+    const response = await ingest.post(
+      body,
+      signed(signBodyWith('not-a-configured-secret-000', body, now())),
+    );
     const error = assertError(response, 401, 'SIGNATURE_INVALID');
     assert.match(error.message as string, /does not match the body/);
     await assertNothingWritten(ingest);
@@ -92,7 +95,7 @@ describe('with tokens and secrets configured', { skip: redisSkip }, () => {
     const block = makeBlock(1, 1);
     const signedBody = JSON.stringify(block);
     const sentBody = JSON.stringify(block, null, 2);
-    const response = await ingest.post(sentBody, signed(signBody(SECRET, signedBody, now())));
+    const response = await ingest.post(sentBody, signed(signBodyWith(SECRET, signedBody, now())));
     assertError(response, 401, 'SIGNATURE_INVALID');
     await assertNothingWritten(ingest);
   });
@@ -117,7 +120,7 @@ describe('with only tokens configured', { skip: redisSkip }, () => {
   test('a signature is not a credential, and the challenge names only Bearer', async (t) => {
     const ingest = await startIngest(t, { INGEST_HMAC_SECRETS: '' });
     const body = JSON.stringify(makeBlock(1, 1));
-    const response = await ingest.post(body, signed(signBody(SECRET, body, now())));
+    const response = await ingest.post(body, signed(signBodyWith(SECRET, body, now())));
     assertError(response, 401, 'UNAUTHORIZED');
     assert.equal(response.headers['www-authenticate'], 'Bearer realm="blockcast-ingest"');
     assert.equal(await ingest.inspector.xlen(ingest.key), 0);
@@ -134,7 +137,7 @@ describe('with only secrets configured', { skip: redisSkip }, () => {
       'UNAUTHORIZED',
     );
     assert.equal(await ingest.inspector.xlen(ingest.key), 0);
-    assert.equal((await ingest.post(body, signed(signBody(SECRET, body, now())))).statusCode, 201);
+    assert.equal((await ingest.post(body, signed(signBodyWith(SECRET, body, now())))).statusCode, 201);
   });
 });
 

@@ -1,5 +1,4 @@
 export * from './app.js';
-export { SIGNATURE_HEADER, signBody } from './auth/hmac-signature.js';
 export * from './config.js';
 export { INGEST_ERROR_STATUS, type IngestErrorCode } from './errors.js';
 export { openIngestLog } from './ingest-log.js';

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { BODY_SIGNATURE_HEADER } from '@blockcast/protocol';
 import { type IngestError, signatureInvalid, signatureStale } from '../errors.js';
 
 /**
@@ -6,7 +7,8 @@ import { type IngestError, signatureInvalid, signatureStale } from '../errors.js
  * where each v1 is HMAC-SHA256(secret, "<t>.<raw body>"). The timestamp bounds replays; several
  * v1 values and several configured secrets let senders and servers rotate secrets independently.
  */
-export const SIGNATURE_HEADER = 'x-blockcast-signature';
+/** The one header name, shared with the webhook plugin's deliveries. */
+export const SIGNATURE_HEADER = BODY_SIGNATURE_HEADER;
 
 export interface SignatureHeader {
   timestamp: number;
@@ -63,10 +65,4 @@ export class HmacSignatures {
     }
     return valid;
   }
-}
-
-/** The header value a sender puts on a body (tests, the bench, follower clients). */
-export function signBody(secret: string, body: string | Buffer, timestampSeconds: number): string {
-  const mac = createHmac('sha256', secret).update(`${timestampSeconds}.`).update(body).digest('hex');
-  return `t=${timestampSeconds},v1=${mac}`;
 }
