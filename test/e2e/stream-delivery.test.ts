@@ -2,149 +2,167 @@
  * The whole path with every part in its own process, as deployed: ingest, two gateways and
  * discovery against one real Redis. Clients find the stream through the API root like a
  * BigchainDB client would, half of them on each gateway (as a load balancer would spread them),
- * and must receive exactly the frames of everything ingested: all of it, in order, once.
+ * and must receive exactly the frames of everything ingested: all of it, in order, once. Then
+ * clients resume with `since` on either gateway, and move from one gateway to the other mid-stream.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { DemoLedger, type ServiceProcess, startService } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
 import {
+  after as blocksAfter,
+  expectedEvents,
   expectedInvalidTransactions,
   expectedLegacyValidTx,
   expectedValidBlocks,
   expectedValidTransactions,
 } from '../support/expected-frames.js';
-import { freePort, redisOrSkip, uniquePrefix } from '../support/redis.js';
+import { redisOrSkip } from '../support/redis.js';
+import { assertSameFrames } from '../support/same-frames.js';
+import { type ServiceStack, startServiceStack } from '../support/service-stack.js';
+import { ResumingClient } from '../support/url-resuming-client.js';
 import { RecordingClient } from '../support/ws-client.js';
 
 const BLOCKS = 300;
 const CLIENTS_PER_STREAM = 4;
-const STREAMS = ['valid_transactions', 'valid_blocks', 'valid_tx', 'invalid_transactions'] as const;
+type Profile = 'bigchaindb' | 'planetmint';
+/** Each stream (path and query) and its frames, derived from the raw blocks independently of blockcast. */
+const STREAMS: Record<string, (blocks: CommittedBlock[], profile: Profile) => string[]> = {
+  valid_transactions: expectedValidTransactions,
+  valid_blocks: expectedValidBlocks,
+  valid_tx: expectedLegacyValidTx,
+  invalid_transactions: expectedInvalidTransactions,
+  events: (blocks) => expectedEvents(blocks, -1),
+  'events?types=1': (blocks) => expectedEvents(blocks, 1),
+  'events?types=BLOCK_INVALID': (blocks) => expectedEvents(blocks, 2),
+};
+/** Streams whose frames carry a height, so a client can resume them by the cut rule. */
+const RESUMABLE = Object.keys(STREAMS).filter((stream) => stream !== 'valid_tx');
 
 const available = await redisOrSkip();
+after(() => ('redis' in available ? available.redis.stop() : undefined));
 
 for (const profile of ['bigchaindb', 'planetmint'] as const) {
   describe(
     `end to end, ${profile} profile`,
     { ...('skip' in available ? { skip: available.skip } : {}) },
     () => {
-      const token = randomBytes(24).toString('hex');
-      const services: ServiceProcess[] = [];
-      const ports = { ingest: 0, ingestOps: 0, discovery: 0, discoveryOps: 0, gateways: [0, 0], ops: [0, 0] };
+      let stack: ServiceStack;
+      let blocks: CommittedBlock[] = [];
+      const streamUrl = (gateway: number, stream: string) => {
+        const url = new URL(`ws://127.0.0.1:${stack.gateways[gateway]!.port}/api/v1/streams/${stream}`);
+        return url.toString();
+      };
 
-      before(async () => {
-        if (!('redis' in available)) return;
-        const shared = {
-          REDIS_URL: available.redis.url,
-          BLOCKCAST_STREAM_PREFIX: uniquePrefix(`e2e-${profile}`),
-          BLOCKCAST_PROFILE: profile,
-          LOG_LEVEL: 'warn',
-        };
-        ports.ingest = await freePort();
-        ports.ingestOps = await freePort();
-        ports.discovery = await freePort();
-        ports.discoveryOps = await freePort();
-        ports.gateways = [await freePort(), await freePort()];
-        ports.ops = [await freePort(), await freePort()];
-        services.push(
-          startService('ingest', {
-            env: {
-              ...shared,
-              INGEST_PORT: String(ports.ingest),
-              INGEST_OPS_PORT: String(ports.ingestOps),
-              INGEST_HOST: '127.0.0.1',
-              INGEST_TOKENS: token,
-            },
-          }),
-          ...ports.gateways.map((port, i) =>
-            startService('gateway', {
-              name: `gateway-${i + 1}`,
-              env: {
-                ...shared,
-                GATEWAY_HOST: '127.0.0.1',
-                GATEWAY_PORT: String(port),
-                GATEWAY_OPS_PORT: String(ports.ops[i]),
-                GATEWAY_EXCLUSIVE_PORT: 'true',
-              },
-            }),
-          ),
-          startService('discovery', {
-            env: {
-              ...shared,
-              DISCOVERY_HOST: '127.0.0.1',
-              DISCOVERY_PORT: String(ports.discovery),
-              DISCOVERY_OPS_PORT: String(ports.discoveryOps),
-              ADVERTISED_STREAMS_HOST: '127.0.0.1',
-              ADVERTISED_STREAMS_PORT: String(ports.gateways[0]),
-            },
-          }),
-        );
-        await Promise.all([
-          services[0]!.waitUntilReady(`http://127.0.0.1:${ports.ingestOps}/readyz`),
-          services[1]!.waitUntilReady(`http://127.0.0.1:${ports.ops[0]}/readyz`),
-          services[2]!.waitUntilReady(`http://127.0.0.1:${ports.ops[1]}/readyz`),
-          services[3]!.waitUntilReady(`http://127.0.0.1:${ports.discoveryOps}/readyz`),
-        ]);
-      });
+      before(
+        async () => {
+          if (!('redis' in available)) return;
+          stack = await startServiceStack({
+            redisUrl: available.redis.url,
+            label: `e2e-${profile}`,
+            gateways: 2,
+            profile,
+          });
+        },
+        { timeout: 60_000 },
+      );
 
       after(async () => {
-        const codes = await Promise.all(services.map((service) => service.stop()));
-        assert.deepEqual(
-          codes,
-          codes.map(() => 0),
-          'every service exits cleanly on SIGTERM',
-        );
+        const codes = await stack?.stop();
+        assert.deepEqual(codes, [0, 0, 0, 0], 'every service exits cleanly on SIGTERM');
       });
 
       test(`${BLOCKS} blocks reach every client of every stream exactly once, in order`, async () => {
-        const root = (await (await fetch(`http://127.0.0.1:${ports.discovery}/api/v1/`)).json()) as {
-          streams: string;
-        };
+        const root = (await (await fetch(`${stack.discovery.url}/api/v1/`)).json()) as { streams: string };
         const discovered = new URL(root.streams);
         assert.equal(discovered.pathname, '/api/v1/streams/valid_transactions');
-        assert.equal(discovered.port, String(ports.gateways[0]));
+        assert.equal(discovered.port, String(stack.gateways[0]!.port));
 
         const clients = new Map<string, RecordingClient[]>();
-        for (const stream of STREAMS) {
+        for (const stream of Object.keys(STREAMS)) {
           const list: RecordingClient[] = [];
           for (let i = 0; i < CLIENTS_PER_STREAM; i += 1) {
-            const url = new URL(discovered);
-            url.pathname = `/api/v1/streams/${stream}`;
-            url.port = String(ports.gateways[i % 2]);
+            const url = new URL(`${discovered.origin}/api/v1/streams/${stream}`);
+            url.port = String(stack.gateways[i % 2]!.port);
             list.push(await RecordingClient.connect(url.toString()));
           }
           clients.set(stream, list);
         }
 
-        const blocks = makeChain(profile === 'planetmint' ? '3.0' : '2.0');
+        blocks = makeChain(profile === 'planetmint' ? '3.0' : '2.0');
         for (const block of blocks) {
-          const response = await fetch(`http://127.0.0.1:${ports.ingest}/api/v1/blocks`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-            body: JSON.stringify(block),
-          });
+          const response = await stack.post(block);
           assert.equal(response.status, 201, `block ${block.height}: ${await response.text()}`);
         }
 
-        const expected: Record<(typeof STREAMS)[number], string[]> = {
-          valid_transactions: expectedValidTransactions(blocks, profile),
-          valid_blocks: expectedValidBlocks(blocks),
-          valid_tx: expectedLegacyValidTx(blocks),
-          invalid_transactions: expectedInvalidTransactions(blocks),
-        };
-        for (const stream of STREAMS) {
-          const want = expected[stream];
+        for (const [stream, expected] of Object.entries(STREAMS)) {
+          const want = expected(blocks, profile);
+          assert.ok(want.length > 0, `${stream} has frames to compare`);
           for (const [i, client] of clients.get(stream)!.entries()) {
             await client.waitForFrames(want.length, 30_000);
-            assert.equal(client.frames.length, want.length, `${stream} client ${i}: frame count`);
-            assert.deepEqual(client.frames, want, `${stream} client ${i} (gateway ${(i % 2) + 1})`);
+            assertSameFrames(client.frames, want, `${stream} client ${i} (gateway ${(i % 2) + 1})`);
           }
         }
         await Promise.all([...clients.values()].flat().map((client) => client.close()));
       });
+
+      test('clients resuming with since get every later event from either gateway, with the epoch or without', async (t) => {
+        assert.equal(blocks.length, BLOCKS, 'the blocks of the first test are on the stream');
+        const catalog = (await (await fetch(`${stack.discovery.url}/api/v1/streams`)).json()) as {
+          epoch: string;
+        };
+        const resumes: { stream: string; since: number; client: ResumingClient }[] = [];
+        for (const stream of RESUMABLE) {
+          for (const [gateway, since] of [
+            [0, 0],
+            [1, 0],
+            [0, 150],
+            [1, 150],
+            [0, BLOCKS - 1],
+            [1, BLOCKS - 1],
+          ] as const) {
+            const epoch = since === 150 ? catalog.epoch : undefined;
+            const client = new ResumingClient({ url: streamUrl(gateway, stream), since, epoch });
+            resumes.push({ stream, since, client });
+          }
+        }
+        t.after(() => Promise.all(resumes.map(({ client }) => client.stop())));
+        await Promise.all(resumes.map(({ client }) => client.start()));
+        for (const { stream, since, client } of resumes) {
+          const want = STREAMS[stream]!(blocksAfter(blocks, since), profile);
+          await client.settle(want.length, 30_000);
+          assertSameFrames(client.frames, want, `${stream} since=${since}`);
+        }
+      });
+
+      test('a client moving from gateway 1 to gateway 2 mid-stream keeps every event exactly once', async (t) => {
+        assert.equal(blocks.length, BLOCKS, 'the blocks of the first test are on the stream');
+        const movers = RESUMABLE.map((stream) => ({
+          stream,
+          client: new ResumingClient({ url: streamUrl(0, stream), since: 0 }),
+        }));
+        // Each cut lands between two frames of one block where the stream has such a block.
+        for (const { stream, client } of movers)
+          client.moveAt(cutInsideABlock(STREAMS[stream]!(blocks, profile)), streamUrl(1, stream));
+        t.after(() => Promise.all(movers.map(({ client }) => client.stop())));
+        await Promise.all(movers.map(({ client }) => client.start()));
+        for (const { stream, client } of movers) {
+          const want = STREAMS[stream]!(blocks, profile);
+          await client.settle(want.length, 30_000);
+          assertSameFrames(client.frames, want, `${stream} moved from gateway 1 to 2`);
+          assert.equal(client.closes.length, 1, `${stream}: one move`);
+        }
+      });
     },
   );
+}
+
+/** A frame count a third of the way in, after which the next frame has the same height (if any does). */
+function cutInsideABlock(frames: string[]): number {
+  const height = (i: number) => (JSON.parse(frames[i]!) as { height: number }).height;
+  const first = Math.ceil(frames.length / 3);
+  for (let i = first; i < frames.length; i += 1) if (height(i - 1) === height(i)) return i;
+  return first;
 }
 
 /**

@@ -4,14 +4,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, type TestContext, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Env } from '@blockcast/common';
 import { makeBlock } from '@blockcast/devkit';
-import { type EventLog, MemoryLog, RedisStreamLog } from '@blockcast/event-log';
-import { buildIngestApp, type IngestApp, loadIngestConfig } from '@blockcast/ingest';
+import type { EventLog } from '@blockcast/event-log';
 import type { CommittedBlock } from '@blockcast/protocol';
-import { Redis } from 'ioredis';
 import { freePort } from '../support/redis.js';
 import {
   assertError,
@@ -19,16 +17,7 @@ import {
   JSON_WITH_TOKEN,
   redisSkip,
   startIngest,
-  TOKEN,
 } from './ingest-harness.js';
-
-/** Local-only ingest on free ports. */
-const LOCAL_ENV = {
-  INGEST_TOKENS: TOKEN,
-  INGEST_HOST: '127.0.0.1',
-  INGEST_PORT: '0',
-  INGEST_OPS_PORT: '0',
-};
 
 /** The value of one sample of the Prometheus text, matched by name and labels. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -199,27 +188,18 @@ describe('the ops port with Redis up', { skip: redisSkip }, () => {
 });
 
 describe('with the event log unreachable', () => {
-  let app: IngestApp;
-  let redis: Redis;
-  let opsUrl: string;
-  before(async () => {
-    // Nothing listens on this port, and commands fail at once instead of waiting for a connection.
-    redis = new Redis({
-      port: await freePort(),
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      retryStrategy: () => null,
+  /** Nothing listens on the Redis port; appends give up after 300 ms. */
+  async function unreachable(t: TestContext) {
+    const ingest = await startIngest(t, {
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      REDIS_COMMAND_TIMEOUT_MS: '300',
     });
-    const log = new RedisStreamLog({ redis, prefix: 'test:unreachable:' });
-    app = buildIngestApp({ config: loadIngestConfig(LOCAL_ENV), log });
-    opsUrl = `http://127.0.0.1:${(await app.start()).opsPort}`;
-  });
-  after(async () => {
-    await app.close();
-    redis.disconnect();
-  });
+    const { opsPort } = await ingest.app.start();
+    return { ingest, opsUrl: `http://127.0.0.1:${opsPort}` };
+  }
 
-  test('/readyz is 503 naming the event log while /healthz stays 200', async () => {
+  test('/readyz is 503 naming the event log while /healthz stays 200', async (t) => {
+    const { opsUrl } = await unreachable(t);
     assert.equal((await fetch(`${opsUrl}/healthz`)).status, 200);
     const ready = await fetch(`${opsUrl}/readyz`);
     assert.equal(ready.status, 503);
@@ -229,13 +209,9 @@ describe('with the event log unreachable', () => {
     });
   });
 
-  test('a valid block is 503 LOG_UNAVAILABLE with Retry-After', async () => {
-    const response = await app.fastify.inject({
-      method: 'POST',
-      url: '/api/v1/blocks',
-      headers: JSON_WITH_TOKEN,
-      payload: makeBlock(1, 1),
-    });
+  test('a valid block is 503 LOG_UNAVAILABLE with Retry-After', async (t) => {
+    const { ingest } = await unreachable(t);
+    const response = await ingest.post(makeBlock(1, 1));
     assertError(response, 503, 'LOG_UNAVAILABLE');
     assert.equal(response.headers['retry-after'], '1');
   });
@@ -275,23 +251,16 @@ describe('a 503 whose append reached Redis but whose reply was lost', { skip: re
   });
 });
 
-describe('start()', () => {
-  test('an ops port already taken fails start() and leaves the blocks port closed', async () => {
+describe('start()', { skip: redisSkip }, () => {
+  test('an ops port already taken fails start() and leaves the blocks port closed', async (t) => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    t.after(() => blocker.close());
     const taken = (blocker.address() as AddressInfo).port;
     const port = await freePort();
-    const app = buildIngestApp({
-      config: loadIngestConfig({ ...LOCAL_ENV, INGEST_PORT: String(port), INGEST_OPS_PORT: String(taken) }),
-      log: new MemoryLog(),
-    });
-    try {
-      await assert.rejects(app.start(), { code: 'EADDRINUSE' });
-      await assert.rejects(fetch(`http://127.0.0.1:${port}/api/v1/blocks`), /fetch failed/);
-    } finally {
-      await app.close();
-      blocker.close();
-    }
+    const ingest = await startIngest(t, { INGEST_PORT: String(port), INGEST_OPS_PORT: String(taken) });
+    await assert.rejects(ingest.app.start(), { code: 'EADDRINUSE' });
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/api/v1/blocks`), /fetch failed/);
   });
 });
 
@@ -333,6 +302,29 @@ describe('close()', { skip: redisSkip }, () => {
     assert.equal(await ingest.inspector.xlen(ingest.key), 1);
     await assert.rejects(post(), /fetch failed/);
     await assert.rejects(fetch(`${opsUrl}/healthz`), /fetch failed/);
+  });
+});
+
+describe('close() with an append that outlasts INGEST_SHUTDOWN_GRACE_MS', { skip: redisSkip }, () => {
+  test('the request is cut at the grace and close() ends then, not when the append would', async (t) => {
+    const ingest = await startIngest(
+      t,
+      { INGEST_SHUTDOWN_GRACE_MS: '300' },
+      { wrapLog: (log) => slowAppends(log, 5000, () => {}) },
+    );
+    const { url } = await ingest.app.start();
+    const post = fetch(`${url}/api/v1/blocks`, {
+      method: 'POST',
+      headers: JSON_WITH_TOKEN,
+      body: JSON.stringify(makeBlock(1, 1)),
+    });
+    post.catch(() => {});
+    await delay(100);
+    const started = performance.now();
+    await ingest.app.close();
+    const took = performance.now() - started;
+    assert.ok(took >= 250 && took < 300 + 1000, `close() took ${Math.round(took)} ms for a 300 ms grace`);
+    await assert.rejects(post, /fetch failed/);
   });
 });
 

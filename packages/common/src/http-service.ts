@@ -89,6 +89,7 @@ export class HttpService {
 
   async #close(): Promise<void> {
     const { fastify, shutdownGraceMs, afterDrain } = this.#options;
+    const graceOver = performance.now() + shutdownGraceMs;
     const cut = setTimeout(() => fastify.server.closeAllConnections(), shutdownGraceMs);
     cut.unref();
     try {
@@ -96,8 +97,22 @@ export class HttpService {
     } finally {
       clearTimeout(cut);
     }
-    await afterDrain?.();
+    // The grace bounds the whole drain: what afterDrain still waits for past it is given up.
+    if (afterDrain !== undefined) await withinMs(afterDrain(), graceOver - performance.now());
     await this.#ops.close();
+  }
+}
+
+/** Waits for `work` at most `ms` (its failure is the caller's to log, not a reason to stay open). */
+async function withinMs(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const over = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, ms));
+  });
+  try {
+    await Promise.race([work.catch(() => {}), over]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -18,7 +18,7 @@ export function readRedisTarget(env: Env): RedisTarget | undefined {
       sentinels: sentinels.map((entry) => {
         const [host, port] = entry.split(':');
         const parsed = Number(port ?? '26379');
-        if (!host || !Number.isInteger(parsed))
+        if (!host || !Number.isInteger(parsed) || parsed < 1 || parsed > 65535)
           throw new ConfigError('REDIS_SENTINELS', `bad host:port "${entry}"`);
         return { host, port: parsed };
       }),

@@ -27,6 +27,8 @@ export interface RedisServerOptions {
   dir?: string;
   /** More redis-server arguments, e.g. `['--appendonly', 'yes']`; later ones override the defaults. */
   args?: string[];
+  /** A config file read first (a Sentinel rewrites its own: `args: ['--sentinel']`). */
+  configFile?: string;
 }
 
 /**
@@ -49,7 +51,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     '--appendonly',
     'no',
   ];
-  const child = spawn('redis-server', [...defaults, ...(options.args ?? [])], { stdio: 'ignore' });
+  const config = options.configFile === undefined ? [] : [options.configFile];
+  const child = spawn('redis-server', [...config, ...defaults, ...(options.args ?? [])], { stdio: 'ignore' });
   const spawnFailed = new Promise<never>((_, reject) =>
     child.once('error', (error) =>
       reject(new Error(`cannot run redis-server (${error.message}): apt-get install -y redis-server`)),

@@ -7,11 +7,13 @@ import { Redis, type RedisOptions } from 'ioredis';
  * `preferredSlaves` for a gateway that reads from replicas (Sentinel only; a URL names its
  * server), `connectionName`, `lazyConnect`. The target's password authenticates to the
  * master and replicas, not to the Sentinels (`sentinelPassword` in `options` does that).
- * The caller owns the client: it quits it.
+ * The caller owns the client: it quits it. Behind Sentinel, a READONLY reply means the node this
+ * client is on was demoted in a failover: it reconnects (asking the Sentinels again) and resends.
  */
 export function createRedisClient(target: RedisTarget, options: RedisOptions = {}): Redis {
   if (target.kind === 'url') return new Redis(target.url, options);
   return new Redis({
+    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
     ...options,
     sentinels: target.sentinels,
     name: target.masterName,

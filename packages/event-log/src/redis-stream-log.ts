@@ -96,6 +96,17 @@ export class RedisStreamLog implements EventLog {
 
   async append(block: BlockEvent): Promise<AppendResult> {
     assertBlockHeight(block.height);
+    try {
+      return await this.#append(block);
+    } catch (error) {
+      // A command timeout leaves the connection in place, and a blackholed master (SIGSTOP, a
+      // failover that left this client behind) would keep every later append timing out: start over.
+      if (error instanceof Error && error.message === 'Command timed out') this.#redis.disconnect(true);
+      throw error;
+    }
+  }
+
+  #append(block: BlockEvent): Promise<AppendResult> {
     return appendWithScript(this.#redis, {
       key: this.key,
       epochKey: this.epochKey,
@@ -161,6 +172,11 @@ export class RedisStreamLog implements EventLog {
   async close(): Promise<void> {
     for (const end of [...this.#tails]) end();
     if (!this.#ownsClient) return;
+    // QUIT would wait in the offline queue for a Redis that is down; there is nothing to flush.
+    if (this.#redis.status !== 'ready') {
+      this.#redis.disconnect();
+      return;
+    }
     try {
       await this.#redis.quit();
     } catch {

@@ -1,0 +1,60 @@
+/**
+ * Blocks at a steady pace through ingest, as a chain node commits them: one every `intervalMs`,
+ * each posted once its predecessor was answered 201. Every posted block is kept, so a test can
+ * derive what each client must have received.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { makeBlock } from '@blockcast/devkit';
+import type { CommittedBlock } from '@blockcast/protocol';
+
+export interface BlockFeedOptions {
+  post(block: CommittedBlock): Promise<Response>;
+  /** Height of the first block. */
+  firstHeight: number;
+  intervalMs: number;
+}
+
+export class BlockFeed {
+  readonly posted: CommittedBlock[] = [];
+  readonly #options: BlockFeedOptions;
+  #running: Promise<void> | undefined;
+  #stopping = false;
+
+  constructor(options: BlockFeedOptions) {
+    this.#options = options;
+  }
+
+  /** Varied like a live chain: 0–4 transactions, now and then rejected ones, some empty blocks. */
+  static blockAt(height: number): CommittedBlock {
+    return makeBlock(height, height % 5, { rejected: height % 7 === 3 ? 1 : 0 });
+  }
+
+  /** Posts one block at the next height now; throws unless ingest answers 201. */
+  async postNext(): Promise<CommittedBlock> {
+    const block = BlockFeed.blockAt(this.#options.firstHeight + this.posted.length);
+    const response = await this.#options.post(block);
+    if (response.status !== 201)
+      throw new Error(`block ${block.height}: ingest answered ${response.status} ${await response.text()}`);
+    this.posted.push(block);
+    return block;
+  }
+
+  start(): void {
+    this.#running ??= (async () => {
+      while (!this.#stopping) {
+        const started = Date.now();
+        await this.postNext();
+        await delay(Math.max(0, this.#options.intervalMs - (Date.now() - started)));
+      }
+    })();
+    // Reported by stop(); without a handler here a failed post would crash the test process first.
+    this.#running.catch(() => {});
+  }
+
+  /** Stops after the block in flight; rejects if any post failed. */
+  async stop(): Promise<CommittedBlock[]> {
+    this.#stopping = true;
+    await this.#running;
+    return this.posted;
+  }
+}
