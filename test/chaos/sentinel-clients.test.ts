@@ -1,20 +1,16 @@
 /**
  * Clients through a Redis Sentinel failover (one master, one replica, three Sentinels): ingest and
- * both gateways follow the new master by themselves. A planned failover loses nothing and is no
- * signal; a failover that loses the heights in the asynchronous replication window has them
- * re-appended by the sender (told HEIGHT_GAP), and every client still ends with every block —
- * told with 4011 if a gateway had already sent it a height the new master lacked.
+ * both gateways follow the new master by themselves. Blocks the new master never got — sent to
+ * the old master between the promotion and its demotion, or lost in the asynchronous replication
+ * window — are re-appended by the sender (told HEIGHT_GAP), and every client still ends with
+ * every block: told with 4011 when a gateway had already sent it a height the new master lacked.
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { startSentinelTopology, waitUntil } from '@blockcast/devkit';
 import { Redis } from 'ioredis';
-import { BlockSender } from '../support/block-sender.js';
-import { ChaosClients } from '../support/chaos-clients.js';
-import { verifyScenario } from '../support/chaos-report.js';
-import { ChaosTopology, chaosSkip, signal } from '../support/chaos-topology.js';
-
-const CLIENTS = 120;
+import { finishScenario, startScenario } from '../support/chaos-scenario.js';
+import { chaosSkip, signal } from '../support/chaos-topology.js';
 
 /** `role:` from INFO replication, on a connection of its own. */
 async function roleOf(port: number): Promise<string | undefined> {
@@ -28,30 +24,7 @@ async function roleOf(port: number): Promise<string | undefined> {
 
 async function startRun(t: TestContext) {
   const sentinels = await startSentinelTopology();
-  const topology = await ChaosTopology.start({ gateways: 2, sentinels });
-  const sender = new BlockSender({ ingestUrl: topology.ingestUrl, token: topology.token });
-  const clients = await ChaosClients.connect(topology.gatewayUrls, CLIENTS);
-  t.after(async () => {
-    await sender.stop().catch(() => undefined);
-    await clients.stop();
-    await topology.stop();
-  });
-  sender.start();
-  await waitUntil(() => sender.acknowledged >= 40, 20_000, 'the first 40 blocks acknowledged');
-  return { sentinels, topology, sender, clients };
-}
-
-async function finish(
-  t: TestContext,
-  scenario: string,
-  run: Awaited<ReturnType<typeof startRun>>,
-  recoveryMs: number,
-) {
-  const target = run.sender.acknowledged + 30;
-  await waitUntil(() => run.sender.acknowledged >= target, 30_000, '30 more blocks after the failover');
-  const final = await run.sender.stop();
-  await run.clients.complete(run.sender.chain, final, 30_000);
-  return verifyScenario(t, scenario, run.topology, run.sender, run.clients, recoveryMs);
+  return { sentinels, ...(await startScenario(t, { sentinels })) };
 }
 
 test(
@@ -60,9 +33,8 @@ test(
   async (t) => {
     const run = await startRun(t);
     const before = await run.sentinels.master();
-    const faultHeight = run.sender.acknowledged;
-    const faultAt = Date.now();
     const after = await run.sentinels.failover();
+    const promoted = { at: Date.now(), height: run.sender.acknowledged };
     assert.notEqual(after.port, before.port, 'another node is master');
     // Until the Sentinels turn the old master into a replica it still takes writes, and those are
     // lost when it resynchronises: the scenario runs on past that point.
@@ -72,8 +44,14 @@ test(
       'the old master a replica',
       100,
     );
+    // From its demotion: what it took after the promotion is gone now and must come back.
+    const faultHeight = run.sender.acknowledged;
+    const faultAt = Date.now();
+    t.diagnostic(
+      `chaos-old-master ${JSON.stringify({ demotedAfterMs: faultAt - promoted.at, acknowledgedMeanwhile: faultHeight - promoted.height })}`,
+    );
     const recoveryMs = await run.clients.recoveredAfter(faultHeight, faultAt, 30_000);
-    await finish(t, 'Sentinel failover', run, recoveryMs);
+    await finishScenario(t, 'Sentinel failover', run, recoveryMs);
   },
 );
 
@@ -104,7 +82,12 @@ test(
     );
     signal(master.pid, 'SIGCONT');
     const recoveryMs = await run.clients.recoveredAfter(faultHeight, faultAt, 40_000);
-    const outcome = await finish(t, 'Sentinel failover losing the replication window', run, recoveryMs);
+    const outcome = await finishScenario(
+      t,
+      'Sentinel failover losing the replication window',
+      run,
+      recoveryMs,
+    );
     assert.ok(outcome.senderRewinds > 0, 'the sender was told of the gap and re-sent the lost heights');
   },
 );
