@@ -29,7 +29,7 @@ async function startRun(t: TestContext) {
 
 test(
   'Sentinel failover (SENTINEL FAILOVER): ingest and gateways follow the new master, every client completes',
-  { ...chaosSkip(), timeout: 60_000 },
+  { ...chaosSkip(), timeout: 90_000 },
   async (t) => {
     const run = await startRun(t);
     const before = await run.sentinels.master();
