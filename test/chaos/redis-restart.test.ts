@@ -11,37 +11,14 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { waitUntil } from '@blockcast/devkit';
-import { BlockSender } from '../support/block-sender.js';
-import { ChaosClients } from '../support/chaos-clients.js';
-import { verifyScenario } from '../support/chaos-report.js';
-import { ChaosTopology, chaosSkip } from '../support/chaos-topology.js';
+import { type ChaosRun, finishScenario, startScenario } from '../support/chaos-scenario.js';
+import { chaosSkip } from '../support/chaos-topology.js';
 
-const CLIENTS = 120;
 /** Redis is down this long before it is started again. */
 const OUTAGE_MS = 2000;
 
-interface Run {
-  topology: ChaosTopology;
-  sender: BlockSender;
-  clients: ChaosClients;
-}
-
-async function startRun(t: TestContext, redisArgs: string[]): Promise<Run> {
-  const topology = await ChaosTopology.start({ gateways: 2, redisArgs });
-  const sender = new BlockSender({ ingestUrl: topology.ingestUrl, token: topology.token });
-  const clients = await ChaosClients.connect(topology.gatewayUrls, CLIENTS);
-  t.after(async () => {
-    await sender.stop().catch(() => undefined);
-    await clients.stop();
-    await topology.stop();
-  });
-  sender.start();
-  await waitUntil(() => sender.acknowledged >= 40, 20_000, 'the first 40 blocks acknowledged');
-  return { topology, sender, clients };
-}
-
 /** Kills Redis, lets `change` alter its dir, starts it again, and measures until clients are past the fault. */
-async function restartRedis(run: Run, change: () => void): Promise<number> {
+async function restartRedis(run: ChaosRun, change: () => void): Promise<number> {
   const faultHeight = run.sender.acknowledged;
   const faultAt = Date.now();
   await run.topology.killRedis();
@@ -51,12 +28,9 @@ async function restartRedis(run: Run, change: () => void): Promise<number> {
   return run.clients.recoveredAfter(faultHeight, faultAt, 40_000);
 }
 
-async function finish(t: TestContext, scenario: string, run: Run, recoveryMs: number) {
-  const target = run.sender.acknowledged + 30;
-  await waitUntil(() => run.sender.acknowledged >= target, 20_000, '30 more blocks after recovery');
-  const final = await run.sender.stop();
-  await run.clients.complete(run.sender.chain, final, 30_000);
-  const outcome = await verifyScenario(t, scenario, run.topology, run.sender, run.clients, recoveryMs);
+/** The scenario's end, and every client still holding an epoch holds the log's. */
+async function finish(t: TestContext, scenario: string, run: ChaosRun, recoveryMs: number) {
+  const outcome = await finishScenario(t, scenario, run, recoveryMs);
   const epoch = await run.topology.epoch();
   assert.ok(
     run.clients.clients.every(
@@ -71,7 +45,7 @@ test(
   'Redis restarted with its data (AOF): ingest and gateways reconnect, clients see no signal and lose nothing',
   { ...chaosSkip(), timeout: 60_000 },
   async (t) => {
-    const run = await startRun(t, ['--appendonly', 'yes', '--appendfsync', 'always']);
+    const run = await startScenario(t, { redisArgs: ['--appendonly', 'yes', '--appendfsync', 'always'] });
     const epochBefore = await run.topology.epoch();
     const recoveryMs = await restartRedis(run, () => {});
     const outcome = await finish(t, 'Redis restarted with its data', run, recoveryMs);
@@ -84,7 +58,7 @@ test(
   'Redis restored from an older snapshot: a rollback, signalled to every client, whose new run completes',
   { ...chaosSkip(), timeout: 60_000 },
   async (t) => {
-    const run = await startRun(t, []);
+    const run = await startScenario(t);
     const admin = run.topology.admin();
     await admin.save();
     admin.disconnect();
@@ -102,7 +76,11 @@ test(
     );
     const outcome = await finish(t, 'Redis restored from an older snapshot', run, recoveryMs);
     assert.notEqual(await run.topology.epoch(), epochBefore, 'the rollback started a new epoch');
-    assert.equal(outcome.resynchronised, CLIENTS, 'every client was told its history changed');
+    assert.equal(
+      outcome.resynchronised,
+      run.clients.clients.length,
+      'every client was told its history changed',
+    );
     assert.ok(run.sender.counts.rewound > 0, 'the sender re-sent the blocks the snapshot lacked');
   },
 );
@@ -111,7 +89,7 @@ test(
   'Redis restarted empty: a reset, signalled to every client, whose new run completes',
   { ...chaosSkip(), timeout: 60_000 },
   async (t) => {
-    const run = await startRun(t, []);
+    const run = await startScenario(t);
     const epochBefore = await run.topology.epoch();
     const recoveryMs = await restartRedis(run, () => {
       for (const file of readdirSync(run.topology.redisDir))
@@ -119,6 +97,10 @@ test(
     });
     const outcome = await finish(t, 'Redis restarted empty', run, recoveryMs);
     assert.notEqual(await run.topology.epoch(), epochBefore, 'the new stream has a new epoch');
-    assert.equal(outcome.resynchronised, CLIENTS, 'every client was told its history changed');
+    assert.equal(
+      outcome.resynchronised,
+      run.clients.clients.length,
+      'every client was told its history changed',
+    );
   },
 );

@@ -9,8 +9,7 @@ import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { waitUntil } from '@blockcast/devkit';
 import { BlockSender } from '../support/block-sender.js';
-import { ChaosClients } from '../support/chaos-clients.js';
-import { verifyScenario } from '../support/chaos-report.js';
+import { finishScenario, startScenario } from '../support/chaos-scenario.js';
 import { ChaosTopology, chaosSkip, signal } from '../support/chaos-topology.js';
 
 const CLIENTS = 100;
@@ -35,18 +34,8 @@ test(
   'Redis SIGSTOP for 12 s: ingest and gateway /readyz answer 503 within 10 s; after SIGCONT clients complete',
   { ...chaosSkip(), timeout: 60_000 },
   async (t) => {
-    const topology = await ChaosTopology.start({ gateways: 2 });
-    const sender = new BlockSender({ ingestUrl: topology.ingestUrl, token: topology.token });
-    const clients = await ChaosClients.connect(topology.gatewayUrls, CLIENTS);
-    t.after(async () => {
-      signal(topology.redis.pid, 'SIGCONT');
-      await sender.stop().catch(() => undefined);
-      await clients.stop();
-      await topology.stop();
-    });
-    sender.start();
-    await waitUntil(() => sender.acknowledged >= 40, 20_000, 'the first 40 blocks acknowledged');
-
+    const run = await startScenario(t, { clients: CLIENTS });
+    const { topology, sender, clients } = run;
     const faultHeight = sender.acknowledged;
     const faultAt = Date.now();
     signal(topology.redis.pid, 'SIGSTOP');
@@ -72,10 +61,7 @@ test(
         gateway.service.waitUntilReady(`${gateway.opsUrl}/readyz`, 15_000),
       ),
     ]);
-    await waitUntil(() => sender.acknowledged >= faultHeight + 30, 20_000, '30 blocks after SIGCONT');
-    const final = await sender.stop();
-    await clients.complete(sender.chain, final, 30_000);
-    const outcome = await verifyScenario(t, 'Redis SIGSTOP 12 s', topology, sender, clients, recoveryMs);
+    const outcome = await finishScenario(t, 'Redis SIGSTOP 12 s', run, recoveryMs);
     assert.equal(outcome.resynchronised, 0, 'a pause is no reset: nobody had to resynchronise');
   },
 );

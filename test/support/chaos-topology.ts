@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import {
   freePort,
   type RedisServerProcess,
+  type SentinelTopology,
   type ServiceProcess,
   startRedisServer,
   startService,
@@ -47,6 +48,8 @@ export interface ChaosTopologyOptions {
   gateways?: number;
   /** redis-server arguments for every start, e.g. AOF with fsync on every write. */
   redisArgs?: string[];
+  /** Run on this Sentinel topology instead of a redis-server of its own; stopped with the topology. */
+  sentinels?: SentinelTopology;
 }
 
 export class ChaosTopology {
@@ -62,15 +65,19 @@ export class ChaosTopology {
   /** Every service process started, so a failed start still stops the others. */
   readonly #started: ServiceProcess[] = [];
   readonly #redisArgs: string[];
+  readonly #sentinels: SentinelTopology | undefined;
 
   private constructor(options: ChaosTopologyOptions) {
     this.#redisArgs = options.redisArgs ?? [];
+    this.#sentinels = options.sentinels;
   }
 
   static async start(options: ChaosTopologyOptions = {}): Promise<ChaosTopology> {
     const topology = new ChaosTopology(options);
-    topology.#redisPort = await freePort();
-    await topology.startRedis();
+    if (options.sentinels === undefined) {
+      topology.#redisPort = await freePort();
+      await topology.startRedis();
+    }
     try {
       await topology.#startServices(options.gateways ?? 2);
     } catch (error) {
@@ -95,9 +102,21 @@ export class ChaosTopology {
     await killAndWait(this.redis.pid);
   }
 
-  /** A client of its own, for SAVE, XRANGE and the epoch key. */
+  /** A client of its own (of the current master, with Sentinel), for SAVE, XRANGE and the epoch key. */
   admin(): Redis {
-    return new Redis(this.redis.url, { maxRetriesPerRequest: 1 });
+    const sentinels = this.#sentinels;
+    if (sentinels === undefined) return new Redis(this.redis.url, { maxRetriesPerRequest: 1 });
+    return new Redis({ sentinels: sentinels.sentinels, name: sentinels.masterName, maxRetriesPerRequest: 1 });
+  }
+
+  /** What every service is given to reach Redis: its URL, or the Sentinels and the master's name. */
+  #redisEnv(): Record<string, string> {
+    const sentinels = this.#sentinels;
+    if (sentinels === undefined) return { REDIS_URL: this.redis.url };
+    return {
+      REDIS_SENTINELS: sentinels.sentinels.map(({ host, port }) => `${host}:${port}`).join(','),
+      REDIS_SENTINEL_MASTER: sentinels.masterName,
+    };
   }
 
   /** The stream's current epoch, read from Redis. */
@@ -130,15 +149,16 @@ export class ChaosTopology {
 
   async stop(): Promise<void> {
     for (const service of this.#started) signal(service.child.pid, 'SIGCONT');
-    signal(this.redis.pid, 'SIGCONT');
+    for (const node of this.#sentinels?.nodes ?? [this.redis]) signal(node.pid, 'SIGCONT');
     await Promise.all(this.#started.map((service) => service.stop(3000)));
-    if (alive(this.redis.pid)) await this.redis.stop();
+    if (this.#sentinels) await this.#sentinels.stop();
+    else if (alive(this.redis.pid)) await this.redis.stop();
     rmSync(this.redisDir, { recursive: true, force: true });
   }
 
   async #startServices(count: number): Promise<void> {
     const shared = {
-      REDIS_URL: this.redis.url,
+      ...this.#redisEnv(),
       BLOCKCAST_STREAM_PREFIX: this.prefix,
       LOG_LEVEL: 'warn',
     };
