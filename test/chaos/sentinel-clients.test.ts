@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { startSentinelTopology, waitUntil } from '@blockcast/devkit';
 import { Redis } from 'ioredis';
+import { BlockSender } from '../support/block-sender.js';
 import { finishScenario, startScenario } from '../support/chaos-scenario.js';
-import { chaosSkip, signal } from '../support/chaos-topology.js';
+import { ChaosTopology, chaosSkip, signal } from '../support/chaos-topology.js';
 
 /** `role:` from INFO replication, on a connection of its own. */
 async function roleOf(port: number): Promise<string | undefined> {
@@ -89,5 +90,39 @@ test(
       recoveryMs,
     );
     assert.ok(outcome.senderRewinds > 0, 'the sender was told of the gap and re-sent the lost heights');
+  },
+);
+
+test(
+  'after SENTINEL FAILOVER every block ingest acknowledges is on the new master',
+  {
+    ...chaosSkip(),
+    timeout: 60_000,
+    todo: 'ingest keeps appending to the old master until the Sentinels demote it (about 10 s); ioredis failoverDetector would switch at +switch-master',
+  },
+  async (t) => {
+    const sentinels = await startSentinelTopology();
+    const topology = await ChaosTopology.start({ gateways: 1, sentinels });
+    const sender = new BlockSender({ ingestUrl: topology.ingestUrl, token: topology.token });
+    t.after(async () => {
+      await sender.stop().catch(() => undefined);
+      await topology.stop();
+    });
+    sender.start();
+    await waitUntil(() => sender.acknowledged >= 20, 20_000, 'the first 20 blocks acknowledged');
+    const promoted = await sentinels.failover();
+    // Two seconds of blocks after the promotion, well before the old master is demoted.
+    const target = sender.acknowledged + 40;
+    await waitUntil(() => sender.acknowledged >= target, 10_000, '40 blocks after the promotion');
+    const acknowledged = sender.acknowledged;
+    const direct = new Redis({ port: promoted.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+    const [top] = await direct.xrevrange(`${topology.prefix}blocks`, '+', '-', 'COUNT', 1);
+    direct.disconnect();
+    const onNewMaster = top === undefined ? 0 : Number(top[0].split('-')[0]);
+    t.diagnostic(`chaos-acknowledged-after-failover ${JSON.stringify({ acknowledged, onNewMaster })}`);
+    assert.ok(
+      onNewMaster >= acknowledged,
+      `acknowledged up to ${acknowledged}, the new master has ${onNewMaster}`,
+    );
   },
 );
