@@ -98,7 +98,6 @@ test(
   {
     ...chaosSkip(),
     timeout: 60_000,
-    todo: 'ingest keeps appending to the old master until the Sentinels demote it (about 10 s); ioredis failoverDetector would switch at +switch-master',
   },
   async (t) => {
     const sentinels = await startSentinelTopology();
