@@ -21,6 +21,7 @@ const OUTSIDE_SECRETS: Record<string, string> = {
   REDIS_PASSWORD: 'a-password',
   INGEST_TOKENS: 'a-token-managed-outside-the-chart',
   INGEST_HMAC_SECRETS: 'an-hmac-secret-managed-outside',
+  GATEWAY_JWT_SECRET: 'a-jwt-secret-of-at-least-32-bytes-long',
 };
 
 function resolvedEnv(manifests: Manifest[], deployment: Manifest): Record<string, string> {
@@ -66,6 +67,14 @@ describe(
           `${set}: an integer`,
         );
         assert.ok(config.redis !== undefined, `${set}: the gateway is given a Redis`);
+        if (set === 'ci/policy-values.yaml') {
+          assert.equal(config.policy.allowedOrigins.length, 2);
+          assert.equal(config.policy.maxConnectionsPerAddress, 50);
+          assert.equal(config.policy.trustedProxies.length, 2);
+          assert.deepEqual([...(config.auth?.privateStreams ?? [])], ['valid_transactions', 'events']);
+        } else {
+          assert.equal(config.auth, undefined, `${set}: streams are public unless a token secret is given`);
+        }
       }
     });
 
