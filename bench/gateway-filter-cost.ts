@@ -49,6 +49,10 @@ const { values } = parseArgs({
     'warmup-seconds': { type: 'string', default: '2' },
     generators: { type: 'string', default: '2' },
     'no-pin': { type: 'boolean', default: false },
+    /** Extra node flags for the gateway, space-separated: --server-node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+    'server-node-flags': { type: 'string', default: '' },
+    /** Which phases to run, by number (1 unfiltered, 2 filtered, 3 no clients): for profiling one. */
+    phases: { type: 'string', default: '1,2,3' },
     out: { type: 'string', default: '' },
   },
 });
@@ -106,7 +110,7 @@ async function runPhase(
   const server = await startServer('blockcast', {
     processes: 1,
     pin: serverPin(PIN),
-    nodeFlags: [],
+    nodeFlags: values['server-node-flags'].split(' ').filter((flag) => flag !== ''),
     events: phase.events,
     frames: [],
     redis: redis.client,
@@ -192,7 +196,9 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   const results: Record<string, unknown>[] = [];
   try {
-    for (const [index, phase] of phases.entries()) results.push(await runPhase(phase, index, redis));
+    const selected = new Set(values.phases.split(',').map(Number));
+    for (const [index, phase] of phases.entries())
+      if (selected.has(index + 1)) results.push(await runPhase(phase, index, redis));
   } finally {
     await redis.stop();
   }
@@ -224,6 +230,11 @@ function printTable(results: Record<string, unknown>[]): void {
       `| ${r.name} | ${r.clients} | ${r.transactionsPerBlock} | ${d ? `${d.complete}/${d.clients}` : '–'} | ${f(r.framesPerSecond, 0)} | ${f(d?.latency.p50, 1)} | ${f(d?.latency.p99, 1)} | ${f(r.gatewayCores, 3)} | ${f(r.gatewaySecondsPer1kFrames, 4)} |`,
     );
   }
+  if (results.length === 3) console.log(ratios(results));
+}
+
+/** Filtered against unfiltered CPU per frame, as measured and less the decoding floor. */
+function ratios(results: Record<string, unknown>[]): string {
   const [plain, filtered, floor] = results as Array<{
     gatewaySeconds: number;
     gatewaySecondsPer1kFrames: number;
@@ -232,9 +243,7 @@ function printTable(results: Record<string, unknown>[]): void {
   const aboveFloor =
     ((filtered!.gatewaySeconds - floor!.gatewaySeconds) / filtered!.gatewaySeconds) *
     filtered!.gatewaySecondsPer1kFrames;
-  console.log(
-    `\nfiltered / unfiltered CPU per frame: ${ratio.toFixed(2)}×; without the decoding floor: ${(aboveFloor / plain!.gatewaySecondsPer1kFrames).toFixed(2)}×`,
-  );
+  return `\nfiltered / unfiltered CPU per frame: ${ratio.toFixed(2)}×; without the decoding floor: ${(aboveFloor / plain!.gatewaySecondsPer1kFrames).toFixed(2)}×`;
 }
 
 await main();

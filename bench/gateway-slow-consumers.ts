@@ -56,7 +56,7 @@ const { values } = parseArgs({
 });
 
 const CONNECTIONS = integerOption('connections', values.connections, 20, 19_000);
-const STALLED_PERCENT = integerOption('stalled-percent', values['stalled-percent'], 1, 50);
+const STALLED_PERCENT = integerOption('stalled-percent', values['stalled-percent'], 0, 50);
 const PAUSE_SECONDS = integerOption('pause-seconds', values['pause-seconds'], 1, 110);
 const BEFORE_SECONDS = integerOption('before-seconds', values['before-seconds'], 1, 120);
 const AFTER_SECONDS = integerOption('after-seconds', values['after-seconds'], 1, 120);
