@@ -51,6 +51,8 @@ const { values } = parseArgs({
     'steady-seconds': { type: 'string', default: '10' },
     'storm-seconds': { type: 'string', default: '40' },
     concurrency: { type: 'string', default: '1000' },
+    /** GATEWAY_RING_BLOCKS; below --back the replay comes from Redis (XRANGE batches), not memory. */
+    'ring-blocks': { type: 'string' },
     generators: { type: 'string', default: '2' },
     'no-pin': { type: 'boolean', default: false },
     out: { type: 'string', default: '' },
@@ -91,7 +93,10 @@ async function main(): Promise<void> {
     redis: redis.client,
     redisUrl: redis.url,
     // Each process may see its old sockets and the reconnecting ones at once.
-    gatewayEnv: { GATEWAY_MAX_CONNECTIONS: '19900' },
+    gatewayEnv: {
+      GATEWAY_MAX_CONNECTIONS: '19900',
+      ...(values['ring-blocks'] === undefined ? {} : { GATEWAY_RING_BLOCKS: values['ring-blocks'] }),
+    },
   });
   const generators = newGenerators(GENERATORS);
   const pids = server.pids;
@@ -192,6 +197,7 @@ async function main(): Promise<void> {
         blocksPerSecond: BLOCKS_PER_SECOND,
         since,
         concurrency: CONCURRENCY,
+        ringBlocks: values['ring-blocks'] ?? 'gateway default',
         pinned: PIN,
         command: commandLine('bench/gateway-reconnect-storm.ts'),
       },
@@ -221,7 +227,8 @@ async function main(): Promise<void> {
       },
       finalDelivery: { ...report, latency: undefined, phaseLatency: undefined, settled: final },
     };
-    writeResult(values.out || `gateway-reconnect-storm-${CONNECTIONS}c-${SERVER_PROCESSES}p`, result);
+    const ring = values['ring-blocks'] === undefined ? '' : `-ring${values['ring-blocks']}`;
+    writeResult(values.out || `gateway-reconnect-storm-${CONNECTIONS}c-${SERVER_PROCESSES}p${ring}`, result);
     printReport(result);
   } finally {
     await Promise.all(generators.map((g) => g.stop()));
