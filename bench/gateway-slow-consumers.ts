@@ -131,12 +131,18 @@ async function main(): Promise<void> {
       rss.push(entry);
     };
     const cpuAt: CpuReading[] = [];
+    // The load generators share CPU 1: their load per phase tells client-side delay from the gateway's.
+    const generatorCpuAt: CpuReading[] = [];
+    const generatorPids = generators.map((g) => g.child.pid!);
     const phaseStart = new Set([WARMUP_BLOCKS + 1, PAUSE_HEIGHT, RESUME_HEIGHT]);
     let lastSample = 0;
     await appendOnSchedule(server, generators, 0, TOTAL_BLOCKS, BLOCKS_PER_SECOND, async (index) => {
       height = index + 1;
       // The block before a phase's first height is the last of the previous phase.
-      if (phaseStart.has(height + 1) || height === TOTAL_BLOCKS) cpuAt.push(readCpu([gatewayPid]));
+      if (phaseStart.has(height + 1) || height === TOTAL_BLOCKS) {
+        cpuAt.push(readCpu([gatewayPid]));
+        generatorCpuAt.push(readCpu(generatorPids));
+      }
       if (height + 1 === PAUSE_HEIGHT) {
         log(`height ${height}: pausing every ${EVERY}th client`);
         for (const generator of generators) generator.send({ type: 'pause', every: EVERY });
@@ -166,6 +172,7 @@ async function main(): Promise<void> {
         heights: [from, to],
         othersLatencyMs: report.phaseLatency[i + 0]!,
         gatewayCores: cores.processCores,
+        generatorCores: coresBetween(generatorCpuAt[i]!, generatorCpuAt[i + 1]!).processCores,
         machineCores: cores.machineCores,
         rssMiB: {
           min: Math.min(...inPhase.map((s) => s.rssMiB)),
@@ -218,6 +225,7 @@ function printReport(result: {
     heights: number[];
     othersLatencyMs: { p50: number; p99: number; max: number };
     gatewayCores: number;
+    generatorCores: number;
     machineCores: number;
     rssMiB: { min: number; max: number };
     p99VsAllReading: number;
@@ -229,12 +237,12 @@ function printReport(result: {
     `\n${result.scenario.connections} clients, offered ${result.scenario.offeredFramesPerSecond} frames/s\n`,
   );
   console.log(
-    '| phase | heights | others p50 ms | others p99 ms | others max ms | p99 vs all reading | gateway cores | machine cores | gateway RSS MiB |',
+    '| phase | heights | others p50 ms | others p99 ms | others max ms | p99 vs all reading | gateway cores | loadgen cores | machine cores | gateway RSS MiB |',
   );
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const p of result.phases)
     console.log(
-      `| ${p.name} | ${p.heights.join('–')} | ${f(p.othersLatencyMs.p50)} | ${f(p.othersLatencyMs.p99)} | ${f(p.othersLatencyMs.max)} | ${f(p.p99VsAllReading, 2)}× | ${f(p.gatewayCores, 2)} | ${f(p.machineCores, 2)} | ${f(p.rssMiB.min)}–${f(p.rssMiB.max)} |`,
+      `| ${p.name} | ${p.heights.join('–')} | ${f(p.othersLatencyMs.p50)} | ${f(p.othersLatencyMs.p99)} | ${f(p.othersLatencyMs.max)} | ${f(p.p99VsAllReading, 2)}× | ${f(p.gatewayCores, 2)} | ${f(p.generatorCores, 2)} | ${f(p.machineCores, 2)} | ${f(p.rssMiB.min)}–${f(p.rssMiB.max)} |`,
     );
   const d = result.delivery;
   console.log(
