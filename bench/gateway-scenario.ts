@@ -27,8 +27,9 @@ export const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The driver and everything it starts (Redis, load generators) on CPU 1; servers go on CPU 0. */
 export function pinDriver(pin: boolean): Record<string, string | number> {
-  if (pin) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  // Read before pinning: once pinned, availableParallelism() says 1.
   const machine = machineInfo();
+  if (pin) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   log(JSON.stringify(machine));
   return machine;
 }
