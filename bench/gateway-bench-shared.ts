@@ -52,10 +52,19 @@ export type GeneratorCommand =
       /** Heights 1..lastHeight will be sent; heights <= warmupHeights are not timed. */
       lastHeight: number;
       warmupHeights: number;
+      /** Clients resume after this height (their URLs carry `since`): their first frame is since + 1. */
+      since?: number;
+      /** Heights at which a new latency phase begins: histograms[i] holds heights from phaseStarts[i - 1]. */
+      phaseStarts?: number[];
     }
   | { type: 'sent'; height: number; atMs: number }
   | { type: 'progress' }
   | { type: 'report' }
+  /** Stops reading on every `every`-th client (index 0, every, 2·every, …); their latency is not recorded. */
+  | { type: 'pause'; every: number }
+  | { type: 'resume' }
+  /** Cuts every client's connection (no close frame) and forgets them: the next report counts new ones. */
+  | { type: 'drop' }
   | { type: 'close' };
 
 export interface GeneratorReport {
@@ -78,6 +87,10 @@ export interface GeneratorReport {
   firstLatencyMs: number[];
   /** Latency histogram (µs) in HdrHistogram's compressed base64 form. */
   histogram: string;
+  /** The same, one per phase (see phaseStarts); only clients that were never paused. */
+  phaseHistograms: string[];
+  /** Clients that were paused at some point, and how their deliveries went. */
+  paused: { clients: number; complete: number; orderErrors: number; closedByServer: number };
   /** A few examples of what went wrong, for the log. */
   problems: string[];
   cpuSeconds: number;
@@ -86,7 +99,13 @@ export interface GeneratorReport {
 /** Load generator → driver. */
 export type GeneratorMessage =
   | { type: 'connected'; open: number; failed: number; errors: string[]; seconds: number }
-  | { type: 'progress'; frames: number }
+  | {
+      type: 'progress';
+      frames: number;
+      /** Lowest height every open client holds completely (all its frames). */
+      settledHeightMin: number;
+      open: number;
+    }
   | GeneratorReport;
 
 /** Driver → baseline server: one block's frames, already serialised, published in order. */

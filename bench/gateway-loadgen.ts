@@ -39,7 +39,10 @@ type ConnectCommand = Extract<GeneratorCommand, { type: 'connect' }>;
 const HEIGHT_PREFIX = Buffer.from('{"height":');
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000 });
+const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000 });
+const histogram = newHistogram();
+/** One histogram per latency phase (settings.phaseStarts), fed alongside the overall one. */
+let phaseHistograms = [histogram];
 /** Monotonic ms at which the driver appended each height (NaN until told). */
 let sentAt = new Float64Array(0);
 /** Per height, the earliest arrival in this process: when the first subscriber had the block. */
@@ -64,7 +67,17 @@ function record(height: number, arrival: number, count: number): void {
     for (let i = 0; i < count; i++) early.push(height, arrival);
     return;
   }
-  histogram.recordValueWithCount(Math.max(1, Math.round((arrival - sent) * 1000)), count);
+  const value = Math.max(1, Math.round((arrival - sent) * 1000));
+  histogram.recordValueWithCount(value, count);
+  if (phaseHistograms.length > 1) phaseHistograms[phaseOf(height)]!.recordValueWithCount(value, count);
+}
+
+/** Index of the latency phase a height belongs to: how many phase starts are at or below it. */
+function phaseOf(height: number): number {
+  const starts = settings!.phaseStarts ?? [];
+  let phase = 0;
+  while (phase < starts.length && height >= starts[phase]!) phase++;
+  return phase;
 }
 
 /** Frames of one height read at one instant are recorded as one histogram entry with a count. */
@@ -79,23 +92,31 @@ function flushBatch(): void {
 /** Per-client delivery check: heights contiguous from 1, txPerBlock frames each, nothing twice. */
 class Delivery {
   frames = 0;
-  lastHeight = 0;
-  atHeight = 0;
+  lastHeight: number;
+  atHeight: number;
   errors = 0;
   closedByServer = false;
+  /** Cleared when the client is paused: its latency would measure the pause, not the server. */
+  timed = true;
+  paused = false;
+
+  /** A resuming client starts after `since`, as if it held every frame up to it. */
+  constructor(since = 0) {
+    this.lastHeight = since;
+    this.atHeight = since === 0 ? 0 : settings!.txPerBlock;
+  }
+
+  /** Heights up to this one are complete (every frame of them arrived). */
+  get settledHeight(): number {
+    return this.atHeight === settings!.txPerBlock ? this.lastHeight : this.lastHeight - 1;
+  }
 
   frame(height: number, arrival: number): void {
     const perBlock = settings!.txPerBlock;
     this.frames++;
     totalFrames++;
     lastArrivalMs = arrival;
-    if (height === batchHeight && arrival === batchArrival) batchCount++;
-    else {
-      flushBatch();
-      batchHeight = height;
-      batchArrival = arrival;
-      batchCount = 1;
-    }
+    if (this.timed) this.#batch(height, arrival);
     if (height === this.lastHeight) {
       this.atHeight++;
       if (this.atHeight > perBlock) this.fail(`height ${height}: more than ${perBlock} frames`);
@@ -106,6 +127,17 @@ class Delivery {
       this.fail(`height ${this.lastHeight}: ${this.atHeight} of ${perBlock} frames`);
     this.lastHeight = height;
     this.atHeight = 1;
+  }
+
+  #batch(height: number, arrival: number): void {
+    if (height === batchHeight && arrival === batchArrival) {
+      batchCount++;
+      return;
+    }
+    flushBatch();
+    batchHeight = height;
+    batchArrival = arrival;
+    batchCount = 1;
   }
 
   fail(problem: string): void {
@@ -136,7 +168,7 @@ function heightOf(buffer: Buffer, start: number, end: number): number {
 }
 
 class RawClient {
-  readonly delivery = new Delivery();
+  readonly delivery = new Delivery(settings!.since);
   open = false;
   private pending: Buffer | undefined;
   private readonly socket: Socket;
@@ -242,13 +274,21 @@ class RawClient {
     if (offset < buffer.length) this.pending = Buffer.from(buffer.subarray(offset));
   }
 
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   close(): void {
     this.socket.destroy();
   }
 }
 
 class WsClient {
-  readonly delivery = new Delivery();
+  readonly delivery = new Delivery(settings!.since);
   open = false;
   private readonly socket: WebSocket;
 
@@ -281,13 +321,21 @@ class WsClient {
     });
   }
 
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   close(): void {
     this.socket.terminate();
   }
 }
 
 type Client = RawClient | WsClient;
-const clients: Client[] = [];
+let clients: Client[] = [];
 
 function send(message: GeneratorMessage): void {
   process.send!(message);
@@ -295,8 +343,13 @@ function send(message: GeneratorMessage): void {
 
 async function connectAll(command: ConnectCommand): Promise<void> {
   settings = command;
-  sentAt = new Float64Array(command.lastHeight + 1).fill(Number.NaN);
-  firstArrival = new Float64Array(command.lastHeight + 1).fill(Number.NaN);
+  // A second connect (clients resuming) keeps the send times already announced.
+  if (sentAt.length !== command.lastHeight + 1) {
+    sentAt = new Float64Array(command.lastHeight + 1).fill(Number.NaN);
+    firstArrival = new Float64Array(command.lastHeight + 1).fill(Number.NaN);
+  }
+  if (phaseHistograms.length === 1 && (command.phaseStarts?.length ?? 0) > 0)
+    phaseHistograms = Array.from({ length: command.phaseStarts!.length + 1 }, newHistogram);
   const started = performance.now();
   const errors: string[] = [];
   let failed = 0;
@@ -324,6 +377,17 @@ async function connectAll(command: ConnectCommand): Promise<void> {
   send({ type: 'connected', open, failed, errors, seconds: (performance.now() - started) / 1000 });
 }
 
+function progress(): GeneratorMessage {
+  let settledHeightMin = Number.POSITIVE_INFINITY;
+  let open = 0;
+  for (const client of clients) {
+    if (!client.open) continue;
+    open++;
+    settledHeightMin = Math.min(settledHeightMin, client.delivery.settledHeight);
+  }
+  return { type: 'progress', frames: totalFrames, settledHeightMin: open === 0 ? 0 : settledHeightMin, open };
+}
+
 function report(): void {
   let complete = 0;
   let orderErrors = 0;
@@ -331,7 +395,14 @@ function report(): void {
   let closedByServer = 0;
   let lastHeightMin = Number.POSITIVE_INFINITY;
   let lastHeightMax = 0;
+  const paused = { clients: 0, complete: 0, orderErrors: 0, closedByServer: 0 };
   for (const { delivery } of clients) {
+    if (delivery.paused) {
+      paused.clients++;
+      if (delivery.complete) paused.complete++;
+      if (delivery.errors > 0) paused.orderErrors++;
+      if (delivery.closedByServer) paused.closedByServer++;
+    }
     if (delivery.complete) complete++;
     if (delivery.errors > 0) orderErrors++;
     if (delivery.lastHeight < settings!.lastHeight) incomplete++;
@@ -358,6 +429,8 @@ function report(): void {
     lastArrivalMs,
     firstLatencyMs: Array.from(firstArrival, (arrival, height) => arrival - sentAt[height]!),
     histogram: hdr.encodeIntoCompressedBase64(histogram),
+    phaseHistograms: phaseHistograms.map((h) => hdr.encodeIntoCompressedBase64(h)),
+    paused,
     problems,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   });
@@ -372,7 +445,22 @@ process.on('message', (command: GeneratorCommand) => {
       if (command.height < sentAt.length) sentAt[command.height] = command.atMs;
       break;
     case 'progress':
-      send({ type: 'progress', frames: totalFrames });
+      send(progress());
+      break;
+    case 'pause':
+      for (let i = 0; i < clients.length; i += command.every) {
+        const client = clients[i]!;
+        client.delivery.timed = false;
+        client.delivery.paused = true;
+        client.pause();
+      }
+      break;
+    case 'resume':
+      for (const client of clients) if (client.delivery.paused) client.resume();
+      break;
+    case 'drop':
+      for (const client of clients) client.close();
+      clients = [];
       break;
     case 'report':
       report();

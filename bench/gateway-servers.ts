@@ -44,6 +44,8 @@ export interface ServerOptions {
   frames: string[][];
   redis: Redis;
   redisUrl: string;
+  /** Extra environment for the gateway processes (GATEWAY_SLOW_CLIENT_BYTES, …). */
+  gatewayEnv?: Record<string, string>;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -122,6 +124,7 @@ async function startGateways(options: ServerOptions): Promise<RunningServer> {
         GATEWAY_PORT: String(port),
         GATEWAY_OPS_PORT: String(opsPort),
         LOG_LEVEL: 'warn',
+        ...options.gatewayEnv,
       },
       false,
     );
@@ -141,9 +144,15 @@ async function startGateways(options: ServerOptions): Promise<RunningServer> {
       for (const opsPort of opsPorts) {
         const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
         for (const line of text.split('\n')) {
-          const match =
-            /^(blockcast_gateway_(?:gaps|blocks|frames_published)_total)(?:\{[^}]*\})? (\S+)$/.exec(line);
-          if (match) totals[match[1]!] = (totals[match[1]!] ?? 0) + Number(match[2]);
+          // Counters and gauges with their labels, summed over the processes; histograms left out.
+          const match = /^(blockcast_gateway_\w+?(?:\{[^}]*\})?) (\S+)$/.exec(line);
+          if (match === null || /_(?:bucket|sum|count)\b/.test(match[1]!)) continue;
+          // Every sample carries service="gateway": the key is the name and its other labels.
+          const key = match[1]!
+            .replace(/service="gateway",?/, '')
+            .replace(/,?\}$/, '}')
+            .replace('{}', '');
+          totals[key] = (totals[key] ?? 0) + Number(match[2]);
         }
       }
       return totals;
