@@ -3,7 +3,7 @@
  * test/support/redis.ts), the bench (which reads its pid) and the local topology.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,15 +105,37 @@ async function waitForPing(port: number, child: ChildProcess): Promise<void> {
   );
 }
 
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port nothing listens on, for a process to bind a moment later. Chosen below the kernel's
+ * ephemeral range: a port the kernel handed out for listen(0) may meanwhile be taken as the local
+ * end of one of the many client connections tests open, and the service then fails with EADDRINUSE.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [low, high] = portRangeBelowEphemeral();
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canListen(port, host)) return port;
+  }
+  throw new Error(`no free port between ${low} and ${high} on ${host}`);
+}
+
+function portRangeBelowEphemeral(): [number, number] {
+  let ephemeralLow = 32768;
+  try {
+    ephemeralLow = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+  } catch {
+    // Not Linux: the usual default.
+  }
+  const high = Math.max(2048, ephemeralLow - 1);
+  return [Math.max(1025, high - 12_000), high];
+}
+
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
