@@ -9,15 +9,11 @@ import { Redis, type RedisOptions } from 'ioredis';
  * master and replicas, not to the Sentinels (`sentinelPassword` in `options` does that).
  * The caller owns the client: it quits it. Behind Sentinel, a READONLY reply means the node this
  * client is on was demoted in a failover: it reconnects (asking the Sentinels again) and resends.
- * It also subscribes to the Sentinels' `+switch-master`, so it leaves an old master the moment
- * the Sentinels promote another, not when that old master is demoted seconds later: writes
- * acknowledged in between would be thrown away.
  */
 export function createRedisClient(target: RedisTarget, options: RedisOptions = {}): Redis {
   if (target.kind === 'url') return new Redis(target.url, options);
   return new Redis({
     reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
-    failoverDetector: true,
     ...options,
     sentinels: target.sentinels,
     name: target.masterName,
