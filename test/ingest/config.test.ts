@@ -19,6 +19,7 @@ describe('loadIngestConfig', () => {
       retainBlocks: 100_000,
       firstHeight: 1,
       redisCommandTimeoutMs: 2000,
+      replicaAcks: undefined,
       limits: {
         headersTimeoutMs: 10_000,
         requestTimeoutMs: 30_000,
@@ -113,6 +114,34 @@ describe('loadIngestConfig', () => {
       { INGEST_TOKENS: TOKEN, INGEST_HEADERS_TIMEOUT_MS: '5000', INGEST_REQUEST_TIMEOUT_MS: '4000' },
       'INGEST_HEADERS_TIMEOUT_MS',
       /INGEST_REQUEST_TIMEOUT_MS/,
+    );
+  });
+
+  test('REDIS_WAIT_REPLICAS asks for replica acknowledgements on Redis, and is refused on the memory log or below 0', () => {
+    const config = loadIngestConfig({
+      INGEST_TOKENS: TOKEN,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_WAIT_REPLICAS: '2',
+      REDIS_WAIT_TIMEOUT_MS: '250',
+    });
+    assert.deepEqual(config.replicaAcks, { replicas: 2, timeoutMs: 250 });
+    assertConfigError(
+      { INGEST_TOKENS: TOKEN, REDIS_WAIT_REPLICAS: '1' },
+      'REDIS_WAIT_REPLICAS',
+      /need Redis/,
+    );
+    assertConfigError(
+      { INGEST_TOKENS: TOKEN, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_WAIT_REPLICAS: '-1' },
+      'REDIS_WAIT_REPLICAS',
+    );
+    assertConfigError(
+      {
+        INGEST_TOKENS: TOKEN,
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        REDIS_WAIT_REPLICAS: '1',
+        REDIS_WAIT_TIMEOUT_MS: '0',
+      },
+      'REDIS_WAIT_TIMEOUT_MS',
     );
   });
 

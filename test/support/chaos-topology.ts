@@ -50,6 +50,8 @@ export interface ChaosTopologyOptions {
   redisArgs?: string[];
   /** Run on this Sentinel topology instead of a redis-server of its own; stopped with the topology. */
   sentinels?: SentinelTopology;
+  /** More environment for ingest, e.g. `{ REDIS_WAIT_REPLICAS: '1' }`. */
+  ingestEnv?: Record<string, string>;
 }
 
 export class ChaosTopology {
@@ -66,10 +68,12 @@ export class ChaosTopology {
   readonly #started: ServiceProcess[] = [];
   readonly #redisArgs: string[];
   readonly #sentinels: SentinelTopology | undefined;
+  readonly #ingestEnv: Record<string, string>;
 
   private constructor(options: ChaosTopologyOptions) {
     this.#redisArgs = options.redisArgs ?? [];
     this.#sentinels = options.sentinels;
+    this.#ingestEnv = options.ingestEnv ?? {};
   }
 
   static async start(options: ChaosTopologyOptions = {}): Promise<ChaosTopology> {
@@ -173,6 +177,7 @@ export class ChaosTopology {
         INGEST_PORT: String(ingestPort),
         INGEST_OPS_PORT: String(ingestOpsPort),
         INGEST_TOKENS: this.token,
+        ...this.#ingestEnv,
       },
     });
     this.#started.push(this.ingest);

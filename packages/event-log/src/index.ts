@@ -6,3 +6,4 @@ export * from './open-event-log.js';
 export * from './redis-connection.js';
 export * from './redis-consumer-group.js';
 export * from './redis-stream-log.js';
+export * from './replica-acks.js';

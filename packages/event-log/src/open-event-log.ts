@@ -5,6 +5,7 @@ import type { EventLog, EventLogOptions } from './event-log.js';
 import { MemoryLog } from './memory-log.js';
 import { createRedisClient } from './redis-connection.js';
 import { RedisStreamLog } from './redis-stream-log.js';
+import type { ReplicaAcks } from './replica-acks.js';
 
 export interface OpenEventLogOptions extends EventLogOptions {
   /** Where Redis is. Without it the log lives in this process: the embedded default of `npm start`. */
@@ -20,6 +21,8 @@ export interface OpenEventLogOptions extends EventLogOptions {
   commandTimeoutMs?: number;
   /** ioredis options for the client, e.g. `{ role: 'slave' }` for a gateway reading from replicas. */
   redisOptions?: RedisOptions;
+  /** Appends are reported only once this many replicas hold them (WAIT); see {@link RedisStreamLog}. */
+  replicaAcks?: ReplicaAcks;
   /** Errors of the Redis connections (ioredis prints unhandled ones to stderr otherwise). */
   onRedisError?: (error: unknown) => void;
 }
@@ -44,5 +47,6 @@ export function openEventLog(options: OpenEventLogOptions = {}): EventLog {
     firstHeight,
     trim: options.trim,
     onTailError: options.onRedisError,
+    replicaAcks: options.replicaAcks,
   });
 }

@@ -13,6 +13,7 @@ import type { AppendResult, EventLog, EventLogOptions, LogBounds, TailOptions } 
 import { assertFirstHeight, assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log-options.js';
 import { type LogKeys, type LogState, readLogState } from './log-state.js';
 import { tailStream } from './redis-stream-tail.js';
+import { assertReplicaAcks, type ReplicaAcks, waitForReplicas } from './replica-acks.js';
 import { decodeEntry, entryId, heightOfId, type StreamEntry } from './stream-entry.js';
 
 export interface RedisStreamLogOptions extends EventLogOptions {
@@ -39,6 +40,8 @@ export interface RedisStreamLogOptions extends EventLogOptions {
   ownsClient?: boolean;
   /** Each error a tail recovers from (log or count it); tail connections report here too (default: ignored). */
   onTailError?: (error: unknown) => void;
+  /** Appends are reported only once this many replicas hold them (default: none, Redis's asynchronous replication). */
+  replicaAcks?: ReplicaAcks;
 }
 
 export const DEFAULT_BLOCK_MS = 5000;
@@ -70,6 +73,7 @@ export class RedisStreamLog implements EventLog {
   readonly #pingTimeoutMs: number;
   readonly #ownsClient: boolean;
   readonly #onTailError: (error: unknown) => void;
+  readonly #replicaAcks: ReplicaAcks | undefined;
   /** Aborts every running tail when the log closes. */
   readonly #tails = new Set<() => void>();
 
@@ -92,6 +96,8 @@ export class RedisStreamLog implements EventLog {
     this.#pingTimeoutMs = options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
     this.#ownsClient = options.ownsClient ?? false;
     this.#onTailError = options.onTailError ?? (() => {});
+    assertReplicaAcks(options.replicaAcks);
+    this.#replicaAcks = options.replicaAcks;
   }
 
   async append(block: BlockEvent): Promise<AppendResult> {
@@ -106,8 +112,8 @@ export class RedisStreamLog implements EventLog {
     }
   }
 
-  #append(block: BlockEvent): Promise<AppendResult> {
-    return appendWithScript(this.#redis, {
+  async #append(block: BlockEvent): Promise<AppendResult> {
+    const result = await appendWithScript(this.#redis, {
       key: this.key,
       epochKey: this.epochKey,
       block,
@@ -116,6 +122,9 @@ export class RedisStreamLog implements EventLog {
       trim: this.#trim,
       freshEpoch: newEpoch(),
     });
+    // A duplicate waits too: the earlier append that wrote it may not have been replicated.
+    await waitForReplicas(this.#redis, this.#replicaAcks);
+    return result;
   }
 
   async epoch(): Promise<string | null> {

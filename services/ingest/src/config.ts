@@ -17,6 +17,7 @@ import {
   readStreamPrefix,
   readString,
 } from '@blockcast/common';
+import type { ReplicaAcks } from '@blockcast/event-log';
 import {
   type BlockSource,
   type FollowerConfig,
@@ -45,6 +46,8 @@ export interface IngestConfig {
   firstHeight: number;
   /** REDIS_COMMAND_TIMEOUT_MS, default 2000: an append unanswered this long is a 503. */
   redisCommandTimeoutMs: number;
+  /** REDIS_WAIT_REPLICAS (default 0: off) and REDIS_WAIT_TIMEOUT_MS (default 1000): a 201 only once that many replicas hold the block. */
+  replicaAcks: ReplicaAcks | undefined;
   /** INGEST_HEADERS_TIMEOUT_MS, INGEST_REQUEST_TIMEOUT_MS, INGEST_KEEP_ALIVE_TIMEOUT_MS, INGEST_MAX_CONNECTIONS. */
   limits: HttpLimits;
   /** LOG_LEVEL, default `info`. */
@@ -86,6 +89,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
     );
   }
   const { port, opsPort } = readServicePorts(env, 'INGEST', { port: 9986, opsPort: 9987 });
+  const redis = readRedisTarget(env);
   return {
     host: readString(env, 'INGEST_HOST', '0.0.0.0'),
     port,
@@ -95,17 +99,31 @@ export function loadIngestConfig(env: Env): IngestConfig {
       min: 1024,
       max: 1024 * 1024 * 1024,
     }),
-    redis: readRedisTarget(env),
+    redis,
     streamPrefix: readStreamPrefix(env),
     retainBlocks: readRetainBlocks(env),
     firstHeight: readFirstHeight(env),
     redisCommandTimeoutMs: readRedisCommandTimeoutMs(env),
+    replicaAcks: readReplicaAcks(env, redis),
     limits: readHttpLimits(env, 'INGEST'),
     logLevel: readLogLevel(env),
     shutdownGraceMs: readInteger(env, 'INGEST_SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
     source,
     follower: source === 'cometbft' ? readFollowerConfig(env) : undefined,
   };
+}
+
+function readReplicaAcks(env: Env, redis: RedisTarget | undefined): ReplicaAcks | undefined {
+  const replicas = readInteger(env, 'REDIS_WAIT_REPLICAS', 0, { min: 0, max: 64 });
+  const timeoutMs = readInteger(env, 'REDIS_WAIT_TIMEOUT_MS', 1000, { min: 1, max: 60_000 });
+  if (replicas === 0) return undefined;
+  if (redis === undefined) {
+    throw new ConfigError(
+      'REDIS_WAIT_REPLICAS',
+      'replica acknowledgements need Redis: set REDIS_URL or REDIS_SENTINELS',
+    );
+  }
+  return { replicas, timeoutMs };
 }
 
 /** A comma list of secrets; a short one is refused by position, never echoed. */

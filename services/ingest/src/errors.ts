@@ -20,6 +20,7 @@ export const INGEST_ERROR_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
   LOG_UNAVAILABLE: 503,
+  NOT_REPLICATED: 503,
 } as const;
 
 export type IngestErrorCode = keyof typeof INGEST_ERROR_STATUS;
@@ -134,6 +135,16 @@ export function logUnavailable(): IngestError {
     'LOG_UNAVAILABLE',
     'the event log (Redis) did not confirm the append, so the block may or may not have been appended: ' +
       'resend the same block shortly; that is safe, because a block already appended answers 200 (duplicate)',
+  );
+}
+
+/** The block is on the Redis master, but fewer replicas than REDIS_WAIT_REPLICAS confirmed it in time. */
+export function notReplicated(required: number, acknowledged: number): IngestError {
+  return new IngestError(
+    'NOT_REPLICATED',
+    `the block was written but only ${acknowledged} of the ${required} required Redis replicas confirmed it in time, ` +
+      'so it may not survive a failover: resend the same block shortly (a block already appended answers 200)',
+    { replicas_required: required, replicas_acknowledged: acknowledged },
   );
 }
 

@@ -12,6 +12,7 @@ export function openIngestLog(config: IngestConfig, onRedisError?: (error: unkno
     retainBlocks: config.retainBlocks,
     firstHeight: config.firstHeight,
     commandTimeoutMs: config.redisCommandTimeoutMs,
+    ...(config.replicaAcks === undefined ? {} : { replicaAcks: config.replicaAcks }),
     ...(onRedisError === undefined ? {} : { onRedisError }),
   });
 }

@@ -1,10 +1,10 @@
-import type { AppendResult } from '@blockcast/event-log';
+import { type AppendResult, NotReplicatedError } from '@blockcast/event-log';
 import { type CommittedBlock, normaliseBlock } from '@blockcast/protocol';
 import type { FastifyPluginCallback } from 'fastify';
 import type { AppendQueue } from '../append-queue.js';
 import type { RequestAuth } from '../auth/request-auth.js';
 import { assertUniqueTransactionIds, committedBlockSchema } from '../block-schema.js';
-import { fromAppendRefusal, isAppendRefusal, logUnavailable } from '../errors.js';
+import { fromAppendRefusal, isAppendRefusal, logUnavailable, notReplicated } from '../errors.js';
 import { jsonBodyParser } from '../json-body.js';
 import type { IngestMetrics } from '../metrics.js';
 
@@ -77,6 +77,7 @@ export function blocksRoute(options: BlocksRouteOptions): FastifyPluginCallback 
             throw fromAppendRefusal(error);
           }
           metrics.notAppended(event, 'unavailable');
+          if (error instanceof NotReplicatedError) throw notReplicated(error.required, error.acknowledged);
           request.log.error({ err: error, height: event.height }, 'event log append failed');
           throw logUnavailable();
         }
