@@ -57,9 +57,11 @@ export async function openRedisLog(
         return Number(height);
       });
     },
+    storedIds: async () => (await admin.xrange(log.key, '-', '+')).map(([id]) => id),
     cleanup: async () => {
       await Promise.all(logs.map((each) => each.close()));
-      await admin.del(log.key, log.epochKey);
+      const remembered = await admin.keys(`${prefix}emitted:*`);
+      await admin.del(log.key, log.epochKey, ...remembered);
       await Promise.all(clients.map((redis) => redis.quit()));
     },
   };
@@ -74,4 +76,14 @@ export async function streamNodeMaxEntries(): Promise<number> {
   } finally {
     await cleanup();
   }
+}
+
+/** IDs of the connections named `name` in CLIENT LIST. */
+export async function clientIds(admin: Redis, name: string): Promise<string[]> {
+  const list = (await admin.client('LIST')) as string;
+  return list
+    .split('\n')
+    .filter((line) => line.includes(` name=${name} `))
+    .map((line) => /^id=(\d+)/.exec(line)?.[1] ?? '')
+    .filter((id) => id !== '');
 }

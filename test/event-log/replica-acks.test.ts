@@ -72,6 +72,38 @@ describe('appends acknowledged by replicas (WAIT)', { skip }, () => {
     assert.equal(resend, 'duplicate');
   });
 
+  test('an emit the stopped replica cannot confirm is NotReplicatedError; resent with its idempotency key it is a duplicate at the same position', async (t) => {
+    const { replica, client } = await startReplicaPair(t);
+    const prefix = uniquePrefix('wait-emit');
+    const log = new RedisStreamLog({
+      redis: client,
+      prefix,
+      replicaAcks: { replicas: 1, timeoutMs: 10_000 },
+    });
+    const strict = new RedisStreamLog({
+      redis: client,
+      prefix,
+      replicaAcks: { replicas: 1, timeoutMs: 300 },
+    });
+    await log.append(makeBlockEvent(1, 1));
+    const request = {
+      type: 'NODE_STATUS' as const,
+      content: { node_id: 'n1', status: 'up' },
+      emittedAt: Date.now(),
+      idempotencyKey: 'status-1',
+    };
+    process.kill(replica.pid, 'SIGSTOP');
+    const refusal = await strict.emit(request).then(
+      () => 'reported although no replica confirmed it',
+      (error: unknown) => error,
+    );
+    process.kill(replica.pid, 'SIGCONT');
+    assert.ok(refusal instanceof NotReplicatedError, `got ${String(refusal)}`);
+    const resent = await log.emit(request);
+    assert.equal(resent.status, 'duplicate');
+    assert.deepEqual([resent.event.height, resent.event.seq], [1, 1]);
+  });
+
   test('replicaAcks with a zero timeout is refused: WAIT 0 would block forever', () => {
     const client = new Redis({ lazyConnect: true });
     assert.throws(

@@ -1,13 +1,67 @@
 /**
  * The event-type catalog: bit flags as in BigchainDB's event plugin API, extensible like
- * LEAP's catalog — a new type is one more line here with the next power of two.
+ * LEAP's catalog — a new type is one more entry here with the next power of two.
+ * `block` types are derived from committed blocks; `emitted` types are posted by clients
+ * (`POST /api/v1/events/<type>`, LEAP's `emit`) and their `content` must match `schema`.
  */
-export const EventType = {
-  BLOCK_VALID: 1,
-  BLOCK_INVALID: 2,
-} as const;
+export interface EventCatalogEntry {
+  bit: number;
+  source: 'block' | 'emitted';
+  description: string;
+  /** JSON Schema (draft 2020-12) of an emitted event's `content`. */
+  schema?: Readonly<Record<string, unknown>>;
+}
 
-export type EventTypeName = keyof typeof EventType;
+export const EVENT_CATALOG = {
+  BLOCK_VALID: { bit: 1, source: 'block', description: 'a committed block and its valid transactions' },
+  BLOCK_INVALID: { bit: 2, source: 'block', description: 'the transactions the network rejected in a block' },
+  NODE_STATUS: {
+    bit: 4,
+    source: 'emitted',
+    description: "a chain node's operator reports the node's state",
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['node_id', 'status'],
+      properties: {
+        node_id: { type: 'string', minLength: 1, maxLength: 128 },
+        status: { enum: ['up', 'syncing', 'degraded', 'down'] },
+        height: { type: 'integer', minimum: 0 },
+        message: { type: 'string', maxLength: 1024 },
+      },
+    },
+  },
+  APP_MESSAGE: {
+    bit: 8,
+    source: 'emitted',
+    description: 'an application message on a topic, redistributed to every registered client',
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['topic', 'body'],
+      properties: {
+        topic: { type: 'string', minLength: 1, maxLength: 128 },
+        body: {},
+      },
+    },
+  },
+} as const satisfies Record<string, EventCatalogEntry>;
+
+export type EventTypeName = keyof typeof EVENT_CATALOG;
+
+/** Names of the types clients emit (everything but the block-derived ones). */
+export type EmittedEventTypeName = {
+  [K in EventTypeName]: (typeof EVENT_CATALOG)[K]['source'] extends 'emitted' ? K : never;
+}[EventTypeName];
+
+/** Name → bit, the shape the plugin API and masks use: `EventType.BLOCK_VALID | EventType.NODE_STATUS`. */
+export const EventType = Object.fromEntries(
+  Object.entries(EVENT_CATALOG).map(([name, entry]) => [name, entry.bit]),
+) as { readonly [K in EventTypeName]: (typeof EVENT_CATALOG)[K]['bit'] };
+
+export function isEmittedEventType(name: string): name is EmittedEventTypeName {
+  return Object.hasOwn(EVENT_CATALOG, name) && EVENT_CATALOG[name as EventTypeName].source === 'emitted';
+}
 
 /** Every type, present and future: `event.type & ALL` is never 0. */
 export const ALL_EVENT_TYPES = ~0;

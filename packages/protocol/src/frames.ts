@@ -1,4 +1,5 @@
 import type { BlockEvent, TransactionEvent } from './block-event.js';
+import type { GenericEvent } from './generic-event.js';
 import { pythonJson } from './python-json.js';
 
 /**
@@ -65,4 +66,9 @@ export function blockInvalidEventFrame(block: BlockEvent): string {
     height: block.height,
     transactions: block.rejected.map((tx) => ({ transaction_id: tx.id, code: tx.code, reason: tx.reason })),
   });
+}
+
+/** `events?types=<emitted type>`: a generic event, with its place on the bus (resume with `since=H-S`). */
+export function genericEventFrame(event: GenericEvent): string {
+  return pythonJson({ type: event.type, height: event.height, seq: event.seq, content: event.content });
 }
