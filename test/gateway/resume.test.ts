@@ -136,9 +136,9 @@ forEachLog('resume with since', (log) => {
     // Reads of older history take a while here, and the chain moves on meanwhile.
     const slowReads = (inner: EventLog) =>
       delegate(inner, {
-        read: async (from: number, limit: number) => {
+        readEntries: async (after, limit) => {
           await delay(300);
-          return inner.read(from, limit);
+          return inner.readEntries(after, limit);
         },
       });
     const gateway = await startGateway(t, {
@@ -166,6 +166,9 @@ function delegate(inner: EventLog, overrides: Partial<EventLog>): EventLog {
     epoch: () => inner.epoch(),
     read: (from, limit) => inner.read(from, limit),
     tail: (options) => inner.tail(options),
+    emit: (request) => inner.emit(request),
+    readEntries: (after, limit) => inner.readEntries(after, limit),
+    tailEntries: (options) => inner.tailEntries(options),
     bounds: () => inner.bounds(),
     ping: () => inner.ping(),
     close: () => inner.close(),
@@ -176,11 +179,11 @@ function delegate(inner: EventLog, overrides: Partial<EventLog>): EventLog {
 /** A real MemoryLog whose tail hands blocks on late: a gateway that lags behind the log (and other gateways). */
 function laggingLog(inner: MemoryLog, lagMs: number): EventLog {
   return delegate(inner, {
-    tail: (options: Parameters<EventLog['tail']>[0]) =>
+    tailEntries: (options: Parameters<EventLog['tailEntries']>[0]) =>
       (async function* () {
-        for await (const block of inner.tail(options)) {
+        for await (const entry of inner.tailEntries(options)) {
           await delay(lagMs);
-          yield block;
+          yield entry;
         }
       })(),
   });

@@ -16,6 +16,7 @@ export class GatewayMetrics {
   readonly framesSent: Counter<'stream'>;
   readonly bytesSent: Counter<'stream'>;
   readonly blocks: Counter;
+  readonly genericEvents: Counter<'type'>;
   readonly blocksFailed: Counter;
   readonly height: Gauge;
   readonly publishDuration: Histogram;
@@ -79,9 +80,15 @@ export class GatewayMetrics {
       help: 'Blocks read from the event log and published',
       registers,
     });
+    this.genericEvents = new Counter({
+      name: 'blockcast_gateway_generic_events_total',
+      help: 'Generic (emitted) events read from the event log and published, by type',
+      labelNames: ['type'] as const,
+      registers,
+    });
     this.blocksFailed = new Counter({
       name: 'blockcast_gateway_blocks_failed_total',
-      help: 'Blocks whose publishing threw; their frames were not sent (an alert metric)',
+      help: 'Entries (blocks or generic events) whose publishing threw; their frames were not sent (an alert metric)',
       registers,
     });
     this.height = new Gauge({
