@@ -173,11 +173,15 @@ export class BlockRing {
 
   #evict(): void {
     // The newest entry always stays: it is what live sockets were last sent.
-    while (this.entries > 1 && (this.#blocks > this.#limits.blocks || this.#bytes > this.#limits.bytes)) {
-      const evicted = this.#entries[this.#head]!;
-      this.#bytes -= evicted.bytes;
-      if (!isGenericEvent(evicted.entry)) this.#blocks -= 1;
-      this.#floor = evicted.position;
+    while (this.entries > 1) {
+      const oldest = this.#entries[this.#head]!;
+      const over = this.#blocks > this.#limits.blocks || this.#bytes > this.#limits.bytes;
+      // A block's generic events leave with it, as the log trims them.
+      const orphan = isGenericEvent(oldest.entry) && oldest.position.height === this.#floor?.height;
+      if (!over && !orphan) break;
+      this.#bytes -= oldest.bytes;
+      if (!isGenericEvent(oldest.entry)) this.#blocks -= 1;
+      this.#floor = oldest.position;
       this.#entries[this.#head] = undefined as unknown as RingEntry;
       this.#head += 1;
     }

@@ -68,26 +68,49 @@ export class EntryHistory {
 
   /**
    * Reads a batch holding the entries after `cursor` (once, however many ask): the aligned one, or,
-   * when that one is loaded and ends before the cursor, one starting at the cursor itself.
-   * Resolves with the entries of the log after `cursor` that the batch holds (empty: none yet).
+   * when that one ends before the cursor, one starting at the cursor itself. Resolves with the
+   * entries of the log after `cursor` that the batch holds (empty: none yet).
    */
   async load(cursor: Position): Promise<LogEntry[]> {
-    let after = this.#alignedAfter(cursor);
-    const aligned = this.#batches.get(key(after));
-    if (aligned?.settled !== undefined && indexAfter(aligned, cursor) === undefined) after = cursor;
-    const batch = this.#batches.get(key(after)) ?? this.#read(after);
-    this.#batches.delete(key(after));
-    this.#batches.set(key(after), batch);
-    const entries = await batch.entries;
+    const aligned = this.#alignedAfter(cursor);
+    let batch = await this.#loaded(aligned);
+    if (
+      indexAfter(batch, cursor) === undefined &&
+      batch.settled!.entries.length < this.#options.batchBlocks
+    ) {
+      // Read when the log ended before the cursor: the log has more by now.
+      this.#forget(batch);
+      batch = await this.#loaded(aligned);
+    }
+    if (indexAfter(batch, cursor) === undefined && comparePositions(aligned, cursor) !== 0) {
+      batch = await this.#loaded(cursor);
+    }
     const index = indexAfter(batch, cursor);
-    // A read that holds nothing after the cursor is not kept: the next reader asks the log again.
-    if (index === undefined && this.#batches.get(key(after)) === batch) this.#batches.delete(key(after));
-    return index === undefined ? [] : entries.slice(index);
+    if (index === undefined) {
+      // Nothing after the cursor yet: not kept, so the next reader asks the log again.
+      this.#forget(batch);
+      return [];
+    }
+    return batch.settled!.entries.slice(index);
   }
 
   /** After a reset the old history is another chain's. */
   clear(): void {
     this.#batches.clear();
+  }
+
+  /** The batch of the entries after `after`, read now unless it is loaded or being read. */
+  async #loaded(after: Position): Promise<Batch> {
+    const at = key(after);
+    const batch = this.#batches.get(at) ?? this.#read(after);
+    this.#batches.delete(at);
+    this.#batches.set(at, batch);
+    await batch.entries;
+    return batch;
+  }
+
+  #forget(batch: Batch): void {
+    if (this.#batches.get(key(batch.after)) === batch) this.#batches.delete(key(batch.after));
   }
 
   #read(after: Position): Batch {
@@ -98,7 +121,7 @@ export class EntryHistory {
       return read;
     });
     // A failed read is forgotten, so the next reader tries again.
-    batch.entries.catch(() => this.#batches.get(key(after)) === batch && this.#batches.delete(key(after)));
+    batch.entries.catch(() => this.#forget(batch));
     this.#batches.set(key(after), batch);
     while (this.#batches.size > this.#options.cachedBatches) {
       this.#batches.delete(this.#batches.keys().next().value!);
@@ -123,6 +146,12 @@ function key(position: Position): string {
 function indexAfter(batch: Batch, cursor: Position): number | undefined {
   if (batch.settled === undefined || comparePositions(batch.after, cursor) > 0) return undefined;
   const { positions } = batch.settled;
-  const index = positions.findIndex((position) => comparePositions(position, cursor) > 0);
-  return index < 0 ? undefined : index;
+  let low = 0;
+  let high = positions.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (comparePositions(positions[middle]!, cursor) > 0) high = middle;
+    else low = middle + 1;
+  }
+  return low === positions.length ? undefined : low;
 }
