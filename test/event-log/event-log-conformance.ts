@@ -23,6 +23,8 @@ export interface LogUnderTest {
   peer(): Promise<EventLog>;
   /** Heights as the store holds them: read from the store itself where there is one (Redis: XRANGE). */
   storedHeights(): Promise<number[]>;
+  /** Every entry's `H-S` as the store holds it, blocks (`H-0`) and generic events alike. */
+  storedIds(): Promise<string[]>;
   cleanup(): Promise<void>;
 }
 
@@ -30,6 +32,9 @@ export interface LogFactoryOptions {
   retainBlocks?: number;
   firstHeight?: number;
   trim?: TrimMode;
+  maxEventsPerHeight?: number;
+  maxEventBytes?: number;
+  idempotencyWindowMs?: number;
 }
 
 export interface ConformanceOptions {
@@ -356,7 +361,8 @@ export function eventLogConformance(name: string, implementation: ConformanceOpt
   });
 }
 
-async function assertRefused(
+/** Asserts `append` is refused with `code`, naming `expectedHeight` as the next one. */
+export async function assertRefused(
   append: Promise<unknown>,
   code: AppendRefusal,
   expectedHeight: number,

@@ -1,18 +1,27 @@
 import { MemoryLog } from '@blockcast/event-log';
-import { eventLogConformance } from './event-log-conformance.js';
+import { isGenericEvent } from '@blockcast/protocol';
+import { type ConformanceOptions, eventLogConformance } from './event-log-conformance.js';
+import { genericEventsConformance } from './generic-events-conformance.js';
 import { heightsOf } from './tail-recorder.js';
 
-eventLogConformance('MemoryLog', {
-  open: async (options = {}) => {
-    const log = new MemoryLog({ retainBlocks: options.retainBlocks, firstHeight: options.firstHeight });
+const memory: ConformanceOptions = {
+  open: async ({ trim: _exactAnyway, ...options } = {}) => {
+    const log = new MemoryLog(options);
     return {
       log,
       // One process, one store: a second writer holds the same instance.
       peer: async () => log,
       storedHeights: async () => heightsOf(await log.read(0, Number.MAX_SAFE_INTEGER)),
+      storedIds: async () =>
+        (await log.readEntries({ height: 0, seq: 0 }, Number.MAX_SAFE_INTEGER)).map(
+          (entry) => `${entry.height}-${isGenericEvent(entry) ? entry.seq : 0}`,
+        ),
       cleanup: () => log.close(),
     };
   },
   // Trimming in memory is always exact.
   approximateSlack: async () => 0,
-});
+};
+
+eventLogConformance('MemoryLog', memory);
+genericEventsConformance('MemoryLog', memory);

@@ -43,7 +43,7 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     const group = await openGroup(sut, { start: 'first' });
     const taken = await take(group, 5, true);
     assert.deepEqual(
-      taken.map((delivery) => delivery.block),
+      taken.map((delivery) => delivery.entry),
       blocks,
     );
     assert.equal(await group.pendingCount(), 0);
@@ -60,7 +60,7 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     await sut.log.append(blocks[3]!);
     const taken = await take(group, 2, true);
     assert.deepEqual(
-      taken.map((delivery) => delivery.block.height),
+      taken.map((delivery) => delivery.entry.height),
       [3, 4],
     );
   });
@@ -88,10 +88,36 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     await restarted.create();
     const after = await take(restarted, 4, true);
     assert.deepEqual(
-      after.map((delivery) => delivery.block.height),
+      after.map((delivery) => delivery.entry.height),
       [3, 4, 5, 6],
     );
     assert.equal(await restarted.pendingCount(), 0);
+  });
+
+  test('generic events are delivered in bus order between the blocks, an emit before the first block too', async (t) => {
+    const sut = await openRedisLog();
+    t.after(() => sut.cleanup());
+    const group = await openGroup(sut, { start: 'first' });
+    const status = (message: string) => ({
+      type: 'NODE_STATUS' as const,
+      content: { node_id: 'n', status: 'up', message },
+      emittedAt: 1,
+    });
+    const [one, two] = makeBlockEvents(1, 2);
+    const early = await sut.log.emit(status('before any block'));
+    await sut.log.append(one!);
+    const middle = await sut.log.emit(status('after block 1'));
+    await sut.log.append(two!);
+    const taken = await take(group, 4, true);
+    assert.deepEqual(
+      taken.map((delivery) => delivery.id),
+      ['0-1', '1-0', '1-1', '2-0'],
+    );
+    assert.deepEqual(
+      taken.map((delivery) => delivery.entry),
+      [early.event, one, middle.event, two],
+    );
+    assert.equal(await group.pendingCount(), 0);
   });
 
   test('entries are read only when asked for: a reader holding one block leaves the rest unread', async (t) => {
@@ -102,7 +128,7 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     const controller = new AbortController();
     const reader = group.deliveries(controller.signal);
     const first = await reader.next();
-    assert.equal(first.value?.block.height, 1);
+    assert.equal(first.value?.entry.height, 1);
     // One delivered, nine never read by the group.
     assert.equal(await group.pendingCount(), 1);
     controller.abort();
@@ -131,7 +157,7 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     const heights: number[] = [];
     const reading = (async () => {
       for await (const delivery of group.deliveries(controller.signal)) {
-        heights.push(delivery.block.height);
+        heights.push(delivery.entry.height);
         await delivery.ack();
       }
     })();

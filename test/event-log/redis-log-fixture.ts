@@ -57,9 +57,11 @@ export async function openRedisLog(
         return Number(height);
       });
     },
+    storedIds: async () => (await admin.xrange(log.key, '-', '+')).map(([id]) => id),
     cleanup: async () => {
       await Promise.all(logs.map((each) => each.close()));
-      await admin.del(log.key, log.epochKey);
+      const remembered = await admin.keys(`${prefix}emitted:*`);
+      await admin.del(log.key, log.epochKey, ...remembered);
       await Promise.all(clients.map((redis) => redis.quit()));
     },
   };

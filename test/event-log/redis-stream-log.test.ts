@@ -9,15 +9,19 @@ import {
   RedisStreamLog,
 } from '@blockcast/event-log';
 import { freePort, testRedis, uniquePrefix } from '../support/redis.js';
-import { eventLogConformance } from './event-log-conformance.js';
+import { type ConformanceOptions, eventLogConformance } from './event-log-conformance.js';
+import { genericEventsConformance } from './generic-events-conformance.js';
 import { openRedisLog, redisSkip, streamNodeMaxEntries } from './redis-log-fixture.js';
 import { appendAll, range } from './tail-recorder.js';
 
-eventLogConformance('RedisStreamLog', {
+const redis: ConformanceOptions = {
   open: (options) => openRedisLog(options),
   approximateSlack: streamNodeMaxEntries,
   skip: redisSkip,
-});
+};
+
+eventLogConformance('RedisStreamLog', redis);
+genericEventsConformance('RedisStreamLog', redis);
 
 describe('RedisStreamLog on a real Redis', { skip: redisSkip }, () => {
   test('stores height h as entry <h>-0 of <prefix>blocks with fields digest, block and epoch', async (t) => {

@@ -1,3 +1,5 @@
+import type { Position } from '@blockcast/protocol';
+
 /**
  * Heights are stream IDs (`<height>-0`) and array offsets, so they must be exact integers;
  * Redis refuses the ID `0-0`, so the first possible height is 1 (BigchainDB's first block).
@@ -22,4 +24,18 @@ export function assertReadRange(fromHeight: unknown, limit: unknown): asserts fr
   if (typeof limit !== 'number' || !Number.isSafeInteger(limit)) {
     throw new RangeError(`read limit must be an integer, got ${String(limit)}`);
   }
+}
+
+/** An entry cursor: a Position of non-negative integers (what `parsePosition` yields). */
+export function assertPosition(position: unknown): asserts position is Position {
+  const { height, seq } = (position ?? {}) as Partial<Position>;
+  if (!isCount(height) || !isCount(seq)) {
+    throw new RangeError(
+      `entry cursor must be a position {height, seq} of integers >= 0, got ${String(position)}`,
+    );
+  }
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

@@ -1,9 +1,12 @@
-import type { BlockEvent } from '@blockcast/protocol';
+import type { BlockEvent, EmittedEventTypeName, GenericEvent, LogEntry, Position } from '@blockcast/protocol';
+import type { EmitRefusedError } from './emit-refused-error.js';
 import type { LogResetError } from './log-reset-error.js';
 
 /**
- * The ordered, height-indexed log of committed blocks (architecture §4). The block height is the
- * cursor: appends are contiguous, reads and tails are by height, nothing is ever reordered.
+ * The ordered, height-indexed log of committed blocks (architecture §4), and the generic events
+ * emitted between them. The block height is the cursor of blocks: appends are contiguous, reads
+ * and tails are by height, nothing is ever reordered. A generic event sits after the last block
+ * at the time, at position `H-S`, so blocks and events share one total order and one cursor.
  */
 export interface EventLog {
   /**
@@ -33,7 +36,25 @@ export interface EventLog {
    */
   tail(options: TailOptions): AsyncIterable<BlockEvent>;
 
-  /** First and last retained heights, or null when the log is empty. */
+  /**
+   * Places one generic event after the newest block H (firstHeight − 1 before any block), at
+   * `H-S` with S = 1, 2, …; the first emit of an empty log makes its epoch, as an append does.
+   * With an `idempotencyKey` seen within the window the original event is answered (`duplicate`)
+   * and nothing is written. Throws {@link EmitRefusedError} (nothing written) for a key reused
+   * with another body, a full height or an oversized event; RangeError for a malformed request.
+   */
+  emit(request: EmitRequest): Promise<EmitResult>;
+
+  /** Entries (blocks and generic events) strictly after `after`, ascending, at most `limit`. */
+  readEntries(after: Position, limit: number): Promise<LogEntry[]>;
+
+  /**
+   * Like tail(), but every entry after `after` (a Position, or 'latest': the last entry when the
+   * tail begins), generic events included, with the same reset/epoch rules.
+   */
+  tailEntries(options: EntryTailOptions): AsyncIterable<LogEntry>;
+
+  /** First and last retained block heights, or null when the log holds no block. */
   bounds(): Promise<LogBounds | null>;
 
   /** True when the backing store answers (readiness). */
@@ -50,6 +71,23 @@ export interface TailOptions {
   /** Blocks fetched per read (default 100). */
   batchSize?: number;
 }
+
+export interface EntryTailOptions extends Omit<TailOptions, 'after'> {
+  after: Position | 'latest';
+}
+
+export interface EmitRequest {
+  type: EmittedEventTypeName;
+  /** JSON; the caller validated it against the type's catalog schema. */
+  content: unknown;
+  /** Milliseconds since the epoch when the event was accepted. */
+  emittedAt: number;
+  /** Client-chosen (the `Idempotency-Key` header): a retry with it within the window is not emitted twice. */
+  idempotencyKey?: string;
+}
+
+/** `event` is the stored event: for a duplicate, the original (its position, content and time). */
+export type EmitResult = { status: 'appended' | 'duplicate'; event: GenericEvent; epoch: string };
 
 export interface LogBounds {
   first: number;
@@ -90,4 +128,10 @@ export interface EventLogOptions {
   retainBlocks?: number;
   /** The only height an empty log accepts (default 1); anything else is a HEIGHT_GAP. */
   firstHeight?: number;
+  /** Generic events after one block at most (default 1000): a flood waits for the next block. */
+  maxEventsPerHeight?: number;
+  /** Largest event `content`, as JSON in bytes (default 65 536). */
+  maxEventBytes?: number;
+  /** How long an idempotency key is remembered (default 24 h). */
+  idempotencyWindowMs?: number;
 }

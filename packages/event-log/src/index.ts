@@ -1,4 +1,10 @@
 export type { TrimMode } from './append-script.js';
+export {
+  DEFAULT_IDEMPOTENCY_WINDOW_MS,
+  DEFAULT_MAX_EVENT_BYTES,
+  DEFAULT_MAX_EVENTS_PER_HEIGHT,
+} from './emit-options.js';
+export * from './emit-refused-error.js';
 export * from './event-log.js';
 export * from './log-reset-error.js';
 export * from './memory-log.js';

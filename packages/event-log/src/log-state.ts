@@ -8,6 +8,8 @@ export interface LogState {
   epoch: string | null;
   /** The top height; 0 when there is none. */
   top: number;
+  /** The seq of the last entry: > 0 when generic events follow block `top` (0 when none). */
+  topSeq: number;
 }
 
 export interface LogKeys {
@@ -15,10 +17,18 @@ export interface LogKeys {
   epoch: string;
 }
 
-/** KEYS: stream, epoch. Replies `{epoch or false, top}`. */
-const READ_STATE = new RedisScript(`${STREAM_LUA_PRELUDE}
-local top, newest = stream_top(KEYS[1])
-return {epoch_of(KEYS[1], KEYS[2], newest) or false, top or 0}
+/** Lua replying a state: `{epoch or false, top, top seq}`. */
+const STATE_REPLY = `
+local function state_reply(epoch, top, last_id)
+  local seq = last_id and tonumber(string.match(last_id, '-(%d+)$')) or 0
+  return {epoch or false, top or 0, seq}
+end
+`;
+
+/** KEYS: stream, epoch. Replies a state. */
+const READ_STATE = new RedisScript(`${STREAM_LUA_PRELUDE}${STATE_REPLY}
+local top, newest, last_id = stream_top(KEYS[1])
+return state_reply(epoch_of(KEYS[1], KEYS[2], newest), top, last_id)
 `);
 
 /**
@@ -26,14 +36,14 @@ return {epoch_of(KEYS[1], KEYS[2], newest) or false, top or 0}
  * one the caller saw, so of many readers noticing the same rollback only the first changes it.
  * KEYS: stream, epoch. ARGV: the epoch seen, the new one. Replies like READ_STATE, after the switch.
  */
-const SWITCH_EPOCH = new RedisScript(`${STREAM_LUA_PRELUDE}
-local top, newest = stream_top(KEYS[1])
+const SWITCH_EPOCH = new RedisScript(`${STREAM_LUA_PRELUDE}${STATE_REPLY}
+local top, newest, last_id = stream_top(KEYS[1])
 local epoch = epoch_of(KEYS[1], KEYS[2], newest)
 if epoch == ARGV[1] then
   redis.call('SET', KEYS[2], ARGV[2])
   epoch = ARGV[2]
 end
-return {epoch or false, top or 0}
+return state_reply(epoch, top, last_id)
 `);
 
 export async function readLogState(redis: Redis, keys: LogKeys): Promise<LogState> {
@@ -51,6 +61,6 @@ export async function switchEpoch(
 }
 
 function parseState(reply: unknown): LogState {
-  const [epoch, top] = reply as [string | null, number];
-  return { epoch: epoch ?? null, top: Number(top) };
+  const [epoch, top, topSeq] = reply as [string | null, number, number];
+  return { epoch: epoch ?? null, top: Number(top), topSeq: Number(topSeq) };
 }

@@ -1,10 +1,29 @@
 import { DEFAULT_FIRST_HEIGHT, DEFAULT_RETAIN_BLOCKS, linkedAbort } from '@blockcast/common';
-import type { BlockEvent } from '@blockcast/protocol';
-import { assertBlockHeight, assertCursor, assertReadRange } from './block-height.js';
+import {
+  type BlockEvent,
+  comparePositions,
+  type GenericEvent,
+  isGenericEvent,
+  type LogEntry,
+  type Position,
+} from '@blockcast/protocol';
+import { assertBlockHeight, assertCursor, assertPosition, assertReadRange } from './block-height.js';
+import {
+  decodeEvent,
+  type EmitLimits,
+  emitLimits,
+  encodeEvent,
+  idempotencyConflict,
+  prepareEmit,
+  tooManyEvents,
+} from './emit-options.js';
 import { newEpoch } from './epoch.js';
 import {
   AppendRefusedError,
   type AppendResult,
+  type EmitRequest,
+  type EmitResult,
+  type EntryTailOptions,
   type EventLog,
   type EventLogOptions,
   type LogBounds,
@@ -18,22 +37,32 @@ export interface MemoryLogOptions extends EventLogOptions {}
 /** Below this many dead slots compaction is not worth a copy. */
 const COMPACT_AFTER = 1024;
 
+/** An idempotency key's memory: the event it made, until `expiresAt`. */
+interface Remembered {
+  digest: string;
+  event: GenericEvent;
+  expiresAt: number;
+}
+
 /**
  * The {@link EventLog} contract inside one process: the embedded default for `npm start` and
  * unit tests. Not a substitute for Redis in integration tests (architecture §4). Trimming is exact.
  *
- * Blocks are stored as frozen copies, so neither the appender nor a reader can change what
+ * Entries are stored as frozen copies, so neither the writer nor a reader can change what
  * other readers see.
  */
 export class MemoryLog implements EventLog {
   readonly #retain: number;
   readonly #firstHeight: number;
-  /** Retained blocks are `#blocks[#head…]`; heights are contiguous, so a height's slot is arithmetic. */
-  #blocks: (BlockEvent | undefined)[] = [];
+  readonly #limits: EmitLimits;
+  /** Retained entries are `#entries[#head…]`, ascending by position, as a Redis stream holds them. */
+  #entries: (LogEntry | undefined)[] = [];
   #head = 0;
-  /** Made by the first append; a log in memory is never recreated, so it never changes. */
+  /** Made by the first append or emit; a log in memory is never recreated, so it never changes. */
   #epoch: string | null = null;
-  /** Tails waiting for the next append. */
+  /** Idempotency keys in the order they were set, which is also the order they expire in. */
+  readonly #remembered = new Map<string, Remembered>();
+  /** Tails waiting for the next write. */
   readonly #waiting = new Set<() => void>();
   /** Aborts every tail when the log closes. */
   readonly #tails = new Set<() => void>();
@@ -43,28 +72,56 @@ export class MemoryLog implements EventLog {
     assertRetainBlocks(this.#retain);
     this.#firstHeight = options.firstHeight ?? DEFAULT_FIRST_HEIGHT;
     assertFirstHeight(this.#firstHeight);
+    this.#limits = emitLimits(options);
   }
 
   async append(block: BlockEvent): Promise<AppendResult> {
     assertBlockHeight(block.height);
-    const bounds = this.#bounds();
-    if (bounds === null && block.height !== this.#firstHeight) {
+    // The top is the last entry's height, events included, exactly as the Redis script reads it.
+    const top = this.#last()?.height;
+    if (top === undefined && block.height !== this.#firstHeight) {
       throw new AppendRefusedError('HEIGHT_GAP', block.height, this.#firstHeight);
     }
-    if (bounds === null || block.height === bounds.last + 1) {
-      this.#blocks.push(deepFreeze(structuredClone(block)));
-      this.#epoch ??= newEpoch();
-      this.#trim();
-      for (const wake of [...this.#waiting]) wake();
-      return { status: 'appended', height: block.height, epoch: this.#epoch };
+    if (top === undefined || block.height === top + 1) {
+      this.#write(block);
+      this.#trim(block.height);
+      return { status: 'appended', height: block.height, epoch: this.#epoch ?? '' };
     }
-    const expected = bounds.last + 1;
+    const expected = top + 1;
     if (block.height > expected) throw new AppendRefusedError('HEIGHT_GAP', block.height, expected);
-    const stored = this.#at(block.height);
-    if (stored === undefined) throw new AppendRefusedError('HEIGHT_BEYOND_RETENTION', block.height, expected);
+    const stored = this.#entries[this.#indexOf({ height: block.height, seq: 0 })];
+    if (stored === undefined || stored.height !== block.height || isGenericEvent(stored)) {
+      throw new AppendRefusedError('HEIGHT_BEYOND_RETENTION', block.height, expected);
+    }
     if (stored.digest !== block.digest)
       throw new AppendRefusedError('HEIGHT_CONFLICT', block.height, expected);
     return { status: 'duplicate', height: block.height, epoch: this.#epoch ?? newEpoch() };
+  }
+
+  async emit(request: EmitRequest): Promise<EmitResult> {
+    const prepared = prepareEmit(request, this.#limits);
+    const now = Date.now();
+    this.#forgetExpired(now);
+    const key = request.idempotencyKey;
+    const seen = key === undefined ? undefined : this.#remembered.get(key);
+    if (key !== undefined && seen !== undefined) {
+      if (seen.digest !== prepared.digest) throw idempotencyConflict(key, positionOf(seen.event));
+      return { status: 'duplicate', event: seen.event, epoch: this.#epoch ?? '' };
+    }
+    const last = this.#last();
+    const position =
+      last === undefined
+        ? { height: this.#firstHeight - 1, seq: 1 }
+        : { height: last.height, seq: seqOf(last) + 1 };
+    if (position.seq > this.#limits.maxEventsPerHeight) throw tooManyEvents(position.height, this.#limits);
+    // Through the same JSON as the Redis script writes, so both logs hand out identical events.
+    const event = decodeEvent(encodeEvent(prepared, position));
+    const stored = this.#write(event) as GenericEvent;
+    if (key !== undefined) {
+      const expiresAt = now + this.#limits.idempotencyWindowMs;
+      this.#remembered.set(key, { digest: prepared.digest, event: stored, expiresAt });
+    }
+    return { status: 'appended', event: stored, epoch: this.#epoch ?? '' };
   }
 
   async epoch(): Promise<string | null> {
@@ -73,14 +130,38 @@ export class MemoryLog implements EventLog {
 
   async read(fromHeight: number, limit: number): Promise<BlockEvent[]> {
     assertReadRange(fromHeight, limit);
-    return this.#slice(fromHeight, limit);
+    const blocks: BlockEvent[] = [];
+    for (let i = this.#indexOf({ height: fromHeight, seq: 0 }); i < this.#entries.length; i++) {
+      if (blocks.length >= limit) break;
+      const entry = this.#entries[i]!;
+      if (!isGenericEvent(entry)) blocks.push(entry);
+    }
+    return blocks;
+  }
+
+  async readEntries(after: Position, limit: number): Promise<LogEntry[]> {
+    assertPosition(after);
+    assertReadRange(after.height, limit);
+    return this.#entriesAfter(after, limit);
   }
 
   tail(options: TailOptions): AsyncIterable<BlockEvent> {
     // 'latest' means the top when tail() is called, so an append right after the call is delivered.
     const after = options.after === 'latest' ? (this.#bounds()?.last ?? 0) : options.after;
     assertCursor(after);
-    return this.#follow(after, options.epoch, options.signal, options.batchSize ?? DEFAULT_TAIL_BATCH);
+    return this.#follow({ height: after, seq: 0 }, options, isBlock);
+  }
+
+  tailEntries(options: EntryTailOptions): AsyncIterable<LogEntry> {
+    const last = this.#last();
+    const after =
+      options.after !== 'latest'
+        ? options.after
+        : last === undefined
+          ? { height: 0, seq: 0 }
+          : positionOf(last);
+    assertPosition(after);
+    return this.#follow(after, options, (entry): entry is LogEntry => true);
   }
 
   async bounds(): Promise<LogBounds | null> {
@@ -91,34 +172,37 @@ export class MemoryLog implements EventLog {
     return true;
   }
 
-  /** Ends every tail. The blocks stay readable: nothing else is owned. */
+  /** Ends every tail. The entries stay readable: nothing else is owned. */
   async close(): Promise<void> {
     for (const end of [...this.#tails]) end();
   }
 
-  async *#follow(
-    after: number,
-    epoch: string | undefined,
-    outer: AbortSignal,
-    batchSize: number,
-  ): AsyncGenerator<BlockEvent> {
+  async *#follow<T extends LogEntry>(
+    after: Position,
+    options: Omit<TailOptions, 'after'>,
+    wanted: (entry: LogEntry) => entry is T,
+  ): AsyncGenerator<T> {
+    const outer = options.signal;
     // Checked when iteration starts, as a Redis tail does: a cursor of another history reads nothing.
-    if (epoch !== undefined && epoch !== this.#epoch && !outer.aborted) {
+    if (options.epoch !== undefined && options.epoch !== this.#epoch && !outer.aborted) {
       throw new LogResetError('reset', this.#epoch, this.#bounds()?.last ?? null);
     }
+    const batchSize = options.batchSize ?? DEFAULT_TAIL_BATCH;
     const stop = linkedAbort(outer);
     this.#tails.add(stop.abort);
     try {
       let cursor = after;
       while (!stop.signal.aborted) {
-        const batch = this.#slice(cursor + 1, batchSize);
+        const batch = this.#entriesAfter(cursor, batchSize);
         if (batch.length === 0) {
-          await this.#nextAppend(stop.signal);
+          await this.#nextWrite(stop.signal);
           continue;
         }
-        for (const block of batch) {
-          cursor = block.height;
-          yield block;
+        for (const entry of batch) {
+          // Skipped entries move the cursor too, so a run of unwanted ones is never read twice.
+          cursor = positionOf(entry);
+          if (!wanted(entry)) continue;
+          yield entry;
           if (stop.signal.aborted) return;
         }
       }
@@ -128,8 +212,8 @@ export class MemoryLog implements EventLog {
     }
   }
 
-  /** Resolves on the next append or when `signal` aborts: tails sleep instead of polling. */
-  #nextAppend(signal: AbortSignal): Promise<void> {
+  /** Resolves on the next write or when `signal` aborts: tails sleep instead of polling. */
+  #nextWrite(signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
         this.#waiting.delete(wake);
@@ -141,37 +225,80 @@ export class MemoryLog implements EventLog {
     });
   }
 
+  #write(entry: LogEntry): LogEntry {
+    const stored = deepFreeze(structuredClone(entry));
+    this.#entries.push(stored);
+    this.#epoch ??= newEpoch();
+    for (const wake of [...this.#waiting]) wake();
+    return stored;
+  }
+
+  #forgetExpired(now: number): void {
+    for (const [key, remembered] of this.#remembered) {
+      if (remembered.expiresAt > now) return;
+      this.#remembered.delete(key);
+    }
+  }
+
+  #last(): LogEntry | undefined {
+    return this.#entries.length > this.#head ? this.#entries[this.#entries.length - 1] : undefined;
+  }
+
+  /**
+   * Blocks only: a log holding nothing but the events emitted before its first block has no bounds.
+   * Retained entries are a suffix of everything written, so an event first means its block is gone.
+   */
   #bounds(): LogBounds | null {
-    const first = this.#blocks[this.#head];
-    const last = this.#blocks[this.#blocks.length - 1];
-    return first === undefined || last === undefined ? null : { first: first.height, last: last.height };
+    const first = this.#entries[this.#head];
+    const last = this.#last();
+    if (first === undefined || last === undefined) return null;
+    const bounds = { first: first.height + (isGenericEvent(first) ? 1 : 0), last: last.height };
+    return bounds.first > bounds.last ? null : bounds;
   }
 
-  #at(height: number): BlockEvent | undefined {
-    const first = this.#blocks[this.#head];
-    if (first === undefined || height < first.height) return undefined;
-    return this.#blocks[this.#head + (height - first.height)];
+  /** The index of the first retained entry at or after `position` (binary search: positions ascend). */
+  #indexOf(position: Position): number {
+    let low = this.#head;
+    let high = this.#entries.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (comparePositions(positionOf(this.#entries[middle]!), position) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
-  #slice(fromHeight: number, limit: number): BlockEvent[] {
-    const first = this.#blocks[this.#head];
-    if (first === undefined || limit <= 0) return [];
-    const start = this.#head + Math.max(0, fromHeight - first.height);
-    return this.#blocks.slice(start, start + limit) as BlockEvent[];
+  #entriesAfter(after: Position, limit: number): LogEntry[] {
+    if (limit <= 0) return [];
+    const start = this.#indexOf({ height: after.height, seq: after.seq + 1 });
+    return this.#entries.slice(start, start + limit) as LogEntry[];
   }
 
-  #trim(): void {
-    const retained = this.#blocks.length - this.#head;
-    for (let excess = retained - this.#retain; excess > 0; excess--) {
-      this.#blocks[this.#head] = undefined;
+  /** As Redis `MINID = <top − retain + 1>-0`: a trimmed height's events go with its block. */
+  #trim(top: number): void {
+    const minimum = top - this.#retain + 1;
+    while (this.#head < this.#entries.length && this.#entries[this.#head]!.height < minimum) {
+      this.#entries[this.#head] = undefined;
       this.#head++;
     }
-    // Dropping dead slots only when they are the majority keeps append amortised O(1).
-    if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#blocks.length) {
-      this.#blocks = this.#blocks.slice(this.#head);
+    // Dropping dead slots only when they are the majority keeps writes amortised O(1).
+    if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head);
       this.#head = 0;
     }
   }
+}
+
+function isBlock(entry: LogEntry): entry is BlockEvent {
+  return !isGenericEvent(entry);
+}
+
+function seqOf(entry: LogEntry): number {
+  return isGenericEvent(entry) ? entry.seq : 0;
+}
+
+function positionOf(entry: LogEntry): Position {
+  return { height: entry.height, seq: seqOf(entry) };
 }
 
 function deepFreeze<T>(value: T): T {

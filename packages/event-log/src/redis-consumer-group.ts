@@ -1,8 +1,8 @@
 import { ABORTED, DEFAULT_STREAM_PREFIX, sleep, untilAborted, withDeadline } from '@blockcast/common';
-import type { BlockEvent } from '@blockcast/protocol';
+import type { LogEntry } from '@blockcast/protocol';
 import type { Redis } from 'ioredis';
 import { DEFAULT_BLOCK_MS } from './redis-stream-log.js';
-import { decodeEntry, heightOfId } from './stream-entry.js';
+import { decodeLogEntry, isKnownEntry } from './stream-entry.js';
 
 /** Where a group that does not exist yet starts: the first retained block, or the next one appended. */
 export type GroupStart = 'first' | 'latest';
@@ -12,7 +12,7 @@ export interface RedisConsumerGroupOptions {
   redis: Redis;
   /** Key prefix (default 'blockcast:'): the group reads the stream `<prefix>blocks`. */
   prefix?: string;
-  /** The consumer group, one per subscriber: each group sees every block once acknowledged. */
+  /** The consumer group, one per subscriber: each group sees every entry once acknowledged. */
   group: string;
   /**
    * This reader's name in the group. Keep it stable across restarts: pending entries belong to a
@@ -27,11 +27,12 @@ export interface RedisConsumerGroupOptions {
   onError?: (error: unknown) => void;
 }
 
-/** One block read through the group; it stays pending (redelivered after a restart) until acked. */
+/** One entry read through the group; it stays pending (redelivered after a restart) until acked. */
 export interface GroupDelivery {
-  /** The stream entry ID, `<height>-0`. */
+  /** The stream entry ID: `<height>-0` for a block, `<height>-<seq>` for a generic event. */
   id: string;
-  block: BlockEvent;
+  /** A block or a generic event, in bus order. */
+  entry: LogEntry;
   ack(): Promise<void>;
 }
 
@@ -44,9 +45,10 @@ const MAX_BACKOFF_MS = 1000;
 const STALL_GRACE_MS = 5000;
 
 /**
- * A Redis consumer group on the block stream: at-least-once delivery that survives restarts.
+ * A Redis consumer group on the block stream: at-least-once delivery that survives restarts, of
+ * blocks and generic events alike, in bus order.
  * Entries are read one at a time, only when the caller asks for the next, so a slow reader never
- * holds more than one unacknowledged block. After a start or any reconnect it first re-reads its
+ * holds more than one unacknowledged entry. After a start or any reconnect it first re-reads its
  * own pending entries (delivered, never acked), then new ones; so a reader that died mid-block
  * gets that block again, in order, before anything newer.
  */
@@ -124,12 +126,12 @@ export class RedisConsumerGroup {
         }
         const [id, fields] = entry;
         if (cursor !== '>') cursor = id;
-        // Trimmed by retention while pending (fields nil), or not a `<height>-0` block entry: nothing to deliver.
-        if (fields === null || !id.endsWith('-0') || heightOfId(id) < 1) {
+        // Trimmed by retention while pending (fields nil), or not an entry blockcast wrote: nothing to deliver.
+        if (fields === null || !isKnownEntry([id, fields])) {
           await this.#ack(id);
           continue;
         }
-        yield { id, block: decodeEntry([id, fields]), ack: () => this.#ack(id) };
+        yield { id, entry: decodeLogEntry([id, fields]), ack: () => this.#ack(id) };
       }
     } finally {
       connection?.disconnect();

@@ -4,16 +4,35 @@ import {
   DEFAULT_STREAM_PREFIX,
   linkedAbort,
 } from '@blockcast/common';
-import type { BlockEvent } from '@blockcast/protocol';
+import type { BlockEvent, LogEntry, Position } from '@blockcast/protocol';
 import type { Redis } from 'ioredis';
 import { appendWithScript, type TrimMode } from './append-script.js';
-import { assertBlockHeight, assertCursor, assertReadRange } from './block-height.js';
+import { assertBlockHeight, assertCursor, assertPosition, assertReadRange } from './block-height.js';
+import { type EmitLimits, emitLimits, prepareEmit } from './emit-options.js';
+import { emitWithScript } from './emit-script.js';
 import { newEpoch } from './epoch.js';
-import type { AppendResult, EventLog, EventLogOptions, LogBounds, TailOptions } from './event-log.js';
+import type {
+  AppendResult,
+  EmitRequest,
+  EmitResult,
+  EntryTailOptions,
+  EventLog,
+  EventLogOptions,
+  LogBounds,
+  TailOptions,
+} from './event-log.js';
 import { assertFirstHeight, assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log-options.js';
-import { type LogKeys, type LogState, readLogState } from './log-state.js';
+import { type LogKeys, readLogState } from './log-state.js';
 import { tailStream } from './redis-stream-tail.js';
-import { decodeEntry, entryId, heightOfId, type StreamEntry } from './stream-entry.js';
+import {
+  decodeLogEntry,
+  entryId,
+  heightOfId,
+  isBlockId,
+  positionId,
+  positionOfId,
+  type StreamEntry,
+} from './stream-entry.js';
 
 export interface RedisStreamLogOptions extends EventLogOptions {
   /**
@@ -21,7 +40,10 @@ export interface RedisStreamLogOptions extends EventLogOptions {
    * unless `ownsClient` is set. Tails never use it for XREAD: each opens a `duplicate()`.
    */
   redis: Redis;
-  /** Key prefix, so several chains or tests share one Redis (default 'blockcast:'); the stream is `<prefix>blocks`. */
+  /**
+   * Key prefix, so several chains or tests share one Redis (default 'blockcast:'); the stream is
+   * `<prefix>blocks`, idempotency keys of emits `<prefix>emitted:<key>`.
+   */
   prefix?: string;
   /**
    * 'approximate' (default): `MINID ~`, Redis drops whole stream nodes, cheap, and keeps at most
@@ -61,6 +83,9 @@ export class RedisStreamLog implements EventLog {
   readonly key: string;
   /** The key holding the stream's epoch. */
   readonly epochKey: string;
+  /** Prefix of the keys remembering emits' idempotency keys. */
+  readonly #rememberPrefix: string;
+  readonly #limits: EmitLimits;
   readonly #redis: Redis;
   readonly #retain: number;
   readonly #firstHeight: number;
@@ -78,6 +103,8 @@ export class RedisStreamLog implements EventLog {
     const prefix = options.prefix ?? DEFAULT_STREAM_PREFIX;
     this.key = `${prefix}blocks`;
     this.epochKey = `${prefix}epoch`;
+    this.#rememberPrefix = `${prefix}emitted:`;
+    this.#limits = emitLimits(options);
     this.#retain = options.retainBlocks ?? DEFAULT_RETAIN_BLOCKS;
     assertRetainBlocks(this.#retain);
     this.#firstHeight = options.firstHeight ?? DEFAULT_FIRST_HEIGHT;
@@ -118,15 +145,47 @@ export class RedisStreamLog implements EventLog {
     });
   }
 
+  async emit(request: EmitRequest): Promise<EmitResult> {
+    const prepared = prepareEmit(request, this.#limits);
+    const key = request.idempotencyKey;
+    return emitWithScript(this.#redis, {
+      key: this.key,
+      epochKey: this.epochKey,
+      rememberKey: key === undefined ? undefined : `${this.#rememberPrefix}${key}`,
+      prepared,
+      limits: this.#limits,
+      firstHeight: this.#firstHeight,
+      freshEpoch: newEpoch(),
+    });
+  }
+
   async epoch(): Promise<string | null> {
     return (await readLogState(this.#redis, this.#keys())).epoch;
   }
 
   async read(fromHeight: number, limit: number): Promise<BlockEvent[]> {
     assertReadRange(fromHeight, limit);
+    const blocks: BlockEvent[] = [];
+    let start = entryId(Math.max(0, fromHeight));
+    // Events between the blocks take room in a COUNT: read on until `limit` blocks or the end.
+    while (blocks.length < limit) {
+      const wanted = limit - blocks.length;
+      const entries = (await this.#redis.xrange(this.key, start, '+', 'COUNT', wanted)) as StreamEntry[];
+      for (const entry of entries) {
+        if (isBlockId(entry[0])) blocks.push(decodeLogEntry(entry) as BlockEvent);
+      }
+      if (entries.length < wanted) break;
+      start = `(${entries.at(-1)![0]}`;
+    }
+    return blocks;
+  }
+
+  async readEntries(after: Position, limit: number): Promise<LogEntry[]> {
+    assertPosition(after);
+    assertReadRange(after.height, limit);
     if (limit <= 0) return [];
-    const entries = await this.#redis.xrange(this.key, entryId(Math.max(0, fromHeight)), '+', 'COUNT', limit);
-    return (entries as StreamEntry[]).map(decodeEntry);
+    const entries = await this.#redis.xrange(this.key, `(${positionId(after)}`, '+', 'COUNT', limit);
+    return (entries as StreamEntry[]).map(decodeLogEntry);
   }
 
   tail(options: TailOptions): AsyncIterable<BlockEvent> {
@@ -134,7 +193,27 @@ export class RedisStreamLog implements EventLog {
     // 'latest' and the default epoch are the log's when tail() is called: the read goes out now,
     // ahead of any later command on this client, so an append issued right after is delivered.
     const start = readLogState(this.#redis, this.#keys()).catch(() => undefined);
-    return this.#follow(start, options);
+    return this.#follow(options.signal, (stop) =>
+      tailStream({
+        ...this.#streamTail(options, stop),
+        start,
+        mode: 'blocks',
+        after: latestOr(options.after),
+      }),
+    );
+  }
+
+  tailEntries(options: EntryTailOptions): AsyncIterable<LogEntry> {
+    if (options.after !== 'latest') assertPosition(options.after);
+    const start = readLogState(this.#redis, this.#keys()).catch(() => undefined);
+    return this.#follow(options.signal, (stop) =>
+      tailStream({
+        ...this.#streamTail(options, stop),
+        start,
+        mode: 'entries',
+        after: latestOr(options.after),
+      }),
+    );
   }
 
   async bounds(): Promise<LogBounds | null> {
@@ -149,7 +228,11 @@ export class RedisStreamLog implements EventLog {
       return (entries as StreamEntry[])[0];
     });
     if (oldest === undefined || newest === undefined) return null;
-    return { first: heightOfId(oldest[0]), last: heightOfId(newest[0]) };
+    // Blocks only. Retained entries are a suffix of the stream, so an event first means its block
+    // is gone (or never was: the events emitted before the first block).
+    const first = positionOfId(oldest[0]);
+    const bounds = { first: first.height + (first.seq > 0 ? 1 : 0), last: heightOfId(newest[0]) };
+    return bounds.first > bounds.last ? null : bounds;
   }
 
   async ping(): Promise<boolean> {
@@ -184,25 +267,29 @@ export class RedisStreamLog implements EventLog {
     }
   }
 
-  async *#follow(start: Promise<LogState | undefined>, options: TailOptions): AsyncGenerator<BlockEvent> {
-    const stop = linkedAbort(options.signal);
+  /** Runs `tail` under a signal that also aborts when the log closes. */
+  async *#follow<T>(signal: AbortSignal, tail: (signal: AbortSignal) => AsyncIterable<T>): AsyncGenerator<T> {
+    const stop = linkedAbort(signal);
     this.#tails.add(stop.abort);
     try {
-      yield* tailStream({
-        connect: () => this.#openTailConnection(),
-        keys: this.#keys(),
-        after: options.after === 'latest' ? undefined : options.after,
-        start,
-        epoch: options.epoch,
-        signal: stop.signal,
-        batchSize: options.batchSize ?? DEFAULT_TAIL_BATCH,
-        blockMs: this.#blockMs,
-        onError: this.#onTailError,
-      });
+      yield* tail(stop.signal);
     } finally {
       stop.dispose();
       this.#tails.delete(stop.abort);
     }
+  }
+
+  /** What both tails share; `signal` ends it with the log. */
+  #streamTail(options: Omit<TailOptions, 'after'>, signal: AbortSignal) {
+    return {
+      connect: () => this.#openTailConnection(),
+      keys: this.#keys(),
+      epoch: options.epoch,
+      signal,
+      batchSize: options.batchSize ?? DEFAULT_TAIL_BATCH,
+      blockMs: this.#blockMs,
+      onError: this.#onTailError,
+    };
   }
 
   #openTailConnection(): Redis {
@@ -222,4 +309,8 @@ export class RedisStreamLog implements EventLog {
   #keys(): LogKeys {
     return { stream: this.key, epoch: this.epochKey };
   }
+}
+
+function latestOr<T>(after: T | 'latest'): T | undefined {
+  return after === 'latest' ? undefined : after;
 }

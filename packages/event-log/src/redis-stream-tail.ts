@@ -1,11 +1,19 @@
 import { ABORTED, sleep, untilAborted, withDeadline } from '@blockcast/common';
-import type { BlockEvent } from '@blockcast/protocol';
+import type { BlockEvent, LogEntry, Position } from '@blockcast/protocol';
 import type { Redis } from 'ioredis';
 import { newEpoch } from './epoch.js';
 import { EpochWatch } from './epoch-watch.js';
 import { LogResetError } from './log-reset-error.js';
 import { type LogKeys, type LogState, readLogState, switchEpoch } from './log-state.js';
-import { decodeEntry, entryEpoch, entryId, heightOfId, type StreamEntry } from './stream-entry.js';
+import {
+  afterHeightId,
+  decodeLogEntry,
+  entryEpoch,
+  heightOfId,
+  isBlockId,
+  positionId,
+  type StreamEntry,
+} from './stream-entry.js';
 
 export interface StreamTailOptions {
   /**
@@ -14,8 +22,13 @@ export interface StreamTailOptions {
    */
   connect(): Redis;
   keys: LogKeys;
-  /** The height already seen; undefined for the top in `start` ('latest'). */
-  after: number | undefined;
+  /**
+   * What is already seen: a block height (`blocks`: every event is skipped), or a position
+   * (`entries`: blocks and events); undefined for the last entry in `start` ('latest').
+   */
+  after: number | Position | undefined;
+  /** `blocks` yields blocks only; `entries` yields every entry. */
+  mode: 'blocks' | 'entries';
   /** The state read when the tail was asked for, or undefined if that read failed (read again then). */
   start: Promise<LogState | undefined>;
   /** The epoch `after` belongs to; undefined for the one in `start`. */
@@ -29,6 +42,12 @@ export interface StreamTailOptions {
 
 type XReadReply = [key: string, entries: StreamEntry[]][] | null;
 
+/** Entries to yield, each with the cursor after it, and the cursor after the whole read. */
+interface Batch {
+  entries: { id: string; entry: LogEntry }[];
+  cursor: string | undefined;
+}
+
 const FIRST_BACKOFF_MS = 50;
 /**
  * An XREAD unanswered this long past its BLOCK time means a dead connection ioredis has not
@@ -38,14 +57,17 @@ const STALL_GRACE_MS = 5000;
 const MAX_BACKOFF_MS = 1000;
 
 /**
- * Plain `XREAD BLOCK` from the last height yielded — never `$`, never a consumer group — so a
- * reconnect, a failover or a killed connection resumes exactly where it stopped: every block
- * once, in order. The epoch and the top are checked on every new connection and whenever a
+ * Plain `XREAD BLOCK` from the last entry yielded — never `$`, never a consumer group — so a
+ * reconnect, a failover or a killed connection resumes exactly where it stopped: every entry
+ * once, in order. A blocks-only tail reads after `<height>-<largest seq>`, so it never even
+ * fetches the events emitted after a block it has. The epoch and the top are checked on every new connection and whenever a
  * blocked XREAD comes back empty (an XREAD from the old cursor sees nothing of a recreated or
  * rolled-back stream), so a reset or rollback ends the tail with {@link LogResetError} within
  * about `blockMs`. Ends without error when `signal` aborts.
  */
-export async function* tailStream(options: StreamTailOptions): AsyncGenerator<BlockEvent> {
+export function tailStream(options: StreamTailOptions & { mode: 'blocks' }): AsyncGenerator<BlockEvent>;
+export function tailStream(options: StreamTailOptions & { mode: 'entries' }): AsyncGenerator<LogEntry>;
+export async function* tailStream(options: StreamTailOptions): AsyncGenerator<LogEntry> {
   const tail = new StreamTail(options);
   try {
     yield* tail.run();
@@ -58,23 +80,24 @@ class StreamTail {
   readonly #options: StreamTailOptions;
   readonly #watch: EpochWatch;
   #connection: Redis | undefined;
-  #cursor: number | undefined;
+  /** The stream ID read after; undefined until the start state gives the top ('latest'). */
+  #cursor: string | undefined;
   #start: Promise<LogState | undefined> | undefined;
 
   constructor(options: StreamTailOptions) {
     this.#options = options;
     this.#watch = new EpochWatch(options.epoch);
-    this.#cursor = options.after;
+    this.#cursor = options.after === undefined ? undefined : idAfter(options.after);
     this.#start = options.start;
   }
 
-  async *run(): AsyncGenerator<BlockEvent> {
+  async *run(): AsyncGenerator<LogEntry> {
     const { signal } = this.#options;
     let failures = 0;
     while (!signal.aborted) {
-      let blocks: BlockEvent[] | typeof ABORTED;
+      let batch: Batch | typeof ABORTED;
       try {
-        blocks = await untilAborted(this.#nextBatch(), signal);
+        batch = await untilAborted(this.#nextBatch(), signal);
         failures = 0;
       } catch (error) {
         if (error instanceof LogResetError || signal.aborted) throw error;
@@ -85,13 +108,15 @@ class StreamTail {
         await sleep(Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (failures - 1)), signal);
         continue;
       }
-      if (blocks === ABORTED) return;
-      for (const block of blocks) {
-        this.#cursor = block.height;
-        this.#watch.yielded(block.height);
-        yield block;
+      if (batch === ABORTED) return;
+      for (const { id, entry } of batch.entries) {
+        this.#cursor = id;
+        this.#watch.yielded(entry.height);
+        yield entry;
         if (signal.aborted) return;
       }
+      // Skipped entries move the cursor too, so a run of them is never read again.
+      if (batch.cursor !== undefined) this.#cursor = batch.cursor;
     }
   }
 
@@ -100,10 +125,10 @@ class StreamTail {
     this.#connection = undefined;
   }
 
-  async #nextBatch(): Promise<BlockEvent[]> {
-    const { keys, batchSize, blockMs } = this.#options;
+  async #nextBatch(): Promise<Batch> {
+    const { keys, batchSize, blockMs, mode } = this.#options;
     const connection = await this.#connected();
-    const cursor = this.#cursor ?? 0;
+    const cursor = this.#cursor ?? '0-0';
     const read = connection.xread(
       'COUNT',
       batchSize,
@@ -111,19 +136,24 @@ class StreamTail {
       blockMs,
       'STREAMS',
       keys.stream,
-      entryId(Math.max(0, cursor)),
+      cursor,
     ) as Promise<XReadReply>;
     const entries = (await withDeadline(read, blockMs + STALL_GRACE_MS, 'tail XREAD'))?.[0]?.[1] ?? [];
     if (entries.length === 0) await this.#check(await this.#readState(connection));
-    const blocks: BlockEvent[] = [];
+    const batch: Batch = { entries: [], cursor: undefined };
     for (const entry of entries) {
-      const height = heightOfId(entry[0]);
-      // Only `<height>-0` IDs advance the cursor; a foreign `<height>-1` must not yield a height twice.
-      if (height <= (blocks.at(-1)?.height ?? cursor)) continue;
+      const [id] = entry;
+      if (mode === 'blocks' && !isBlockId(id)) {
+        // An event after a block this tail has: nothing of its height is left to read.
+        batch.cursor = afterHeightId(heightOfId(id));
+        continue;
+      }
       await this.#checkEntryEpoch(connection, entryEpoch(entry));
-      blocks.push(decodeEntry(entry));
+      const yielded = mode === 'blocks' ? afterHeightId(heightOfId(id)) : id;
+      batch.entries.push({ id: yielded, entry: decodeLogEntry(entry) });
+      batch.cursor = yielded;
     }
-    return blocks;
+    return batch;
   }
 
   /** The connection, opened and checked against the log's state (first the start state) when new. */
@@ -135,7 +165,10 @@ class StreamTail {
     this.#start = undefined;
     const state = early ?? (await this.#readState(connection));
     await this.#check(state);
-    this.#cursor ??= state.top;
+    this.#cursor ??=
+      this.#options.mode === 'blocks'
+        ? afterHeightId(state.top)
+        : positionId({ height: state.top, seq: state.topSeq });
     return connection;
   }
 
@@ -166,6 +199,12 @@ class StreamTail {
   #readState(connection: Redis): Promise<LogState> {
     return withDeadline(readLogState(connection, this.#options.keys), STALL_GRACE_MS, 'tail state read');
   }
+}
+
+/** A height cursor skips that height's events; a position cursor is the ID itself. */
+function idAfter(after: number | Position): string {
+  if (typeof after === 'number') return afterHeightId(Math.max(0, after));
+  return positionId(after);
 }
 
 function lastOf(state: LogState): number | null {

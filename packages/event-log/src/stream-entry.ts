@@ -1,18 +1,41 @@
-import type { BlockEvent } from '@blockcast/protocol';
+import type { BlockEvent, LogEntry, Position } from '@blockcast/protocol';
+import { decodeEvent } from './emit-options.js';
 
 /**
- * How a block sits in the Redis stream: ID `<height>-0`, fields `digest` (tells a duplicate
- * from a conflict without parsing), `block` (the BlockEvent as JSON) and `epoch` (the history it
- * was appended to; absent on entries written before epochs).
+ * How an entry sits in the Redis stream. A block: ID `<height>-0`, fields `digest` (tells a
+ * duplicate from a conflict without parsing), `block` (the BlockEvent as JSON) and `epoch` (the
+ * history it was appended to; absent on entries written before epochs). A generic event: ID
+ * `<height>-<seq>` (seq ≥ 1), fields `event` (the GenericEvent as JSON) and `epoch`.
  */
 export type StreamEntry = [id: string, fields: string[]];
+
+/** The largest seq Redis takes: reading after `<height>-<this>` skips that height's events. */
+const LAST_SEQ = '18446744073709551615';
 
 export function entryId(height: number): string {
   return `${height}-0`;
 }
 
+export function positionId(position: Position): string {
+  return `${position.height}-${position.seq}`;
+}
+
+/** The last possible ID at `height`: a read after it starts at the next block, past every event. */
+export function afterHeightId(height: number): string {
+  return `${height}-${LAST_SEQ}`;
+}
+
 export function heightOfId(id: string): number {
   return Number(id.slice(0, id.indexOf('-')));
+}
+
+export function positionOfId(id: string): Position {
+  const dash = id.indexOf('-');
+  return { height: Number(id.slice(0, dash)), seq: Number(id.slice(dash + 1)) };
+}
+
+export function isBlockId(id: string): boolean {
+  return id.endsWith('-0');
 }
 
 export function encodeBlock(block: BlockEvent): string {
@@ -23,6 +46,18 @@ export function decodeEntry([id, fields]: StreamEntry): BlockEvent {
   const block = fieldOf(fields, 'block');
   if (block !== undefined) return JSON.parse(block) as BlockEvent;
   throw new Error(`stream entry ${id} has no "block" field: the key holds something blockcast did not write`);
+}
+
+/** A block or a generic event, by the field it carries. */
+export function decodeLogEntry([id, fields]: StreamEntry): LogEntry {
+  const event = fieldOf(fields, 'event');
+  if (event !== undefined) return decodeEvent(event);
+  return decodeEntry([id, fields]);
+}
+
+/** True for entries blockcast wrote (a block or an event); foreign ones are skipped by readers that can. */
+export function isKnownEntry([, fields]: StreamEntry): boolean {
+  return fieldOf(fields, 'block') !== undefined || fieldOf(fields, 'event') !== undefined;
 }
 
 export function entryEpoch([, fields]: StreamEntry): string | undefined {

@@ -12,16 +12,19 @@ local function field_of(fields, name)
   return nil
 end
 
--- The top height (nil when none) and the newest entry's fields (nil when it has none).
+-- The top height (nil when none), the newest entry's fields (nil when it has none) and the last
+-- ID (a generic event's \`H-S\` counts as height H: events never move the top).
 local function stream_top(key)
   local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
-  if #last > 0 then return height_of(last[1][1]), last[1][2] end
+  if #last > 0 then return height_of(last[1][1]), last[1][2], last[1][1] end
   if redis.call('EXISTS', key) == 0 then return nil, nil end
   -- Emptied by hand (XTRIM/XDEL): XADD refuses IDs at or below the last one it generated, and
   -- readers' cursors must never move back, so that ID still counts as the top.
   local info = redis.call('XINFO', 'STREAM', key)
   for i = 1, #info, 2 do
-    if info[i] == 'last-generated-id' and info[i + 1] ~= '0-0' then return height_of(info[i + 1]), nil end
+    if info[i] == 'last-generated-id' and info[i + 1] ~= '0-0' then
+      return height_of(info[i + 1]), nil, info[i + 1]
+    end
   end
   return nil, nil
 end

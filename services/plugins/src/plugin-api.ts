@@ -1,5 +1,5 @@
 import type { Logger } from '@blockcast/common';
-import type { BlockEvent, EventTypeName } from '@blockcast/protocol';
+import type { BlockEvent, EmittedEventTypeName, GenericEvent } from '@blockcast/protocol';
 
 /**
  * What a plugin module exports, as in BigchainDB's event plugin API: a bit mask of the event
@@ -13,18 +13,38 @@ export interface PluginModule {
   run(events: AsyncIterable<PluginEvent>, context: PluginContext): Promise<void> | void;
 }
 
-/** One event, derived from one block on the bus; a block yields BLOCK_VALID, and BLOCK_INVALID when it has rejected transactions. */
-export interface PluginEvent {
-  /** The event type's bit: `EventType.BLOCK_VALID` (1) or `EventType.BLOCK_INVALID` (2). */
+/**
+ * One event, in bus order: derived from a block (BLOCK_VALID, and BLOCK_INVALID when it has
+ * rejected transactions), or a generic event emitted through ingest (NODE_STATUS, APP_MESSAGE…).
+ * Tell them apart by `name`, or by `'block' in event`.
+ */
+export type PluginEvent = BlockPluginEvent | GenericPluginEvent;
+
+interface PluginEventFields {
+  /** The event type's bit (`EventType.BLOCK_VALID` is 1, `EventType.NODE_STATUS` 4…). */
   type: number;
-  name: EventTypeName;
   height: number;
-  /** Unique per event and stable across redeliveries (`<height>:<name>`): delivery is at-least-once, so dedupe on it. */
+  /**
+   * Unique per event and stable across redeliveries: delivery is at-least-once, so dedupe on it.
+   * `<height>:<name>` for a block's events, `<height>-<seq>:<name>` for a generic event.
+   */
   id: string;
   /** The event as `/api/v1/streams/events` sends it (`{"type": "BLOCK_VALID", "height": …}`), byte for byte. */
   json: string;
+}
+
+export interface BlockPluginEvent extends PluginEventFields {
+  name: 'BLOCK_VALID' | 'BLOCK_INVALID';
   /** The block on the bus the event comes from. */
   block: BlockEvent;
+}
+
+export interface GenericPluginEvent extends PluginEventFields {
+  name: EmittedEventTypeName;
+  /** Its place after block `height`: the event is at bus position `<height>-<seq>`. */
+  seq: number;
+  /** The generic event as the bus holds it (its `content` matched the catalog schema of its type). */
+  event: GenericEvent;
 }
 
 export interface PluginContext {

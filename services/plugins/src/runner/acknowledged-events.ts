@@ -3,9 +3,10 @@ import type { PluginEvent } from '../plugin-api.js';
 import { eventsForMask } from '../plugin-events.js';
 
 /**
- * The `events` a plugin's run() iterates: each block's events for its mask, one at a time. A
- * block is acknowledged when run() asks for the event after its last one (it has taken them), or
- * at once when none match; a plugin that throws or dies mid-block gets that block again.
+ * The `events` a plugin's run() iterates: each bus entry's events for its mask (a block's, or a
+ * generic event), one at a time. An entry is acknowledged when run() asks for the event after its
+ * last one (it has taken them), or at once when none match; a plugin that throws or dies
+ * mid-entry gets that entry again.
  * Nothing is read from Redis before run() asks, so a slow plugin holds back its own reader only.
  */
 export async function* acknowledgedEvents(
@@ -14,10 +15,10 @@ export async function* acknowledgedEvents(
   onTaken: (events: number, height: number) => void,
 ): AsyncGenerator<PluginEvent> {
   for await (const delivery of deliveries) {
-    const events = eventsForMask(delivery.block, mask);
+    const events = eventsForMask(delivery.entry, mask);
     for (const event of events) yield event;
-    // Only reached through next(): a return() or throw() from run() leaves the block pending.
+    // Only reached through next(): a return() or throw() from run() leaves the entry pending.
     await delivery.ack();
-    onTaken(events.length, delivery.block.height);
+    onTaken(events.length, delivery.entry.height);
   }
 }
