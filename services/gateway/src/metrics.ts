@@ -157,13 +157,13 @@ export class GatewayMetrics {
     });
     this.catchUpBlocks = new Counter({
       name: 'blockcast_gateway_catch_up_blocks_total',
-      help: 'Blocks sent to catching-up sockets, by where they came from (ring or log)',
+      help: 'Entries (blocks and generic events) sent to catching-up sockets, by where they came from (ring or log)',
       labelNames: ['source'] as const,
       registers,
     });
     this.logReads = new Counter({
       name: 'blockcast_gateway_log_reads_total',
-      help: 'Range reads of the event log for catch-up (each reads up to GATEWAY_HISTORY_BATCH blocks)',
+      help: 'Range reads of the event log for catch-up (each reads up to GATEWAY_HISTORY_BATCH entries)',
       registers,
     });
     this.ringBlocks = new Gauge({
