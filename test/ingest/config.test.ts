@@ -6,14 +6,21 @@ import { loadIngestConfig } from '@blockcast/ingest';
 const TOKEN = 'a-token-of-sixteen-or-more';
 
 describe('loadIngestConfig', () => {
-  test('defaults: 0.0.0.0:9986, ops on 9987, 8 MiB bodies, 300 s skew, prefix blockcast:, 100 000 blocks, first height 1, 2 s Redis commands, connection limits, memory log', () => {
+  test('defaults: 0.0.0.0:9986, ops on 9987, 8 MiB bodies, 64 KiB events, 1000 events a height, 24 h idempotency, 300 s skew, prefix blockcast:, 100 000 blocks, first height 1, 2 s Redis commands, connection limits, memory log', () => {
     const config = loadIngestConfig({ INGEST_TOKENS: TOKEN });
     assert.deepEqual(config, {
       host: '0.0.0.0',
       port: 9986,
       opsPort: 9987,
-      auth: { tokens: [TOKEN], hmacSecrets: [], hmacMaxSkewSeconds: 300, allowNoAuth: false },
+      auth: {
+        tokens: [TOKEN],
+        eventTokens: [],
+        hmacSecrets: [],
+        hmacMaxSkewSeconds: 300,
+        allowNoAuth: false,
+      },
       maxBodyBytes: 8 * 1024 * 1024,
+      events: { maxBodyBytes: 65_536, maxPerHeight: 1000, idempotencyWindowSeconds: 86_400 },
       redis: undefined,
       streamPrefix: 'blockcast:',
       retainBlocks: 100_000,
@@ -41,6 +48,36 @@ describe('loadIngestConfig', () => {
     assert.deepEqual(config.auth.tokens, [TOKEN, `${TOKEN}-next`]);
     assert.deepEqual(config.auth.hmacSecrets, ['secret-one-0123456789', 'secret-two-0123456789']);
     assert.deepEqual(config.redis, { kind: 'url', url: 'redis://10.0.0.5:6379' });
+  });
+
+  test('event settings and event-only tokens are read, bad values refused naming the variable', () => {
+    const config = loadIngestConfig({
+      INGEST_TOKENS: TOKEN,
+      INGEST_EVENT_TOKENS: `${TOKEN}-app`,
+      INGEST_EVENT_MAX_BYTES: '4096',
+      INGEST_EVENTS_PER_HEIGHT: '5',
+      INGEST_IDEMPOTENCY_WINDOW_S: '60',
+    });
+    assert.deepEqual(config.auth.eventTokens, [`${TOKEN}-app`]);
+    assert.deepEqual(config.events, { maxBodyBytes: 4096, maxPerHeight: 5, idempotencyWindowSeconds: 60 });
+    assertConfigError(
+      { INGEST_TOKENS: TOKEN, INGEST_EVENTS_PER_HEIGHT: '0' },
+      'INGEST_EVENTS_PER_HEIGHT',
+      /./,
+    );
+    assertConfigError({ INGEST_TOKENS: TOKEN, INGEST_EVENT_MAX_BYTES: 'big' }, 'INGEST_EVENT_MAX_BYTES', /./);
+    assertConfigError(
+      { INGEST_TOKENS: TOKEN, INGEST_IDEMPOTENCY_WINDOW_S: '-1' },
+      'INGEST_IDEMPOTENCY_WINDOW_S',
+      /./,
+    );
+    assertConfigError(
+      { INGEST_TOKENS: TOKEN, INGEST_EVENT_TOKENS: 'short' },
+      'INGEST_EVENT_TOKENS',
+      /at least 16/,
+    );
+    // Event-only tokens cannot post blocks, so they are not the credentials a blocks ingest needs.
+    assertConfigError({ INGEST_EVENT_TOKENS: `${TOKEN}-app` }, 'INGEST_TOKENS', /INGEST_ALLOW_NO_AUTH/);
   });
 
   test('starting with no credentials is refused unless INGEST_ALLOW_NO_AUTH is true', () => {

@@ -42,6 +42,8 @@ export interface IngestHarness {
   inspector: Redis;
   /** POST /api/v1/blocks through fastify.inject; objects are sent as JSON, with the test token by default. */
   post(body: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** POST /api/v1/events/<type>, sent like post(). */
+  emit(type: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   entries(): Promise<StreamEntries>;
   /** Closes the app, then the log; also done after the test. Idempotent. */
   close(): Promise<void>;
@@ -93,7 +95,10 @@ export async function startIngest(
     closed ??= (async () => {
       await app.close();
       await inner.close();
-      if (inspector.status === 'ready') await inspector.del(key, `${prefix}epoch`);
+      if (inspector.status === 'ready') {
+        const remembered = await inspector.keys(`${prefix}emitted:*`);
+        await inspector.del(key, `${prefix}epoch`, ...remembered);
+      }
       inspector.disconnect();
     })();
     return closed;
@@ -107,14 +112,21 @@ export async function startIngest(
     epochKey: `${prefix}epoch`,
     inspector,
     post(body, headers = JSON_WITH_TOKEN) {
-      const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-      return app.fastify.inject({ method: 'POST', url: '/api/v1/blocks', headers, payload });
+      return app.fastify.inject({ method: 'POST', url: '/api/v1/blocks', headers, payload: payloadOf(body) });
+    },
+    emit(type, body, headers = JSON_WITH_TOKEN) {
+      const url = `/api/v1/events/${encodeURIComponent(type)}`;
+      return app.fastify.inject({ method: 'POST', url, headers, payload: payloadOf(body) });
     },
     async entries() {
       return (await inspector.xrange(key, '-', '+')) as StreamEntries;
     },
     close,
   };
+}
+
+function payloadOf(body: unknown): string | Buffer {
+  return typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
 }
 
 /** The error body every refusal has: a stable code and a message; nothing else is checked here. */

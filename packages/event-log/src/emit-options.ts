@@ -10,6 +10,11 @@ export const DEFAULT_MAX_EVENT_BYTES = 65_536;
 export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Keys become part of Redis key names: bounded and printable. */
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+export const IDEMPOTENCY_KEY_RULE = 'must be 1 to 200 printable ASCII characters without spaces';
+
+export function isIdempotencyKey(key: string): boolean {
+  return IDEMPOTENCY_KEY_PATTERN.test(key);
+}
 
 export interface EmitLimits {
   maxEventsPerHeight: number;
@@ -51,9 +56,8 @@ export function prepareEmit(request: EmitRequest, limits: EmitLimits): PreparedE
     throw new RangeError(`emittedAt must be milliseconds since the epoch, got ${String(request.emittedAt)}`);
   }
   const key = request.idempotencyKey;
-  if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
-    throw new RangeError('idempotencyKey must be 1 to 200 printable ASCII characters without spaces');
-  }
+  if (key !== undefined && !isIdempotencyKey(key))
+    throw new RangeError(`idempotencyKey ${IDEMPOTENCY_KEY_RULE}`);
   const contentJson = JSON.stringify(request.content) as string | undefined;
   if (contentJson === undefined) throw new RangeError('emit content must be JSON, got undefined');
   const bytes = Buffer.byteLength(contentJson);

@@ -3,6 +3,8 @@ export {
   DEFAULT_IDEMPOTENCY_WINDOW_MS,
   DEFAULT_MAX_EVENT_BYTES,
   DEFAULT_MAX_EVENTS_PER_HEIGHT,
+  IDEMPOTENCY_KEY_RULE,
+  isIdempotencyKey,
 } from './emit-options.js';
 export * from './emit-refused-error.js';
 export * from './event-log.js';

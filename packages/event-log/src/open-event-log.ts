@@ -29,8 +29,9 @@ export interface OpenEventLogOptions extends EventLogOptions {
  * and closes itself when `redis` is given, else a {@link MemoryLog}. Close it with `close()`.
  */
 export function openEventLog(options: OpenEventLogOptions = {}): EventLog {
-  const { retainBlocks, firstHeight } = options;
-  if (options.redis === undefined) return new MemoryLog({ retainBlocks, firstHeight });
+  const { retainBlocks, firstHeight, maxEventsPerHeight, maxEventBytes, idempotencyWindowMs } = options;
+  const shared = { retainBlocks, firstHeight, maxEventsPerHeight, maxEventBytes, idempotencyWindowMs };
+  if (options.redis === undefined) return new MemoryLog(shared);
   const redis = createRedisClient(options.redis, {
     ...options.redisOptions,
     ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
@@ -40,8 +41,7 @@ export function openEventLog(options: OpenEventLogOptions = {}): EventLog {
     redis,
     ownsClient: true,
     prefix: options.prefix,
-    retainBlocks,
-    firstHeight,
+    ...shared,
     trim: options.trim,
     onTailError: options.onRedisError,
   });

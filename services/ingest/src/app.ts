@@ -13,9 +13,11 @@ import { RequestAuth } from './auth/request-auth.js';
 import type { IngestConfig } from './config.js';
 import { ingestErrorHandler } from './error-handler.js';
 import { notFound } from './errors.js';
+import { EventSchemas } from './event-schemas.js';
 import { ChainFollower } from './follower/chain-follower.js';
 import { IngestMetrics } from './metrics.js';
 import { blocksRoute } from './routes/blocks.js';
+import { eventsRoute } from './routes/events.js';
 
 export interface IngestAppOptions {
   config: IngestConfig;
@@ -96,6 +98,21 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
     : undefined;
   if (follower === undefined)
     fastify.register(blocksRoute({ queue, auth, metrics, maxBodyBytes: config.maxBodyBytes }));
+  // Apps that emit get event-only tokens, so they cannot forge blocks; block credentials emit too.
+  const eventAuth = new RequestAuth(
+    { ...config.auth, tokens: [...config.auth.tokens, ...config.auth.eventTokens] },
+    options.clock,
+  );
+  // A follower needs no credentials; without any, nobody could be told from anybody: no events route.
+  if (eventAuth.required || config.auth.allowNoAuth) {
+    const schemas = new EventSchemas();
+    metrics.declareEventTypes(schemas.types);
+    fastify.register(
+      eventsRoute({ log, auth: eventAuth, schemas, metrics, maxBodyBytes: config.events.maxBodyBytes }),
+    );
+  } else {
+    logger.info('POST /api/v1/events is off: no INGEST_TOKENS, INGEST_EVENT_TOKENS or INGEST_HMAC_SECRETS');
+  }
 
   // Ready: the event log answers (RedisStreamLog bounds its ping with a timeout) and not draining,
   // so a closing instance leaves the load balancer while it finishes its in-flight appends.

@@ -18,6 +18,11 @@ import {
   readString,
 } from '@blockcast/common';
 import {
+  DEFAULT_IDEMPOTENCY_WINDOW_MS,
+  DEFAULT_MAX_EVENT_BYTES,
+  DEFAULT_MAX_EVENTS_PER_HEIGHT,
+} from '@blockcast/event-log';
+import {
   type BlockSource,
   type FollowerConfig,
   readBlockSource,
@@ -35,6 +40,7 @@ export interface IngestConfig {
   auth: IngestAuthConfig;
   /** INGEST_MAX_BODY_BYTES, default 8 MiB: larger bodies are refused with 413. */
   maxBodyBytes: number;
+  events: IngestEventsConfig;
   /** REDIS_URL or REDIS_SENTINELS + REDIS_SENTINEL_MASTER; undefined runs on the in-memory log. */
   redis: RedisTarget | undefined;
   /** BLOCKCAST_STREAM_PREFIX, default `blockcast:`; the stream key is `<prefix>blocks`. */
@@ -57,9 +63,21 @@ export interface IngestConfig {
   follower: FollowerConfig | undefined;
 }
 
+/** `POST /api/v1/events/<type>` (generic events) and the bounds of what emits can do. */
+export interface IngestEventsConfig {
+  /** INGEST_EVENT_MAX_BYTES, default 65 536: the largest events body (and so `content`); larger is 413. */
+  maxBodyBytes: number;
+  /** INGEST_EVENTS_PER_HEIGHT, default 1000: events after one block at most; more is 429 until the next block. */
+  maxPerHeight: number;
+  /** INGEST_IDEMPOTENCY_WINDOW_S, default 86 400 (24 h): how long an Idempotency-Key is remembered. */
+  idempotencyWindowSeconds: number;
+}
+
 export interface IngestAuthConfig {
   /** INGEST_TOKENS: bearer tokens, several at once so they can be rotated. */
   tokens: string[];
+  /** INGEST_EVENT_TOKENS: bearer tokens that may emit generic events but not post blocks (for apps). */
+  eventTokens: string[];
   /** INGEST_HMAC_SECRETS: HMAC-SHA256 secrets for `X-Blockcast-Signature`, several for rotation. */
   hmacSecrets: string[];
   /** INGEST_HMAC_MAX_SKEW_S, default 300: older or newer signature timestamps are stale. */
@@ -74,6 +92,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
   const source = readBlockSource(env);
   const auth: IngestAuthConfig = {
     tokens: readCredentials(env, 'INGEST_TOKENS'),
+    eventTokens: readCredentials(env, 'INGEST_EVENT_TOKENS'),
     hmacSecrets: readCredentials(env, 'INGEST_HMAC_SECRETS'),
     hmacMaxSkewSeconds: readInteger(env, 'INGEST_HMAC_MAX_SKEW_S', 300, { min: 1, max: 86_400 }),
     allowNoAuth: readBoolean(env, 'INGEST_ALLOW_NO_AUTH', false),
@@ -95,6 +114,22 @@ export function loadIngestConfig(env: Env): IngestConfig {
       min: 1024,
       max: 1024 * 1024 * 1024,
     }),
+    events: {
+      maxBodyBytes: readInteger(env, 'INGEST_EVENT_MAX_BYTES', DEFAULT_MAX_EVENT_BYTES, {
+        min: 1024,
+        max: 16 * 1024 * 1024,
+      }),
+      maxPerHeight: readInteger(env, 'INGEST_EVENTS_PER_HEIGHT', DEFAULT_MAX_EVENTS_PER_HEIGHT, {
+        min: 1,
+        max: 1_000_000,
+      }),
+      idempotencyWindowSeconds: readInteger(
+        env,
+        'INGEST_IDEMPOTENCY_WINDOW_S',
+        DEFAULT_IDEMPOTENCY_WINDOW_MS / 1000,
+        { min: 1, max: 30 * 86_400 },
+      ),
+    },
     redis: readRedisTarget(env),
     streamPrefix: readStreamPrefix(env),
     retainBlocks: readRetainBlocks(env),

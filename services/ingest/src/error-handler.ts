@@ -14,7 +14,7 @@ export interface ErrorHandlerOptions {
   /** `WWW-Authenticate` sent with every 401. */
   challenge: string;
   /** Called once per refused request (metrics). */
-  onRefused?: (code: IngestErrorCode) => void;
+  onRefused?: (code: IngestErrorCode, request: FastifyRequest) => void;
 }
 
 /** Every error, ours or fastify's, leaves as `{ code, message, ...details }` with its status. */
@@ -23,10 +23,11 @@ export function ingestErrorHandler(options: ErrorHandlerOptions) {
     const refusal = toIngestError(error, request, options.maxBodyBytes);
     if (refusal.status >= 500) request.log.error({ err: error, code: refusal.code }, 'request failed');
     else request.log.info({ code: refusal.code, reason: refusal.message }, 'request refused');
-    options.onRefused?.(refusal.code);
+    options.onRefused?.(refusal.code, request);
     if (refusal.status === 401 && options.challenge !== '')
       reply.header('www-authenticate', options.challenge);
-    if (refusal.status === 503) reply.header('retry-after', '1');
+    // 429: a height takes more events once the next block is in, which is seconds away at most.
+    if (refusal.status === 503 || refusal.status === 429) reply.header('retry-after', '1');
     reply.code(refusal.status).send(refusal.toJSON());
   };
 }

@@ -1,4 +1,5 @@
-import { AppendRefusedError } from '@blockcast/event-log';
+import { AppendRefusedError, EmitRefusedError, IDEMPOTENCY_KEY_RULE } from '@blockcast/event-log';
+import { formatPosition } from '@blockcast/protocol';
 
 /**
  * Every error a caller of ingest can cause: a stable code, its HTTP status, and a message that
@@ -9,15 +10,22 @@ export const INGEST_ERROR_STATUS = {
   INVALID_UTF8: 400,
   JSON_TOO_DEEP: 400,
   INVALID_BLOCK: 400,
+  INVALID_EVENT: 400,
+  NOT_AN_EMITTED_TYPE: 400,
+  INVALID_IDEMPOTENCY_KEY: 400,
   UNAUTHORIZED: 401,
   SIGNATURE_STALE: 401,
   SIGNATURE_INVALID: 401,
   NOT_FOUND: 404,
+  UNKNOWN_EVENT_TYPE: 404,
   HEIGHT_GAP: 409,
   HEIGHT_CONFLICT: 409,
   HEIGHT_BEYOND_RETENTION: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  // As the IETF Idempotency-Key draft (draft-ietf-httpapi-idempotency-key-header) answers a reused key.
+  IDEMPOTENCY_CONFLICT: 422,
+  TOO_MANY_EVENTS_AT_HEIGHT: 429,
   INTERNAL: 500,
   LOG_UNAVAILABLE: 503,
 } as const;
@@ -106,7 +114,10 @@ export function notFound(method: string, url: string): IngestError {
       `no route ${method} ${url} on the blocks port: /healthz, /readyz and /metrics are on the ops port (INGEST_OPS_PORT, default 9987)`,
     );
   }
-  return new IngestError('NOT_FOUND', `no route ${method} ${url}: blocks go to POST /api/v1/blocks`);
+  return new IngestError(
+    'NOT_FOUND',
+    `no route ${method} ${url}: blocks go to POST /api/v1/blocks, generic events to POST /api/v1/events/<type>`,
+  );
 }
 
 export function payloadTooLarge(limitBytes: number): IngestError {
@@ -160,4 +171,66 @@ export function fromAppendRefusal(refusal: AppendRefusedError): IngestError {
 
 export function isAppendRefusal(error: unknown): error is AppendRefusedError {
   return error instanceof AppendRefusedError;
+}
+
+/** `known` are the emitted types of the catalog, the only ones that can be posted. */
+export function unknownEventType(type: string, known: readonly string[]): IngestError {
+  return new IngestError(
+    'UNKNOWN_EVENT_TYPE',
+    `no event type "${type}" in the catalog: the types that can be emitted are ${known.join(', ')}`,
+    { known_types: known.join(',') },
+  );
+}
+
+export function notAnEmittedType(type: string, known: readonly string[]): IngestError {
+  return new IngestError(
+    'NOT_AN_EMITTED_TYPE',
+    `${type} events are derived from committed blocks and cannot be emitted: post the block to /api/v1/blocks, or emit one of ${known.join(', ')}`,
+    { known_types: known.join(',') },
+  );
+}
+
+/** `field` is a JSON pointer into the body (`/content/status`), `rule` the JSON Schema keyword broken. */
+export function invalidEvent(message: string, field: string, rule: string): IngestError {
+  return new IngestError('INVALID_EVENT', message, { field, rule });
+}
+
+export function invalidIdempotencyKey(): IngestError {
+  return new IngestError(
+    'INVALID_IDEMPOTENCY_KEY',
+    `the Idempotency-Key header ${IDEMPOTENCY_KEY_RULE} (e.g. a UUID): nothing was written`,
+  );
+}
+
+/** A refused emit: a reused idempotency key, a full height (retry after the next block), a too large event. */
+export function fromEmitRefusal(error: EmitRefusedError): IngestError {
+  const { refusal } = error;
+  switch (refusal.code) {
+    case 'IDEMPOTENCY_CONFLICT':
+      return new IngestError('IDEMPOTENCY_CONFLICT', `${error.message}; nothing was written`, {
+        original_position: formatPosition(refusal.original),
+      });
+    case 'TOO_MANY_EVENTS_AT_HEIGHT':
+      return new IngestError('TOO_MANY_EVENTS_AT_HEIGHT', `${error.message}; nothing was written`, {
+        height: refusal.height,
+        limit: refusal.limit,
+      });
+    case 'EVENT_TOO_LARGE':
+      return new IngestError('PAYLOAD_TOO_LARGE', `${error.message}; nothing was written`, {
+        limit_bytes: refusal.limit,
+      });
+  }
+}
+
+export function isEmitRefusal(error: unknown): error is EmitRefusedError {
+  return error instanceof EmitRefusedError;
+}
+
+/** As {@link logUnavailable}, for an emit: only an Idempotency-Key makes the resend safe. */
+export function emitUnconfirmed(): IngestError {
+  return new IngestError(
+    'LOG_UNAVAILABLE',
+    'the event log (Redis) did not confirm the emit, so the event may or may not have been emitted: ' +
+      'resend it shortly with the same Idempotency-Key header, which answers 200 (duplicate) if it was',
+  );
 }

@@ -11,6 +11,10 @@ export function openIngestLog(config: IngestConfig, onRedisError?: (error: unkno
     prefix: config.streamPrefix,
     retainBlocks: config.retainBlocks,
     firstHeight: config.firstHeight,
+    // The body holds the content, so the body limit bounds it; the log's own check is the backstop.
+    maxEventBytes: config.events.maxBodyBytes,
+    maxEventsPerHeight: config.events.maxPerHeight,
+    idempotencyWindowMs: config.events.idempotencyWindowSeconds * 1000,
     commandTimeoutMs: config.redisCommandTimeoutMs,
     ...(onRedisError === undefined ? {} : { onRedisError }),
   });

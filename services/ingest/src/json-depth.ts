@@ -44,6 +44,7 @@ function pointerBelow(root: unknown, maxDepth: number): string {
   return '';
 }
 
-function toPointer(path: string[]): string {
+/** RFC 6901: `~` and `/` inside a segment are escaped. */
+export function toPointer(path: string[]): string {
   return path.map((segment) => `/${segment.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 }

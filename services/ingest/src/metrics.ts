@@ -1,4 +1,4 @@
-import type { BlockEvent } from '@blockcast/protocol';
+import type { BlockEvent, EmittedEventTypeName } from '@blockcast/protocol';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { IngestErrorCode } from './errors.js';
 
@@ -14,6 +14,8 @@ export class IngestMetrics {
   readonly #appendSeconds: Histogram;
   readonly #lastHeight: Gauge;
   readonly #requestSeconds: Histogram<'status'>;
+  readonly #events: Counter<'type' | 'result'>;
+  readonly #eventRefusals: Counter<'type' | 'code'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -58,11 +60,46 @@ export class IngestMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
+    this.#events = new Counter({
+      name: 'blockcast_ingest_events_total',
+      help: 'POSTs of a generic event by type and result: appended (201), duplicate (200, an Idempotency-Key seen), refused (4xx, nothing written), unavailable (503: may or may not have been emitted). type is not_emitted for a URL naming no emitted type.',
+      labelNames: ['type', 'result'],
+      registers,
+    });
+    this.#eventRefusals = new Counter({
+      name: 'blockcast_ingest_event_refusals_total',
+      help: 'Refused POSTs of a generic event by type and error code; nothing was written.',
+      labelNames: ['type', 'code'],
+      registers,
+    });
     // Every series exists from the start, so a rate() over a fresh process is 0, not absent.
     for (const result of ['appended', 'duplicate', 'refused', 'unavailable'] as const) {
       this.#blocks.inc({ result }, 0);
       this.#transactions.inc({ result }, 0);
     }
+  }
+
+  /** Types are the catalog's emitted names: declared once here so every series starts at 0. */
+  declareEventTypes(types: readonly EmittedEventTypeName[]): void {
+    for (const type of types) {
+      for (const result of ['appended', 'duplicate', 'refused', 'unavailable'] as const) {
+        this.#events.inc({ type, result }, 0);
+      }
+    }
+  }
+
+  eventEmitted(type: EmittedEventTypeName, result: 'appended' | 'duplicate'): void {
+    this.#events.inc({ type, result });
+  }
+
+  /** Every error answer of the events route, once. */
+  eventFailed(type: EmittedEventTypeName | 'not_emitted', code: IngestErrorCode): void {
+    if (code === 'LOG_UNAVAILABLE') {
+      this.#events.inc({ type, result: 'unavailable' });
+      return;
+    }
+    this.#events.inc({ type, result: 'refused' });
+    this.#eventRefusals.inc({ type, code });
   }
 
   appended(block: BlockEvent): void {
