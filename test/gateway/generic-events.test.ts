@@ -62,7 +62,8 @@ class Bus {
 async function metric(gateway: GatewayHarness, pattern: RegExp): Promise<number> {
   const text = await (await fetch(`${gateway.opsUrl}/metrics`)).text();
   const line = text.split('\n').find((row) => pattern.test(row));
-  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+  // A metric that is not there is no number: an assertion on it fails.
+  return line === undefined ? Number.NaN : Number(line.split(' ').at(-1));
 }
 
 forEachLog('generic events', (log) => {
@@ -105,6 +106,8 @@ forEachLog('generic events', (log) => {
     await expectFrames(clients.validTransactions, expectedValidTransactions(blocks, 'bigchaindb'));
     assert.equal(await metric(gateway, /^blockcast_gateway_generic_events_total\{type="NODE_STATUS"/), 3);
     assert.equal(await metric(gateway, /^blockcast_gateway_generic_events_total\{type="APP_MESSAGE"/), 2);
+    // Generic events keep the height of the block before them: no gap was seen.
+    assert.equal(await metric(gateway, /^blockcast_gateway_gaps_total[{ ]/), 0);
     await Promise.all(Object.values(clients).map((client) => client.close()));
   });
 

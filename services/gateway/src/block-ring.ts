@@ -3,6 +3,7 @@ import {
   comparePositions,
   entryPosition,
   isGenericEvent,
+  isNextOnBus,
   type LogEntry,
   type Position,
 } from '@blockcast/protocol';
@@ -82,7 +83,7 @@ export class BlockRing {
   push(entry: LogEntry): void {
     const position = entryPosition(entry);
     const last = this.#entries.at(-1);
-    if (last !== undefined && this.#entries.length > this.#head && !follows(last.position, position))
+    if (last !== undefined && this.#entries.length > this.#head && !isNextOnBus(last.position, position))
       this.clear();
     const bytes = estimateBytes(entry);
     this.#entries.push({ entry, position, bytes, frames: new Map() });
@@ -191,12 +192,6 @@ export class BlockRing {
       this.#head = 0;
     }
   }
-}
-
-/** A block follows the one before it (and any events after that); an event follows in its block's sequence. */
-function follows(previous: Position, next: Position): boolean {
-  if (next.seq === 0) return next.height === previous.height + 1;
-  return next.height === previous.height && next.seq === previous.seq + 1;
 }
 
 /** Roughly what an entry holds in memory: a block's ids and keys dominate, an event's content. */

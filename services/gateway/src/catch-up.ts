@@ -3,6 +3,8 @@ import {
   comparePositions,
   entryFramesFor,
   entryPosition,
+  isGenericEvent,
+  isNextOnBus,
   type LogEntry,
   type Position,
 } from '@blockcast/protocol';
@@ -134,11 +136,11 @@ export class CatchUp {
       (entries) => {
         const next = entries[0];
         if (next === undefined) return void setTimeout(resume, this.#options.retryMs).unref();
-        if (!succeeds(cursor, entryPosition(next)) && this.#waiting.has(ws)) {
+        if (!isNextOnBus(cursor, entryPosition(next)) && this.#waiting.has(ws)) {
           this.forget(ws);
           return this.#options.onHistoryGone(
             ws,
-            entries.find((entry) => !('seq' in entry))?.height ?? next.height,
+            entries.find((entry) => !isGenericEvent(entry))?.height ?? next.height,
           );
         }
         resume();
@@ -146,14 +148,4 @@ export class CatchUp {
       () => void setTimeout(resume, this.#options.retryMs).unref(),
     );
   }
-}
-
-/**
- * Whether `next` can be the entry right after `cursor`: the following generic event of the same
- * block, or the next block. Anything later means what lay between was trimmed (a generic event
- * after a cursor whose seq no event had is fine: a block-only cursor stands at its height).
- */
-function succeeds(cursor: Position, next: Position): boolean {
-  if (next.seq === 0) return next.height === cursor.height + 1;
-  return next.height === cursor.height && next.seq === cursor.seq + 1;
 }
