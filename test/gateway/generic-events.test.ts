@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DemoLedger, waitUntil } from '@blockcast/devkit';
+import { MemoryLog } from '@blockcast/event-log';
 import { CloseCode, type EmittedEventTypeName, EventType, positionIn } from '@blockcast/protocol';
 import { expectFrames } from '../support/barrier.js';
 import {
@@ -21,6 +22,7 @@ import {
   expectedValidTransactions,
 } from '../support/expected-frames.js';
 import { forEachLog, type GatewayHarness, startGateway } from '../support/gateway-harness.js';
+import { laggingLog } from '../support/log-wrappers.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';
 
 const ALL = -1;
@@ -254,4 +256,24 @@ forEachLog('generic events', (log) => {
     await expectFrames(inside, expectedBusEvents(busAfter(bus.items, '3-1'), EventType.NODE_STATUS));
     await Promise.all([atHead.close(), inside.close()]);
   });
+});
+
+test('a client resuming from an event this gateway has not published yet is not refused: it waits, then gets what follows', async (t) => {
+  const inner = new MemoryLog();
+  t.after(() => inner.close());
+  const gateway = await startGateway(t, { eventLog: laggingLog(inner, 300) });
+  const bus = new Bus(gateway);
+  await bus.block(1);
+  await bus.published();
+  await bus.emit('NODE_STATUS');
+  // Event 1-1 is on the log (another gateway may have sent it) but not published here yet.
+  assert.ok(Number.isNaN(await metric(gateway, /^blockcast_gateway_generic_events_total/)));
+  const client = await RecordingClient.connect(gateway.stream('events?since=1-1'));
+  const ahead = await refusedUpgrade(gateway.stream('events?since=1-2'));
+  assert.deepEqual([ahead.status, ahead.body.code], [400, 'SINCE_AHEAD']);
+  await bus.emit('APP_MESSAGE');
+  await bus.block(0);
+  await bus.published();
+  await expectFrames(client, expectedBusEvents(busAfter(bus.items, '1-1'), ALL));
+  await client.close();
 });
