@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DemoLedger, waitUntil } from '@blockcast/devkit';
-import { MemoryLog } from '@blockcast/event-log';
+import { type EventLog, MemoryLog } from '@blockcast/event-log';
 import { CloseCode, type EmittedEventTypeName, EventType, positionIn } from '@blockcast/protocol';
 import { expectFrames } from '../support/barrier.js';
 import {
@@ -22,7 +22,7 @@ import {
   expectedValidTransactions,
 } from '../support/expected-frames.js';
 import { forEachLog, type GatewayHarness, startGateway } from '../support/gateway-harness.js';
-import { laggingLog } from '../support/log-wrappers.js';
+import { delegate, laggingLog } from '../support/log-wrappers.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';
 
 const ALL = -1;
@@ -234,6 +234,37 @@ forEachLog('generic events', (log) => {
     await bus.emit('NODE_STATUS');
     await expectFrames(paused, expectedBusEvents(bus.items, ALL), 'live again');
     await Promise.all([paused.close(), healthy.close()]);
+  });
+
+  test('a catching-up events client whose next entry leaves the retained history is closed with 4010 at its event position', async (t) => {
+    // Reads of older history take a while here, and the chain moves on meanwhile.
+    const slowReads = (inner: EventLog) =>
+      delegate(inner, {
+        readEntries: async (after, limit) => {
+          await delay(300);
+          return inner.readEntries(after, limit);
+        },
+      });
+    const gateway = await startGateway(t, {
+      log,
+      retainBlocks: 10,
+      wrapLog: slowReads,
+      config: { ringBlocks: 2 },
+    });
+    const bus = new Bus(gateway);
+    for (let i = 0; i < 30; i += 1) {
+      await bus.block(1);
+      await bus.emit('NODE_STATUS');
+    }
+    await bus.published();
+    const client = await RecordingClient.connect(gateway.stream('events?since=21-1'));
+    for (let i = 0; i < 20; i += 1) await bus.block(1);
+    await bus.published();
+    const closed = await client.closed;
+    assert.equal(closed.code, CloseCode.HISTORY_GONE);
+    assert.match(closed.reason, /oldest=41/);
+    assert.deepEqual(positionIn(closed.reason), { since: 21, seq: 1, epoch: gateway.app.epoch });
+    assert.deepEqual(client.frames, [], 'nothing after the position was sent');
   });
 
   test('resume checks judge positions: an event beyond the head is 400, one of a trimmed block 410', async (t) => {
