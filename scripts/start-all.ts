@@ -62,6 +62,7 @@ await runMain('blockcast', async () => {
       `  valid transactions      ${streams}/valid_transactions`,
       `  other streams           ${streams}/valid_blocks  valid_tx  invalid_transactions  events`,
       `  post blocks (ingest)    ${ingestUrl}/api/v1/blocks   Authorization: Bearer ${token}`,
+      `  emit events (ingest)    ${ingestUrl}/api/v1/events/<NODE_STATUS|APP_MESSAGE>   body {"content": …}`,
       `  health and metrics      http://localhost:${opsPort}/metrics (gateway)  :${ingestOpsPort} (ingest)  :${discoveryOpsPort} (discovery)`,
       '',
       '  watch the stream:       npm run watch     (in another terminal)',

@@ -150,7 +150,7 @@ export function genericEventsConformance(name: string, implementation: Conforman
       assert.ok(tail.blocks.every((block) => !isGenericEvent(block)));
     });
 
-    test('a blocks-only tail gets past more events than a batch holds, backlog and live', async (t) => {
+    test('a blocks-only tail and read get past more events than a batch holds, backlog and live', async (t) => {
       const { log } = await open(t);
       await log.append(makeBlockEvent(1, 0));
       for (const i of range(0, 25)) await log.emit(status(`flood ${i}`));
@@ -163,6 +163,8 @@ export function genericEventsConformance(name: string, implementation: Conforman
       await tail.received(3);
       await tail.settle();
       assert.deepEqual(heightsOf(tail.blocks), [1, 2, 3]);
+      assert.deepEqual(heightsOf(await log.read(1, 3)), [1, 2, 3], 'a read gets past them too');
+      assert.deepEqual(heightsOf(await log.read(2, 1)), [2]);
     });
 
     test('readEntries from any position H or H-S answers exactly the entries after it, paged without gap or duplicate', async (t) => {

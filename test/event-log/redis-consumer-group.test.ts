@@ -120,6 +120,25 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     assert.equal(await group.pendingCount(), 0);
   });
 
+  test('a generic event taken and not acknowledged is delivered again, the same, after a restart', async (t) => {
+    const sut = await openRedisLog();
+    t.after(() => sut.cleanup());
+    const group = await openGroup(sut, { start: 'first' });
+    await sut.log.append(makeBlockEvents(1, 1)[0]!);
+    const { event } = await sut.log.emit({
+      type: 'APP_MESSAGE',
+      content: { topic: 't', body: 'once' },
+      emittedAt: 5,
+    });
+    const [block, held] = await take(group, 2, false);
+    await block!.ack();
+    assert.deepEqual([held!.id, held!.entry], ['1-1', event]);
+    const restarted = await openGroup(sut);
+    const [again] = await take(restarted, 1, true);
+    assert.deepEqual([again!.id, again!.entry], ['1-1', event]);
+    assert.equal(await restarted.pendingCount(), 0);
+  });
+
   test('entries are read only when asked for: a reader holding one block leaves the rest unread', async (t) => {
     const sut = await openRedisLog();
     t.after(() => sut.cleanup());

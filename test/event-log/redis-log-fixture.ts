@@ -77,3 +77,13 @@ export async function streamNodeMaxEntries(): Promise<number> {
     await cleanup();
   }
 }
+
+/** IDs of the connections named `name` in CLIENT LIST. */
+export async function clientIds(admin: Redis, name: string): Promise<string[]> {
+  const list = (await admin.client('LIST')) as string;
+  return list
+    .split('\n')
+    .filter((line) => line.includes(` name=${name} `))
+    .map((line) => /^id=(\d+)/.exec(line)?.[1] ?? '')
+    .filter((id) => id !== '');
+}

@@ -4,19 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { makeBlockEvents, waitUntil } from '@blockcast/devkit';
-import type { Redis } from 'ioredis';
-import { openRedisLog, redisSkip } from './redis-log-fixture.js';
+import { clientIds, openRedisLog, redisSkip } from './redis-log-fixture.js';
 import { heightsOf, range, startTail } from './tail-recorder.js';
-
-/** IDs of the connections named `name` in CLIENT LIST. */
-async function clientIds(admin: Redis, name: string): Promise<string[]> {
-  const list = (await admin.client('LIST')) as string;
-  return list
-    .split('\n')
-    .filter((line) => line.includes(` name=${name} `))
-    .map((line) => /^id=(\d+)/.exec(line)?.[1] ?? '')
-    .filter((id) => id !== '');
-}
 
 describe('a Redis tail across connection loss', { skip: redisSkip }, () => {
   test('survives repeated CLIENT KILL of its connection and delivers every block exactly once', async (t) => {

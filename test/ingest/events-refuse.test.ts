@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import { makeBlock } from '@blockcast/devkit';
+import { freePort } from '../support/redis.js';
 import { assertError, JSON_WITH_TOKEN, redisSkip, startIngest } from './ingest-harness.js';
 
 const EVENT_TOKEN = 'ingest-event-only-token-0123456';
@@ -223,5 +224,18 @@ describe('POST /api/v1/events/<type> refuses bad requests and writes nothing', {
     assert.match(body.message as string, /POST \/api\/v1\/events\/<type>/);
     assertError(await ingest.emit('', valid), 404, 'UNKNOWN_EVENT_TYPE');
     await assertStreamUnchanged();
+  });
+});
+
+describe('POST /api/v1/events/<type> with the event log unreachable', () => {
+  test('a valid event is 503 LOG_UNAVAILABLE with Retry-After, telling to resend with the same Idempotency-Key', async (t) => {
+    const ingest = await startIngest(t, {
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      REDIS_COMMAND_TIMEOUT_MS: '300',
+    });
+    const response = await ingest.emit('NODE_STATUS', valid);
+    const body = assertError(response, 503, 'LOG_UNAVAILABLE');
+    assert.equal(response.headers['retry-after'], '1');
+    assert.match(body.message as string, /may or may not have been emitted.*same Idempotency-Key/);
   });
 });

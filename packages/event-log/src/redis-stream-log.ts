@@ -25,6 +25,7 @@ import { assertFirstHeight, assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log
 import { type LogKeys, readLogState } from './log-state.js';
 import { tailStream } from './redis-stream-tail.js';
 import {
+  afterHeightId,
   decodeLogEntry,
   entryId,
   heightOfId,
@@ -167,7 +168,9 @@ export class RedisStreamLog implements EventLog {
     assertReadRange(fromHeight, limit);
     const blocks: BlockEvent[] = [];
     let start = entryId(Math.max(0, fromHeight));
-    // Events between the blocks take room in a COUNT: read on until `limit` blocks or the end.
+    // Events between the blocks take room in a COUNT: read on until `limit` blocks or the end,
+    // each next read after the last height seen, past the rest of its events, so every read
+    // after the first returns a block first.
     while (blocks.length < limit) {
       const wanted = limit - blocks.length;
       const entries = (await this.#redis.xrange(this.key, start, '+', 'COUNT', wanted)) as StreamEntry[];
@@ -175,7 +178,7 @@ export class RedisStreamLog implements EventLog {
         if (isBlockId(entry[0])) blocks.push(decodeLogEntry(entry) as BlockEvent);
       }
       if (entries.length < wanted) break;
-      start = `(${entries.at(-1)![0]}`;
+      start = `(${afterHeightId(heightOfId(entries.at(-1)![0]))}`;
     }
     return blocks;
   }

@@ -60,10 +60,10 @@ const MAX_BACKOFF_MS = 1000;
  * Plain `XREAD BLOCK` from the last entry yielded — never `$`, never a consumer group — so a
  * reconnect, a failover or a killed connection resumes exactly where it stopped: every entry
  * once, in order. A blocks-only tail reads after `<height>-<largest seq>`, so it never even
- * fetches the events emitted after a block it has. The epoch and the top are checked on every new connection and whenever a
- * blocked XREAD comes back empty (an XREAD from the old cursor sees nothing of a recreated or
- * rolled-back stream), so a reset or rollback ends the tail with {@link LogResetError} within
- * about `blockMs`. Ends without error when `signal` aborts.
+ * fetches the events emitted after a block it has. The epoch and the top are checked on every
+ * new connection and whenever a blocked XREAD comes back empty (an XREAD from the old cursor
+ * sees nothing of a recreated or rolled-back stream), so a reset or rollback ends the tail with
+ * {@link LogResetError} within about `blockMs`. Ends without error when `signal` aborts.
  */
 export function tailStream(options: StreamTailOptions & { mode: 'blocks' }): AsyncGenerator<BlockEvent>;
 export function tailStream(options: StreamTailOptions & { mode: 'entries' }): AsyncGenerator<LogEntry>;

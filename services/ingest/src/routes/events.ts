@@ -1,5 +1,4 @@
-import type { EmitResult, EventLog } from '@blockcast/event-log';
-import { isIdempotencyKey } from '@blockcast/event-log';
+import { type EmitResult, type EventLog, isIdempotencyKey } from '@blockcast/event-log';
 import { type EmittedEventTypeName, formatPosition, isEmittedEventType } from '@blockcast/protocol';
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import type { RequestAuth } from '../auth/request-auth.js';
