@@ -198,6 +198,9 @@ forEachLog('generic events', (log) => {
       await expectFrames(client, want, `${path} since=${since}`);
       await client.close();
     }
+    // Both seams were crossed: entries came from the log and from the ring.
+    assert.ok((await metric(gateway, /^blockcast_gateway_catch_up_blocks_total\{source="log"/)) > 0);
+    assert.ok((await metric(gateway, /^blockcast_gateway_catch_up_blocks_total\{source="ring"/)) > 0);
   });
 
   test('a slow reader in catch-up gets the generic events too, in order, once', async (t) => {
