@@ -5,6 +5,7 @@ import { buildDiscoveryApp, loadDiscoveryConfig } from '@blockcast/discovery';
 import { MemoryLog } from '@blockcast/event-log';
 import {
   CLOSE_CODES,
+  EVENT_CATALOG,
   isParameterName,
   parseStreamRequest,
   STREAM_CATALOG,
@@ -39,6 +40,7 @@ interface Catalog {
   keep_alive: { send: string; reply: string; description: string };
   resume: { parameter: string; epoch_parameter: string; rule: string };
   close_codes: { name: string; code: number; next: string }[];
+  event_types: { name: string; bit: number; source: string; schema?: Record<string, unknown> }[];
   errors: { code: string; status: number }[];
   epoch?: string | null;
   head_height?: number | null;
@@ -141,7 +143,30 @@ describe('the catalog is rendered from the table the gateway parses requests wit
     assert.equal(valid.parameters.profile!.default, 'planetmint');
     assert.equal(valid.parameters.public_key!.repeatable, true);
     const events = body.streams.find((stream) => stream.name === 'events')!;
-    assert.deepEqual(events.parameters.types!.values, ['BLOCK_VALID', 'BLOCK_INVALID']);
+    assert.deepEqual(events.parameters.types!.values, [
+      'BLOCK_VALID',
+      'BLOCK_INVALID',
+      'NODE_STATUS',
+      'APP_MESSAGE',
+    ]);
+  });
+
+  test('the event types, emitted ones with the schema of their content, are the protocol catalog', async (t) => {
+    const body = await catalog(t, {});
+    assert.deepEqual(
+      body.event_types.map(({ name, bit, source }) => [name, bit, source]),
+      [
+        ['BLOCK_VALID', 1, 'block'],
+        ['BLOCK_INVALID', 2, 'block'],
+        ['NODE_STATUS', 4, 'emitted'],
+        ['APP_MESSAGE', 8, 'emitted'],
+      ],
+    );
+    const nodeStatus = body.event_types.find((type) => type.name === 'NODE_STATUS')!;
+    assert.deepEqual(nodeStatus.schema, EVENT_CATALOG.NODE_STATUS.schema);
+    const events = body.streams.find((stream) => stream.name === 'events')!;
+    assert.match(events.parameters.types!.description, /4 NODE_STATUS, 8 APP_MESSAGE/);
+    assert.match(events.frame, /"type": "NODE_STATUS", "height": H, "seq": S, "content"/);
   });
 
   test('every parameter and value offered is accepted by the parser; every other known one is refused', async (t) => {

@@ -57,7 +57,10 @@ forEachLog('connection rules', (log) => {
     const cases: [string, string, string][] = [
       ['valid_transactions?profile=ethereum', 'INVALID_PARAMETER', 'profile'],
       ['events?types=BLOCK_MAYBE', 'INVALID_PARAMETER', 'types'],
-      ['events?types=4', 'INVALID_PARAMETER', 'types'],
+      ['events?types=1024', 'INVALID_PARAMETER', 'types'],
+      ['valid_blocks?since=12-3', 'INVALID_PARAMETER', 'since'],
+      ['events?since=12-', 'INVALID_PARAMETER', 'since'],
+      [`events?types=NODE_STATUS&public_key=${KEY}`, 'PARAMETER_NOT_APPLICABLE', 'public_key'],
       ['events?types=0', 'INVALID_PARAMETER', 'types'],
       ['events?types=toString', 'INVALID_PARAMETER', 'types'],
       ['events?types=constructor', 'INVALID_PARAMETER', 'types'],

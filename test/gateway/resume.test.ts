@@ -11,6 +11,7 @@ import { CloseCode, type CommittedBlock, positionIn } from '@blockcast/protocol'
 import { expectFrames, settledFrames } from '../support/barrier.js';
 import { after, expectedValidBlocks, expectedValidTransactions } from '../support/expected-frames.js';
 import { forEachLog, type GatewayHarness, startGateway } from '../support/gateway-harness.js';
+import { delegate, laggingLog } from '../support/log-wrappers.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';
 
 async function commitChain(
@@ -136,9 +137,9 @@ forEachLog('resume with since', (log) => {
     // Reads of older history take a while here, and the chain moves on meanwhile.
     const slowReads = (inner: EventLog) =>
       delegate(inner, {
-        read: async (from: number, limit: number) => {
+        readEntries: async (after, limit) => {
           await delay(300);
-          return inner.read(from, limit);
+          return inner.readEntries(after, limit);
         },
       });
     const gateway = await startGateway(t, {
@@ -158,36 +159,6 @@ forEachLog('resume with since', (log) => {
     assert.deepEqual(client.frames, [], 'nothing after the position was sent');
   });
 });
-
-/** `inner` with some of its operations replaced: a real log, with only the timing changed. */
-function delegate(inner: EventLog, overrides: Partial<EventLog>): EventLog {
-  return {
-    append: (block) => inner.append(block),
-    epoch: () => inner.epoch(),
-    read: (from, limit) => inner.read(from, limit),
-    tail: (options) => inner.tail(options),
-    emit: (request) => inner.emit(request),
-    readEntries: (after, limit) => inner.readEntries(after, limit),
-    tailEntries: (options) => inner.tailEntries(options),
-    bounds: () => inner.bounds(),
-    ping: () => inner.ping(),
-    close: () => inner.close(),
-    ...overrides,
-  };
-}
-
-/** A real MemoryLog whose tail hands blocks on late: a gateway that lags behind the log (and other gateways). */
-function laggingLog(inner: MemoryLog, lagMs: number): EventLog {
-  return delegate(inner, {
-    tail: (options: Parameters<EventLog['tail']>[0]) =>
-      (async function* () {
-        for await (const block of inner.tail(options)) {
-          await delay(lagMs);
-          yield block;
-        }
-      })(),
-  });
-}
 
 test('a client resuming from a height this gateway has not published yet is not refused: it waits, then gets what follows', async (t) => {
   const inner = new MemoryLog();

@@ -3,7 +3,13 @@
  * transaction JSON (not through blockcast's normaliser), so stream tests check the gateway
  * against an independent reading of the spec.
  */
-import type { CommittedBlock, Transaction } from '@blockcast/protocol';
+import {
+  type CommittedBlock,
+  EVENT_CATALOG,
+  type GenericEvent,
+  genericEventFrame,
+  type Transaction,
+} from '@blockcast/protocol';
 
 /** A Python list of strings as json.dumps writes it: `["a", "b"]`. */
 const list = (items: string[]) => `[${items.map((item) => `"${item}"`).join(', ')}]`;
@@ -135,4 +141,37 @@ export function expectedFilteredInvalid(blocks: CommittedBlock[], filter: RawFil
 /** Frames of blocks after `since` only: what a client resuming there must receive. */
 export function after<T extends { height: number }>(blocks: T[], since: number): T[] {
   return blocks.filter((block) => block.height > since);
+}
+
+/** What the bus holds, in order, as a test made it: committed blocks and emitted generic events. */
+export type BusItem = { block: CommittedBlock } | { event: GenericEvent };
+
+/** The position of a bus item: `H` for a block, `H-S` for a generic event. */
+export function busPosition(item: BusItem): string {
+  return 'block' in item ? String(item.block.height) : `${item.event.height}-${item.event.seq}`;
+}
+
+/** The items after the one at `position` (`H`: after block H and the generic events emitted after it). */
+export function busAfter(items: readonly BusItem[], position: string): BusItem[] {
+  const [height, seq = 0] = position.split('-').map(Number) as [number, number?];
+  return items.filter((item) => {
+    const [h, s] = 'block' in item ? [item.block.height, 0] : [item.event.height, item.event.seq];
+    return h > height || (h === height && s > (seq ?? 0));
+  });
+}
+
+/** `events?types=<mask>` over blocks and generic events (unfiltered): generic events whose type the mask selects, where they are. */
+export function expectedBusEvents(items: readonly BusItem[], mask: number): string[] {
+  return items.flatMap((item) =>
+    'block' in item
+      ? expectedEvents([item.block], mask)
+      : (EVENT_CATALOG[item.event.type].bit & mask) !== 0
+        ? [genericEventFrame(item.event)]
+        : [],
+  );
+}
+
+/** The blocks of a bus sequence: what every block-only stream is made of. */
+export function busBlocks(items: readonly BusItem[]): CommittedBlock[] {
+  return items.flatMap((item) => ('block' in item ? [item.block] : []));
 }

@@ -12,7 +12,12 @@ import {
   type GatewayConfig,
   loadGatewayConfig,
 } from '@blockcast/gateway';
-import { type CommittedBlock, normaliseBlock } from '@blockcast/protocol';
+import {
+  type CommittedBlock,
+  type EmittedEventTypeName,
+  type GenericEvent,
+  normaliseBlock,
+} from '@blockcast/protocol';
 import { Redis } from 'ioredis';
 import { redisOrSkip, uniquePrefix } from './redis.js';
 
@@ -43,6 +48,8 @@ export interface GatewayHarness {
   stream(path: string): string;
   /** Appends committed blocks to the event log, in order. */
   commit(...blocks: CommittedBlock[]): Promise<void>;
+  /** Emits a generic event on the event log (what ingest's POST does); resolves with its place. */
+  emit(type: EmittedEventTypeName, content: unknown): Promise<GenericEvent>;
   /** For Redis: a client of its own on the same server (null on the memory log). */
   admin: Redis | null;
   /** The stream key on Redis. */
@@ -111,6 +118,9 @@ export async function startGateway(t: TestContext, options: HarnessOptions = {})
     stream: (path) => `${url}/api/v1/streams/${path}`,
     async commit(...blocks) {
       for (const block of blocks) await log.append(normaliseBlock(block));
+    },
+    async emit(type, content) {
+      return (await log.emit({ type, content, emittedAt: Date.now() })).event;
     },
     admin,
     key: `${prefix}blocks`,

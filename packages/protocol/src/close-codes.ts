@@ -2,9 +2,9 @@
  * Every close code blockcast sends, as data: what it means, whether its reason carries a resume
  * position, and what a client does next. docs/protocol.md is checked against this table.
  *
- * A reason with a position reads `<what>; since=<H>; epoch=<E>`: the client has received every
- * frame of every block up to and including H of epoch E, and nothing after; it reconnects with
- * `?since=H&epoch=E` and misses nothing.
+ * A reason with a position reads `<what>; since=<P>; epoch=<E>`: the client has received every
+ * frame up to and including position P (`H`, or `H-S` on `events` with emitted types) of epoch E,
+ * and nothing after; it reconnects with `?since=P&epoch=E` and misses nothing.
  */
 export const CloseCode = {
   NORMAL: 1000,
@@ -96,9 +96,14 @@ export const CLOSE_CODES: Readonly<Record<CloseCodeName, CloseCodeSpec>> = {
   },
 };
 
-/** Where a client stands: every frame of every block up to `since` of `epoch` received. */
+/**
+ * Where a client stands: every frame up to `since` (a block height) of `epoch` received — and,
+ * when `seq` is there, the generic events after block `since` up to number `seq` too.
+ */
 export interface StreamPosition {
   since: number;
+  /** Present only for an `H-S` position (a generic event on `events`). */
+  seq?: number;
   epoch: string | null;
 }
 
@@ -111,9 +116,11 @@ export function closeReason(name: CloseCodeName, details: Record<string, string 
 
 /** The position in a close reason, for clients and tests; undefined when it has none. */
 export function positionIn(reason: string): StreamPosition | undefined {
-  const since = /(?:^|; )since=(\d+)/.exec(reason)?.[1];
-  if (since === undefined) return undefined;
-  return { since: Number(since), epoch: /(?:^|; )epoch=([^;]+)/.exec(reason)?.[1] ?? null };
+  const since = /(?:^|; )since=(\d+)(?:-(\d+))?(?:;|$)/.exec(reason);
+  if (since === null) return undefined;
+  const epoch = /(?:^|; )epoch=([^;]+)/.exec(reason)?.[1] ?? null;
+  const seq = since[2] === undefined ? 0 : Number(since[2]);
+  return seq === 0 ? { since: Number(since[1]), epoch } : { since: Number(since[1]), seq, epoch };
 }
 
 /** 0.10 servers closed connections that sent no "ping" for three minutes. */

@@ -46,13 +46,13 @@ export const STREAM_PARAMETERS: Readonly<Record<ParameterName, ParameterSpec>> =
       .map(([name, flag]) => `${flag} ${name}`)
       .join(
         ', ',
-      )}, -1 all) or names separated by "," or "|". A mask or name that selects no known type is refused.`,
+      )}, -1 all) or names separated by "," or "|". A mask or name that selects no known type is refused. Emitted types (generic events) are not sent to a stream with a transaction filter; naming one beside a filter is refused.`,
   },
   since: {
     name: 'since',
     repeatable: false,
     description:
-      'Resume: every event with a height greater than since, from history, then live, with no gap or duplicate at the seam. Take it from the last frame you received or from a close reason.',
+      'Resume: every event after this position, from history, then live, with no gap or duplicate at the seam. A block height H (after block H and, on events, the generic events emitted after it), or on events H-S (after the generic event at H-S). Take it from the last frame you received or from a close reason.',
   },
   epoch: {
     name: 'epoch',

@@ -1,6 +1,8 @@
 import bs58 from 'bs58';
 import { ALL_EVENT_TYPES, EventType } from './event-types.js';
 import { PROFILES, type Profile } from './frames.js';
+import { EMITTED_EVENT_TYPES } from './generic-event-selection.js';
+import { formatPosition, type Position, parsePosition } from './position.js';
 import {
   isParameterName,
   MAX_FILTER_VALUES,
@@ -19,8 +21,8 @@ export interface StreamRequest {
   profile: Profile;
   /** `events` only: which event types (bit mask); every type elsewhere. */
   typeMask: number;
-  /** Resume after this height; undefined: live from now. */
-  since: number | undefined;
+  /** Resume after this position (`H`, or `H-S` on `events`); undefined: live from now. */
+  since: Position | undefined;
   /** The epoch `since` belongs to, when the client named one. */
   epoch: string | undefined;
   /** Undefined when nothing is filtered. */
@@ -68,11 +70,21 @@ export function parseStreamRequest(path: string, query: string, defaultProfile: 
       OPERATIONS.join(', '),
     ),
   });
+  const typesGiven = single('types');
+  const typeMask = parseTypeMask(typesGiven);
+  if (!isEmptyFilter(filter) && typeMask !== ALL_EVENT_TYPES && (typeMask & EMITTED_EVENT_TYPES) !== 0) {
+    const parameter = (['public_key', 'asset_id', 'operation'] as const).find((name) => values.has(name))!;
+    throw new UpgradeError(
+      'PARAMETER_NOT_APPLICABLE',
+      `types=${typesGiven!.slice(0, 80)} names emitted event types, which carry no transactions for "${parameter}" to select: open a second events stream without filters for them`,
+      { parameter },
+    );
+  }
   return {
     stream: stream.name,
     profile: parseProfile(single('profile'), defaultProfile),
-    typeMask: parseTypeMask(single('types')),
-    since: parseSince(single('since')),
+    typeMask,
+    since: parseSince(single('since'), stream.name),
     epoch: parseEpoch(single('epoch')),
     filter: isEmptyFilter(filter) ? undefined : filter,
   };
@@ -138,12 +150,23 @@ function parseTypeMask(value: string | undefined): number {
   return mask;
 }
 
-function parseSince(value: string | undefined): number | undefined {
+/** `H` on every stream; `H-S` (after generic event S of height H) only on `events`, the one stream that carries them. */
+function parseSince(value: string | undefined, stream: StreamName): Position | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw invalid('since', `since must be a block height (an integer >= 0), got "${value.slice(0, 80)}"`);
+  const position = parsePosition(value);
+  if (position === undefined) {
+    throw invalid(
+      'since',
+      `since must be a block height (an integer >= 0) or, on events, a position H-S; got "${value.slice(0, 80)}"`,
+    );
   }
-  return Number(value);
+  if (position.seq !== 0 && stream !== 'events') {
+    throw invalid(
+      'since',
+      `since=${formatPosition(position)} is the position of a generic event; ${stream} carries blocks only: resume with since=${position.height}`,
+    );
+  }
+  return position;
 }
 
 function parseEpoch(value: string | undefined): string | undefined {

@@ -64,8 +64,9 @@ export const STREAM_CATALOG: readonly StreamDescription[] = [
   {
     name: 'events',
     description:
-      'Plugin-API events selected by a bit mask: ?types=1 (BLOCK_VALID), 2 (BLOCK_INVALID), -1 (all). With filters, an event carries only the matching transactions and is left out when none match.',
-    frame: '{"type": "BLOCK_VALID", "height": H, "hash": "…", "transactions": […]}',
+      'Plugin-API and generic (LEAP) events selected by a bit mask: ?types=1 (BLOCK_VALID), 2 (BLOCK_INVALID), 4 (NODE_STATUS), 8 (APP_MESSAGE), -1 (all). Generic events are emitted with POST /api/v1/events/<type> and sent in the one order of the bus, between blocks, with their position: resume with since=H-S. With filters, an event carries only the matching transactions and is left out when none match; generic events are not sent to filtered streams.',
+    frame:
+      '{"type": "BLOCK_VALID", "height": H, "hash": "…", "transactions": […]} | {"type": "NODE_STATUS", "height": H, "seq": S, "content": {…}}',
     origin: 'BigchainDB event plugin API, LEAP events',
     parameters: ['types', ...RESUME, ...FILTERS],
   },

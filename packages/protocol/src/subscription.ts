@@ -9,6 +9,7 @@ import {
   validBlockFrame,
   validTransactionFrame,
 } from './frames.js';
+import { EMITTED_EVENT_TYPES } from './generic-event-selection.js';
 import type { StreamRequest } from './stream-request.js';
 import { filterKey, matchesFilter, type TransactionFilter } from './transaction-filter.js';
 
@@ -25,7 +26,8 @@ export function subscriptionKey(sub: Subscription): string {
     case 'valid_transactions':
       return `valid_transactions/${sub.profile}${filter}`;
     case 'events':
-      return `events/${eventTypesOf(sub.typeMask).join('+')}${filter}`;
+      // A filter selects transactions, so it takes no generic events: those bits change nothing.
+      return `events/${eventTypesOf(sub.filter === undefined ? sub.typeMask : sub.typeMask & ~EMITTED_EVENT_TYPES).join('+')}${filter}`;
     case 'invalid_transactions':
       return `invalid_transactions${filter}`;
     default:

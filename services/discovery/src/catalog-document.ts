@@ -1,5 +1,6 @@
 import {
   CLOSE_CODES,
+  EVENT_CATALOG,
   LEGACY_IDLE_TIMEOUT_MS,
   MAX_FILTER_VALUES,
   type Profile,
@@ -33,10 +34,10 @@ const KEEP_ALIVE = {
 const RESUME = {
   parameter: 'since',
   epoch_parameter: 'epoch',
-  usage: '?since=<height>&epoch=<epoch>',
+  usage: '?since=<height>&epoch=<epoch>, or on events ?since=<height>-<seq>&epoch=<epoch>',
   description:
-    'Delivers every event with a height greater than since — from the gateway’s memory, then the event log, then live — with no gap or duplicate at the seam; filters apply to the replay too.',
-  rule: 'Every close reason the gateway sends names the position to resume from: since=<H>; epoch=<E>. If a connection ends without one (network error, 1006), resume with since = the last height you received minus 1 and drop frames you already have (same transaction_id; same height on valid_blocks).',
+    'Delivers every event after the position since — from the gateway’s memory, then the event log, then live — with no gap or duplicate at the seam; filters apply to the replay too. A height H means after block H (and, on events, the generic events emitted after it); H-S means after the generic event S emitted after block H.',
+  rule: 'Every close reason the gateway sends names the position to resume from: since=<H> (or <H>-<S> on events with generic events); epoch=<E>. If a connection ends without one (network error, 1006), resume with since = the last height you received minus 1 and drop frames you already have (same transaction_id; same height on valid_blocks).',
   too_old:
     'A since older than the retained history is refused with HTTP 410 HISTORY_GONE naming the oldest available height; never a partial replay.',
 } as const;
@@ -66,6 +67,7 @@ export function buildCatalogDocument(config: DiscoveryConfig, state?: StreamStat
     ...(state ? { epoch: state.epoch, oldest_height: state.oldest, head_height: state.head } : {}),
     keep_alive: KEEP_ALIVE,
     resume: RESUME,
+    event_types: Object.entries(EVENT_CATALOG).map(([name, entry]) => ({ name, ...entry })),
     close_codes: Object.entries(CLOSE_CODES).map(([name, spec]) => ({ name, ...spec })),
     errors: Object.entries(UPGRADE_ERRORS).map(([code, spec]) => ({ code, ...spec })),
     streams: STREAM_CATALOG.map((stream) => ({

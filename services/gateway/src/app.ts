@@ -1,10 +1,17 @@
 import type { us_listen_socket } from 'uWebSockets.js';
 import { createMetricsRegistry, type Logger, OpsServer, silentLogger, sleep } from '@blockcast/common';
 import type { EventLog } from '@blockcast/event-log';
-import { type BlockEvent, LEGACY_IDLE_TIMEOUT_MS, STREAMS_PATH, UpgradeError } from '@blockcast/protocol';
+import {
+  type BlockEvent,
+  type GenericEvent,
+  isGenericEvent,
+  LEGACY_IDLE_TIMEOUT_MS,
+  type LogEntry,
+  STREAMS_PATH,
+  UpgradeError,
+} from '@blockcast/protocol';
 import type { Registry } from 'prom-client';
 import { AcceptGuard } from './accept-guard.js';
-import { BlockHistory } from './block-history.js';
 import { publishBlock } from './block-publisher.js';
 import { BlockRing } from './block-ring.js';
 import { CatchUp } from './catch-up.js';
@@ -12,6 +19,8 @@ import type { GatewayConfig } from './config.js';
 import { ConnectionPolicy } from './connection-policy.js';
 import { ConnectionSweeper } from './connection-sweeper.js';
 import { Connections, type StreamHead } from './connections.js';
+import { EntryHistory } from './entry-history.js';
+import { publishGenericEvent } from './generic-event-publisher.js';
 import { refuse } from './http-refusal.js';
 import { LiveSubscriptions } from './live-subscriptions.js';
 import { LogFollower } from './log-follower.js';
@@ -91,7 +100,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     blocks: Math.min(config.ringBlocks, config.retainBlocks),
     bytes: config.ringBytes,
   });
-  const history = new BlockHistory({
+  const history = new EntryHistory({
     ring,
     log,
     batchBlocks: config.historyBatchBlocks,
@@ -99,12 +108,16 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     onRead: () => metrics.logReads.inc(),
   });
   const live = new LiveSubscriptions();
-  const head: StreamHead = { liveHeight: () => follower.height ?? 0, epoch: () => follower.epoch };
+  const head: StreamHead = {
+    liveHeight: () => follower.height ?? 0,
+    livePosition: () => follower.position ?? { height: 0, seq: 0 },
+    epoch: () => follower.epoch,
+  };
   const connections = new Connections(head);
   const catchUp = new CatchUp({
     history,
     live,
-    liveHeight: head.liveHeight,
+    livePosition: head.livePosition,
     softLimitBytes: config.slowClientBytes,
     retryMs: 500,
     onEnter: () => metrics.catchUpEntries.inc(),
@@ -117,22 +130,30 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     metrics.bytesSent.inc({ stream }, bytes);
   };
 
+  const onBlock = (block: BlockEvent) => {
+    const started = performance.now();
+    ring.push(block);
+    publishBlock(app, block, live, ring, sentCounter);
+    catchUp.onLiveEntry();
+    metrics.publishDuration.observe((performance.now() - started) / 1000);
+    metrics.blocks.inc();
+    metrics.height.set(block.height);
+    metrics.ringBlocks.set(ring.size);
+    const lag = Math.max(0, Date.now() - block.ingestedAt) / 1000;
+    metrics.publishDelay.observe(lag);
+    metrics.lagSeconds.set(lag);
+  };
+  const onGenericEvent = (event: GenericEvent) => {
+    ring.push(event);
+    publishGenericEvent(app, event, live, sentCounter);
+    catchUp.onLiveEntry();
+    metrics.genericEvents.inc({ type: event.type });
+  };
+
   follower = new LogFollower({
     log,
     logger,
-    onBlock: (block: BlockEvent) => {
-      const started = performance.now();
-      ring.push(block);
-      publishBlock(app, block, live, ring, sentCounter);
-      catchUp.onLiveBlock();
-      metrics.publishDuration.observe((performance.now() - started) / 1000);
-      metrics.blocks.inc();
-      metrics.height.set(block.height);
-      metrics.ringBlocks.set(ring.size);
-      const lag = Math.max(0, Date.now() - block.ingestedAt) / 1000;
-      metrics.publishDelay.observe(lag);
-      metrics.lagSeconds.set(lag);
-    },
+    onEntry: (entry: LogEntry) => (isGenericEvent(entry) ? onGenericEvent(entry) : onBlock(entry)),
     onGap: (expected, got) => {
       metrics.gaps.inc();
       logger.error({ expected, got }, 'gap in the event log: heights were skipped');
@@ -146,11 +167,11 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
         connections.end(ws, 'RESET', { since: null, epoch: reset.epoch, head: reset.last ?? 0 });
       }
     },
-    onBlockFailed: (block, error) => {
+    onEntryFailed: (entry, error) => {
       metrics.blocksFailed.inc();
       logger.error(
-        { err: error, height: block.height },
-        'publishing a block failed; its frames were not sent',
+        { err: error, height: entry.height, ...(isGenericEvent(entry) ? { seq: entry.seq } : {}) },
+        'publishing an entry failed; its frames were not sent',
       );
     },
   });
@@ -283,7 +304,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
           idleMs: config.idleTimeoutSeconds * 1000,
           softLimitBytes: config.slowClientBytes,
           stallMs: config.stallTimeoutSeconds * 1000,
-          liveHeight: head.liveHeight,
+          livePosition: head.livePosition,
           lastPublishedAt: (key) => live.lastPublishedAt(key),
           onSlowClient: () => metrics.slowClientsClosed.inc(),
         });

@@ -1,43 +1,77 @@
-import type { BlockEvent } from '@blockcast/protocol';
+import {
+  type BlockEvent,
+  comparePositions,
+  entryPosition,
+  isGenericEvent,
+  isNextOnBus,
+  type LogEntry,
+  type Position,
+} from '@blockcast/protocol';
 
 export interface RingLimits {
-  /** Most blocks kept. */
+  /** Most blocks kept (the generic events between them do not count here). */
   blocks: number;
-  /** Most bytes kept (blocks plus the frames cached with them), approximately. */
+  /** Most bytes kept (blocks, generic events and the frames cached with them), approximately. */
   bytes: number;
 }
 
 interface RingEntry {
-  block: BlockEvent;
+  entry: LogEntry;
+  position: Position;
   bytes: number;
-  /** Frames already built for this block, by subscription key: built once, sent to many. */
+  /** Frames already built for this entry, by subscription key: built once, sent to many. */
   frames: Map<string, readonly string[]>;
 }
 
+/** An entry at hand, with the frames of one key. */
+export interface EntryFrames {
+  position: Position;
+  frames: readonly string[];
+}
+
 /**
- * The recent blocks a gateway has published, contiguous by height, so resuming and catching-up
- * sockets are fed from memory: a reconnect storm reads the ring, not Redis.
+ * The recent entries a gateway has published — blocks contiguous by height, with the generic
+ * events emitted between them in bus order — so resuming and catching-up sockets are fed from
+ * memory: a reconnect storm reads the ring, not Redis.
  */
 export class BlockRing {
   readonly #limits: RingLimits;
   #entries: RingEntry[] = [];
   #head = 0;
   #bytes = 0;
+  #blocks = 0;
+  /** The last entry evicted: the ring holds every entry after it (undefined: nothing evicted since it started). */
+  #floor: Position | undefined;
 
   constructor(limits: RingLimits) {
     this.#limits = limits;
   }
 
-  /** Oldest height held, undefined when empty. */
+  /** Oldest block height held, undefined when no block is. */
   get oldest(): number | undefined {
-    return this.#entries[this.#head]?.block.height;
+    for (let i = this.#head; i < this.#entries.length; i += 1) {
+      const { entry } = this.#entries[i]!;
+      if (!isGenericEvent(entry)) return entry.height;
+    }
+    return undefined;
   }
 
+  /** Newest block height held. */
   get newest(): number | undefined {
-    return this.#entries.at(-1)?.block.height;
+    for (let i = this.#entries.length - 1; i >= this.#head; i -= 1) {
+      const { entry } = this.#entries[i]!;
+      if (!isGenericEvent(entry)) return entry.height;
+    }
+    return undefined;
   }
 
+  /** Blocks held. */
   get size(): number {
+    return this.#blocks;
+  }
+
+  /** Entries held, blocks and generic events. */
+  get entries(): number {
     return this.#entries.length - this.#head;
   }
 
@@ -45,18 +79,30 @@ export class BlockRing {
     return this.#bytes;
   }
 
-  /** Appends the next block; a block that does not follow the newest starts the ring over. */
-  push(block: BlockEvent): void {
-    const newest = this.newest;
-    if (newest !== undefined && block.height !== newest + 1) this.clear();
-    const bytes = estimateBytes(block);
-    this.#entries.push({ block, bytes, frames: new Map() });
+  /** Appends the next entry; one that does not follow the newest in bus order starts the ring over. */
+  push(entry: LogEntry): void {
+    const position = entryPosition(entry);
+    const last = this.#entries.at(-1);
+    if (last !== undefined && this.#entries.length > this.#head && !isNextOnBus(last.position, position))
+      this.clear();
+    const bytes = estimateBytes(entry);
+    this.#entries.push({ entry, position, bytes, frames: new Map() });
     this.#bytes += bytes;
+    if (!isGenericEvent(entry)) this.#blocks += 1;
     this.#evict();
   }
 
   get(height: number): BlockEvent | undefined {
-    return this.#entry(height)?.block;
+    const found = this.#at({ height, seq: 0 });
+    return found === undefined ? undefined : (found.entry as BlockEvent);
+  }
+
+  /** True when the ring holds every entry after `cursor` (up to the newest). */
+  covers(cursor: Position): boolean {
+    const oldest = this.#entries[this.#head];
+    if (oldest === undefined) return false;
+    if (comparePositions(cursor, oldest.position) >= 0) return true;
+    return this.#floor !== undefined && comparePositions(cursor, this.#floor) >= 0;
   }
 
   /** The frames of `key` for a block in the ring, built by `build` the first time they are asked for. */
@@ -65,37 +111,78 @@ export class BlockRing {
     key: string,
     build: (block: BlockEvent) => readonly string[],
   ): readonly string[] | undefined {
-    const entry = this.#entry(height);
-    if (entry === undefined) return undefined;
-    let frames = entry.frames.get(key);
-    if (frames === undefined) {
-      frames = build(entry.block);
-      entry.frames.set(key, frames);
-      const bytes = frames.reduce((sum, frame) => sum + frame.length, 64);
-      entry.bytes += bytes;
-      this.#bytes += bytes;
-      this.#evict();
-    }
-    return frames;
+    const found = this.#at({ height, seq: 0 });
+    return found === undefined
+      ? undefined
+      : this.#framesOf(found, key, (entry) => build(entry as BlockEvent));
+  }
+
+  /**
+   * The entry that follows `cursor` on the bus, with the frames of `key`, when the ring can say
+   * which that is; undefined when it does not cover `cursor` or holds nothing after it.
+   */
+  after(
+    cursor: Position,
+    key: string,
+    build: (entry: LogEntry) => readonly string[],
+  ): EntryFrames | undefined {
+    if (!this.covers(cursor)) return undefined;
+    const index = this.#firstAfter(cursor);
+    if (index === this.#entries.length) return undefined;
+    const found = this.#entries[index]!;
+    return { position: found.position, frames: this.#framesOf(found, key, build) };
   }
 
   clear(): void {
     this.#entries = [];
     this.#head = 0;
     this.#bytes = 0;
+    this.#blocks = 0;
+    this.#floor = undefined;
   }
 
-  #entry(height: number): RingEntry | undefined {
-    const oldest = this.oldest;
-    if (oldest === undefined || height < oldest) return undefined;
-    return this.#entries[this.#head + (height - oldest)];
+  #framesOf(found: RingEntry, key: string, build: (entry: LogEntry) => readonly string[]): readonly string[] {
+    let frames = found.frames.get(key);
+    if (frames === undefined) {
+      frames = build(found.entry);
+      found.frames.set(key, frames);
+      const bytes = frames.reduce((sum, frame) => sum + frame.length, 64);
+      found.bytes += bytes;
+      this.#bytes += bytes;
+      this.#evict();
+    }
+    return frames;
+  }
+
+  #at(position: Position): RingEntry | undefined {
+    const index = this.#firstAfter({ height: position.height, seq: position.seq - 1 });
+    const found = this.#entries[index];
+    return found !== undefined && comparePositions(found.position, position) === 0 ? found : undefined;
+  }
+
+  /** Index of the first entry after `cursor` (binary search; the end when there is none). */
+  #firstAfter(cursor: Position): number {
+    let low = this.#head;
+    let high = this.#entries.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (comparePositions(this.#entries[middle]!.position, cursor) > 0) high = middle;
+      else low = middle + 1;
+    }
+    return low;
   }
 
   #evict(): void {
-    // The newest block always stays: it is what live sockets were last sent.
-    while (this.size > 1 && (this.size > this.#limits.blocks || this.#bytes > this.#limits.bytes)) {
-      const entry = this.#entries[this.#head]!;
-      this.#bytes -= entry.bytes;
+    // The newest entry always stays: it is what live sockets were last sent.
+    while (this.entries > 1) {
+      const oldest = this.#entries[this.#head]!;
+      const over = this.#blocks > this.#limits.blocks || this.#bytes > this.#limits.bytes;
+      // A block's generic events leave with it, as the log trims them.
+      const orphan = isGenericEvent(oldest.entry) && oldest.position.height === this.#floor?.height;
+      if (!over && !orphan) break;
+      this.#bytes -= oldest.bytes;
+      if (!isGenericEvent(oldest.entry)) this.#blocks -= 1;
+      this.#floor = oldest.position;
       this.#entries[this.#head] = undefined as unknown as RingEntry;
       this.#head += 1;
     }
@@ -107,10 +194,11 @@ export class BlockRing {
   }
 }
 
-/** Roughly what a block holds in memory: its ids and keys dominate. */
-function estimateBytes(block: BlockEvent): number {
-  let bytes = 200 + (block.hash?.length ?? 0);
-  for (const tx of [...block.transactions, ...block.rejected]) {
+/** Roughly what an entry holds in memory: a block's ids and keys dominate, an event's content. */
+function estimateBytes(entry: LogEntry): number {
+  if (isGenericEvent(entry)) return 200 + (JSON.stringify(entry.content)?.length ?? 0);
+  let bytes = 200 + (entry.hash?.length ?? 0);
+  for (const tx of [...entry.transactions, ...entry.rejected]) {
     bytes += 120 + tx.id.length + tx.operation.length;
     for (const id of tx.assetIds) bytes += 40 + id.length;
     for (const key of tx.publicKeys) bytes += 40 + key.length;

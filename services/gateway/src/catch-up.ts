@@ -1,16 +1,24 @@
 import type { WebSocket } from 'uWebSockets.js';
-import { type BlockEvent, framesFor } from '@blockcast/protocol';
-import type { BlockHistory } from './block-history.js';
+import {
+  comparePositions,
+  entryFramesFor,
+  entryPosition,
+  isGenericEvent,
+  isNextOnBus,
+  type LogEntry,
+  type Position,
+} from '@blockcast/protocol';
+import type { EntryHistory } from './entry-history.js';
 import type { LiveSubscriptions } from './live-subscriptions.js';
 import type { SocketData } from './socket-data.js';
 
 type Socket = WebSocket<SocketData>;
 
 export interface CatchUpOptions {
-  history: BlockHistory;
+  history: EntryHistory;
   live: LiveSubscriptions;
-  /** Height of the last block published to the live topics (0 before the first). */
-  liveHeight(): number;
+  /** Position of the last entry published to the live topics ({0, 0} before the first). */
+  livePosition(): Position;
   /** Catch-up queues whole blocks while a socket holds fewer bytes than this. */
   softLimitBytes: number;
   /** Wait before asking the log again after a failed read. */
@@ -18,16 +26,17 @@ export interface CatchUpOptions {
   onEnter(): void;
   onExit(): void;
   onServed(source: 'ring' | 'log'): void;
-  /** The next block a socket needs is no longer retained (`oldest` is the oldest that is). */
+  /** The next entry a socket needs is no longer retained (`oldest` is the oldest block height that is). */
   onHistoryGone(ws: Socket, oldest: number | null): void;
 }
 
 /**
  * Sockets off the live path: a resuming client, or one whose queue passed the soft limit. Each is
- * fed whole blocks after its cursor — from the ring, else from the log — while it drains, and
- * rejoins its live topic the moment its cursor reaches the live height. JS is single-threaded and
- * a block is published in one synchronous call, so between two blocks "cursor = live height"
- * means the next live block is exactly the next one it needs: no gap, no duplicate.
+ * fed whole entries (blocks and generic events) after its cursor — from the ring, else from the
+ * log — while it drains, and rejoins its live topic the moment its cursor reaches the live
+ * position. JS is single-threaded and an entry is published in one synchronous call, so between
+ * two entries "cursor = live position" means the next live entry is exactly the next one it
+ * needs: no gap, no duplicate.
  */
 export class CatchUp {
   readonly #options: CatchUpOptions;
@@ -47,8 +56,8 @@ export class CatchUp {
     return this.#sockets;
   }
 
-  /** Takes a socket off the live path (or a new one resuming) at `cursor`, a block boundary. */
-  enter(ws: Socket, cursor: number): void {
+  /** Takes a socket off the live path (or a new one resuming) at `cursor`, an entry boundary. */
+  enter(ws: Socket, cursor: Position): void {
     const data = ws.getUserData();
     if (data.mode === 'live') {
       // uWS holds published frames per subscriber until the end of the loop iteration, and this
@@ -71,39 +80,38 @@ export class CatchUp {
     this.#waiting.delete(ws);
   }
 
-  /** After each live block: sockets that resumed ahead of this gateway may now join. */
-  onLiveBlock(): void {
-    const height = this.#options.liveHeight();
+  /** After each live entry: sockets that resumed ahead of this gateway may now join. */
+  onLiveEntry(): void {
+    const live = this.#options.livePosition();
     for (const ws of this.#sockets) {
-      if (ws.getUserData().cursor <= height && !this.#waiting.has(ws)) this.pump(ws);
+      if (comparePositions(ws.getUserData().cursor, live) <= 0 && !this.#waiting.has(ws)) this.pump(ws);
     }
   }
 
-  /** Queues whole blocks until the socket is full, caught up, or waiting on the log. */
+  /** Queues whole entries until the socket is full, caught up, or waiting on the log. */
   pump(ws: Socket): void {
     const data = ws.getUserData();
     const { history, softLimitBytes } = this.#options;
     while (data.mode === 'catch-up' && !data.closing && !this.#waiting.has(ws)) {
       // Full: `drain` calls again once the client has read some of it.
       if (ws.getBufferedAmount() >= softLimitBytes) return;
-      const liveHeight = this.#options.liveHeight();
-      if (data.cursor === liveHeight) {
+      const behind = comparePositions(data.cursor, this.#options.livePosition());
+      if (behind === 0) {
         this.#joinLive(ws);
         return;
       }
-      // Resumed from a height this gateway has not published yet: live blocks bring it there.
-      if (data.cursor > liveHeight) return;
-      const height = data.cursor + 1;
-      const build = (block: BlockEvent) => framesFor(data.subscription, block);
-      const atHand = history.framesAtHand(height, data.key, build);
+      // Resumed from a position this gateway has not published yet: live entries bring it there.
+      if (behind > 0) return;
+      const build = (entry: LogEntry) => entryFramesFor(data.subscription, entry);
+      const atHand = history.entryAfter(data.cursor, data.key, build);
       if (atHand === undefined) {
-        this.#load(ws, height);
+        this.#load(ws, data.cursor);
         return;
       }
       ws.cork(() => {
         for (const frame of atHand.frames) ws.send(frame, false, false);
       });
-      data.cursor = height;
+      data.cursor = atHand.position;
       if (atHand.frames.length > 0) data.lastSentAt = Date.now();
       this.#options.onServed(atHand.source);
     }
@@ -118,20 +126,23 @@ export class CatchUp {
     this.#options.onExit();
   }
 
-  #load(ws: Socket, height: number): void {
+  #load(ws: Socket, cursor: Position): void {
     this.#waiting.add(ws);
     const resume = () => {
       if (!this.#waiting.delete(ws)) return;
       this.pump(ws);
     };
-    this.#options.history.load(height).then(
-      (blocks) => {
-        const first = blocks[0];
-        if (first !== undefined && first.height > height && this.#waiting.has(ws)) {
+    this.#options.history.load(cursor).then(
+      (entries) => {
+        const next = entries[0];
+        if (next === undefined) return void setTimeout(resume, this.#options.retryMs).unref();
+        if (!isNextOnBus(cursor, entryPosition(next)) && this.#waiting.has(ws)) {
           this.forget(ws);
-          return this.#options.onHistoryGone(ws, first.height);
+          return this.#options.onHistoryGone(
+            ws,
+            entries.find((entry) => !isGenericEvent(entry))?.height ?? next.height,
+          );
         }
-        if (first === undefined) return void setTimeout(resume, this.#options.retryMs).unref();
         resume();
       },
       () => void setTimeout(resume, this.#options.retryMs).unref(),

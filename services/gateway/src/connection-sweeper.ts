@@ -1,5 +1,5 @@
 import type { WebSocket } from 'uWebSockets.js';
-import { StreamName } from '@blockcast/protocol';
+import { type Position, StreamName } from '@blockcast/protocol';
 import type { CatchUp } from './catch-up.js';
 import type { Connections } from './connections.js';
 import type { SocketData } from './socket-data.js';
@@ -13,7 +13,8 @@ export interface SweepRules {
   softLimitBytes: number;
   /** A socket whose queue has not gone down for this long is closed with 4008. */
   stallMs: number;
-  liveHeight(): number;
+  /** Where the live sockets stand: the last entry published. */
+  livePosition(): Position;
   /** When a live socket's topic last carried a frame. */
   lastPublishedAt(key: string): number;
   onSlowClient(): void;
@@ -69,7 +70,7 @@ export class ConnectionSweeper {
       return;
     }
     if (data.mode === 'live' && buffered > rules.softLimitBytes) {
-      this.#catchUp.enter(ws, rules.liveHeight());
+      this.#catchUp.enter(ws, rules.livePosition());
       return;
     }
     if (data.request.stream === StreamName.LEGACY_VALID_TX) {

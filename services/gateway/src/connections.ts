@@ -1,5 +1,12 @@
 import type { WebSocket } from 'uWebSockets.js';
-import { CLOSE_CODES, type CloseCodeName, closeReason } from '@blockcast/protocol';
+import {
+  CLOSE_CODES,
+  type CloseCodeName,
+  closeReason,
+  formatPosition,
+  type Position,
+  reportedPosition,
+} from '@blockcast/protocol';
 import type { SocketData } from './socket-data.js';
 
 type Socket = WebSocket<SocketData>;
@@ -7,12 +14,14 @@ type Socket = WebSocket<SocketData>;
 export interface StreamHead {
   /** Height of the last block published to the live topics (0 before the first). */
   liveHeight(): number;
+  /** Position of the last entry (block or generic event) published ({0, 0} before the first). */
+  livePosition(): Position;
   epoch(): string | null;
 }
 
 /**
  * The open sockets, and the one way the gateway closes one: with a close code from the protocol
- * table and the socket's exact resume position (every block up to `since` was queued before
+ * table and the socket's exact resume position (every entry up to `since` was queued before
  * the close frame), so every close it sends can be resumed from without a gap or a duplicate.
  */
 export class Connections {
@@ -40,16 +49,23 @@ export class Connections {
     return this.#sockets.delete(ws);
   }
 
-  /** The height after which this socket resumes. */
-  positionOf(ws: Socket): number {
+  /** The position after which this socket resumes: a height unless generic events reach it. */
+  positionOf(ws: Socket): Position {
     const data = ws.getUserData();
-    return data.mode === 'catch-up' ? data.cursor : this.#head.liveHeight();
+    return reportedPosition(
+      data.subscription,
+      data.mode === 'catch-up' ? data.cursor : this.#head.livePosition(),
+    );
   }
 
   end(ws: Socket, name: CloseCodeName, extra: Record<string, string | number | null> = {}): void {
     const data = ws.getUserData();
     if (data.closing) return;
-    const reason = closeReason(name, { since: this.positionOf(ws), epoch: this.#head.epoch(), ...extra });
+    const reason = closeReason(name, {
+      since: formatPosition(this.positionOf(ws)),
+      epoch: this.#head.epoch(),
+      ...extra,
+    });
     data.closing = true;
     ws.end(CLOSE_CODES[name].code, reason);
   }

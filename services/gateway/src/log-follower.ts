@@ -1,31 +1,41 @@
 import { sleep } from '@blockcast/common';
 import { type EventLog, LogResetError } from '@blockcast/event-log';
-import type { BlockEvent } from '@blockcast/protocol';
+import {
+  comparePositions,
+  entryPosition,
+  isGenericEvent,
+  type LogEntry,
+  type Position,
+} from '@blockcast/protocol';
 import type { Logger } from 'pino';
 
 export interface LogFollowerOptions {
   log: EventLog;
   logger: Logger;
-  onBlock(block: BlockEvent): void;
+  /** Every entry in bus order: blocks and the generic events emitted between them. */
+  onEntry(entry: LogEntry): void;
+  /** Block heights were skipped: `expected` is the next height, `got` the height that came. */
   onGap(expected: number, got: number): void;
   /** The history changed under the follower; it goes on from the log's new top. */
   onReset(reset: LogResetError): void;
-  /** A block whose publishing threw: it is counted and logged, never retried (that would duplicate). */
-  onBlockFailed(block: BlockEvent, error: unknown): void;
+  /** An entry whose publishing threw: it is counted and logged, never retried (that would duplicate). */
+  onEntryFailed(entry: LogEntry, error: unknown): void;
   /** Wait before re-opening a tail that ended with an error. */
   retryMs?: number;
 }
 
 /**
  * The gateway's one tail of the event log: starts after the last block present when it starts,
- * hands every block to `onBlock` in height order, and re-opens the tail from the last height seen
- * if it ever fails, so an outage costs latency, never events. A reset or rollback of the log is
+ * hands every entry — blocks and generic events — to `onEntry` in bus order, and re-opens the tail
+ * from the last position seen if it ever fails, so an outage costs latency, never events. A reset or rollback of the log is
  * handed to `onReset`, then the follower continues in the new epoch from its top.
  */
 export class LogFollower {
   readonly #options: LogFollowerOptions;
   readonly #abort = new AbortController();
   #lastHeight: number | undefined;
+  /** The last entry handed on (or the starting point): where the tail re-opens. */
+  #position: Position | undefined;
   #epoch: string | null = null;
   #running: Promise<void> | undefined;
   #lastError: unknown;
@@ -37,6 +47,11 @@ export class LogFollower {
   /** Height of the last block handed on, undefined before the first. */
   get height(): number | undefined {
     return this.#lastHeight;
+  }
+
+  /** Position of the last entry handed on (`{height, 0}` for the starting block), undefined before any. */
+  get position(): Position | undefined {
+    return this.#position;
   }
 
   /** The epoch the heights belong to; null while the log holds nothing. */
@@ -60,6 +75,8 @@ export class LogFollower {
     // Epoch first: a reset between the two readings then shows as a reset, not as a silent jump.
     this.#epoch = await log.epoch();
     this.#lastHeight = (await log.bounds())?.last;
+    // From the last block: the generic events after it go to the ring, which a resume may need.
+    this.#position = this.#lastHeight === undefined ? undefined : { height: this.#lastHeight, seq: 0 };
     this.#running = this.#run();
   }
 
@@ -73,12 +90,12 @@ export class LogFollower {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       try {
-        const tail = log.tail({
-          after: this.#lastHeight ?? 0,
+        const tail = log.tailEntries({
+          after: this.#position ?? { height: 0, seq: 0 },
           signal,
           ...(this.#epoch ? { epoch: this.#epoch } : {}),
         });
-        for await (const block of tail) this.#deliver(block);
+        for await (const entry of tail) this.#deliver(entry);
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof LogResetError) {
@@ -87,8 +104,8 @@ export class LogFollower {
         }
         this.#lastError = error;
         logger.error(
-          { err: error, after: this.#lastHeight },
-          'event log tail failed; re-opening from the last height',
+          { err: error, after: this.#position },
+          'event log tail failed; re-opening from the last position',
         );
         await sleep(retryMs, signal);
       }
@@ -106,6 +123,7 @@ export class LogFollower {
     );
     this.#epoch = reset.epoch;
     this.#lastHeight = reset.last ?? undefined;
+    this.#position = reset.last === null ? undefined : { height: reset.last, seq: 0 };
     this.#lastError = undefined;
     this.#options.onReset(reset);
   }
@@ -119,18 +137,22 @@ export class LogFollower {
     );
   }
 
-  #deliver(block: BlockEvent): void {
+  #deliver(entry: LogEntry): void {
+    const position = entryPosition(entry);
+    if (this.#position !== undefined && comparePositions(position, this.#position) <= 0) return;
     const last = this.#lastHeight;
-    if (last !== undefined && block.height <= last) return;
-    if (last !== undefined && block.height !== last + 1) this.#options.onGap(last + 1, block.height);
-    this.#lastHeight = block.height;
+    // A generic event keeps the height of the block before it: only a block height moves.
+    const expected = last === undefined ? undefined : isGenericEvent(entry) ? last : last + 1;
+    if (expected !== undefined && entry.height !== expected) this.#options.onGap(last! + 1, entry.height);
+    if (!isGenericEvent(entry)) this.#lastHeight = entry.height;
+    this.#position = position;
     this.#lastError = undefined;
     // A log that held nothing when followed got its epoch with its first append.
     if (this.#epoch === null) this.#learnEpoch();
     try {
-      this.#options.onBlock(block);
+      this.#options.onEntry(entry);
     } catch (error) {
-      this.#options.onBlockFailed(block, error);
+      this.#options.onEntryFailed(entry, error);
     }
   }
 }

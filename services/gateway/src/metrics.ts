@@ -16,6 +16,7 @@ export class GatewayMetrics {
   readonly framesSent: Counter<'stream'>;
   readonly bytesSent: Counter<'stream'>;
   readonly blocks: Counter;
+  readonly genericEvents: Counter<'type'>;
   readonly blocksFailed: Counter;
   readonly height: Gauge;
   readonly publishDuration: Histogram;
@@ -79,9 +80,15 @@ export class GatewayMetrics {
       help: 'Blocks read from the event log and published',
       registers,
     });
+    this.genericEvents = new Counter({
+      name: 'blockcast_gateway_generic_events_total',
+      help: 'Generic (emitted) events read from the event log and published, by type',
+      labelNames: ['type'] as const,
+      registers,
+    });
     this.blocksFailed = new Counter({
       name: 'blockcast_gateway_blocks_failed_total',
-      help: 'Blocks whose publishing threw; their frames were not sent (an alert metric)',
+      help: 'Entries (blocks or generic events) whose publishing threw; their frames were not sent (an alert metric)',
       registers,
     });
     this.height = new Gauge({
@@ -150,13 +157,13 @@ export class GatewayMetrics {
     });
     this.catchUpBlocks = new Counter({
       name: 'blockcast_gateway_catch_up_blocks_total',
-      help: 'Blocks sent to catching-up sockets, by where they came from (ring or log)',
+      help: 'Entries (blocks and generic events) sent to catching-up sockets, by where they came from (ring or log)',
       labelNames: ['source'] as const,
       registers,
     });
     this.logReads = new Counter({
       name: 'blockcast_gateway_log_reads_total',
-      help: 'Range reads of the event log for catch-up (each reads up to GATEWAY_HISTORY_BATCH blocks)',
+      help: 'Range reads of the event log for catch-up (each reads up to GATEWAY_HISTORY_BATCH entries)',
       registers,
     });
     this.ringBlocks = new Gauge({

@@ -1,12 +1,19 @@
 import type { EventLog, LogBounds } from '@blockcast/event-log';
-import { type StreamRequest, UpgradeError } from '@blockcast/protocol';
+import {
+  comparePositions,
+  entryPosition,
+  formatPosition,
+  type Position,
+  type StreamRequest,
+  UpgradeError,
+} from '@blockcast/protocol';
 import type { BlockRing } from './block-ring.js';
 import type { StreamHead } from './connections.js';
 
 export interface ResumeCheckOptions {
   head: StreamHead;
   ring: BlockRing;
-  log: Pick<EventLog, 'bounds' | 'epoch'>;
+  log: Pick<EventLog, 'bounds' | 'epoch' | 'readEntries'>;
   /** How long one reading of the log's bounds answers for everyone (a reconnect storm reads it once). */
   boundsTtlMs: number;
 }
@@ -14,7 +21,7 @@ export interface ResumeCheckOptions {
 /**
  * Whether a resuming request can be served from this gateway, decided at upgrade so a refusal is
  * an HTTP status, never a silent partial replay. Answered from memory when the ring covers
- * `since`; otherwise from the log, since another gateway may already have sent heights this one
+ * `since`; otherwise from the log, since another gateway may already have sent positions this one
  * has not published yet, and those must not be refused.
  */
 export class ResumeCheck {
@@ -32,33 +39,49 @@ export class ResumeCheck {
       return this.#epochMismatch(request.epoch);
     const { since } = request;
     if (since === undefined) return undefined;
-    const oldest = ring.oldest;
-    if (since <= head.liveHeight() && oldest !== undefined && since >= oldest - 1) return undefined;
+    if (comparePositions(since, head.livePosition()) <= 0 && ring.covers(since)) return undefined;
     return this.#againstTheLog(since);
   }
 
-  async #againstTheLog(since: number): Promise<void> {
+  async #againstTheLog(since: Position): Promise<void> {
     let bounds: LogBounds | null;
     try {
       bounds = await this.#readBounds(false);
       // A cached reading may predate the block the client resumes from: ask again before refusing.
-      if (since > (bounds?.last ?? 0)) bounds = await this.#readBounds(true);
+      if (since.height > (bounds?.last ?? 0)) bounds = await this.#readBounds(true);
     } catch {
       throw new UpgradeError('LOG_UNAVAILABLE', 'the event log did not answer: retry shortly');
     }
     const last = bounds?.last ?? 0;
-    if (since > last) {
-      throw new UpgradeError('SINCE_AHEAD', `since=${since} is beyond the newest block (${last})`, {
+    const named = formatPosition(since);
+    if (since.height > last || (await this.#eventAhead(since, last))) {
+      throw new UpgradeError('SINCE_AHEAD', `since=${named} is beyond the newest entry (block ${last})`, {
         head: last,
       });
     }
-    if (bounds !== null && since < bounds.first - 1) {
+    // A block's generic events are trimmed with it: after an event of a trimmed block, more may be gone.
+    const oldestResumable = since.seq === 0 ? (bounds?.first ?? 0) - 1 : (bounds?.first ?? 0);
+    if (bounds !== null && since.height < oldestResumable) {
       throw new UpgradeError(
         'HISTORY_GONE',
-        `blocks after ${since} are no longer retained: the oldest available is ${bounds.first}`,
+        `entries after ${named} are no longer retained: the oldest block available is ${bounds.first}`,
         { oldest: bounds.first, epoch: this.#options.head.epoch() },
       );
     }
+  }
+
+  /** An event position after the newest block that this gateway has not published: true when the log has no such event yet. */
+  async #eventAhead(since: Position, last: number): Promise<boolean> {
+    if (since.seq === 0 || since.height !== last) return false;
+    if (comparePositions(since, this.#options.head.livePosition()) <= 0) return false;
+    let next: Position | undefined;
+    try {
+      const [entry] = await this.#options.log.readEntries({ height: since.height, seq: since.seq - 1 }, 1);
+      next = entry === undefined ? undefined : entryPosition(entry);
+    } catch {
+      throw new UpgradeError('LOG_UNAVAILABLE', 'the event log did not answer: retry shortly');
+    }
+    return next === undefined;
   }
 
   async #epochMismatch(requested: string): Promise<void> {

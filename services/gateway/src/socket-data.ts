@@ -1,10 +1,10 @@
-import type { StreamRequest, Subscription } from '@blockcast/protocol';
+import type { Position, StreamRequest, Subscription } from '@blockcast/protocol';
 
 /**
  * Per-socket state, kept by uWS with the socket.
- * - `live`: subscribed to its topic; it has been sent every block up to the follower's height.
- * - `catch-up`: off the topics, fed block by block from the ring or the log as it drains; it has
- *   been sent every block up to `cursor`.
+ * - `live`: subscribed to its topic; it has been sent every entry up to the follower's position.
+ * - `catch-up`: off the topics, fed entry by entry from the ring or the log as it drains; it has
+ *   been sent every entry up to `cursor`.
  */
 export interface SocketData {
   request: StreamRequest;
@@ -18,8 +18,8 @@ export interface SocketData {
   mode: 'live' | 'catch-up';
   /** Ended by the gateway: nothing more is sent; the close handler still sees the mode it had. */
   closing: boolean;
-  /** Catch-up: the last height whose frames were all queued. */
-  cursor: number;
+  /** Catch-up: the last position (block or generic event) whose frames were all queued. */
+  cursor: Position;
   /** ms epoch of the last message or pong from the peer (or of the connection). */
   lastHeardAt: number;
   /** ms epoch of the last frame sent directly (catch-up); live sockets use their key's last publish. */

@@ -2,7 +2,9 @@ import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior } from 'uW
 import {
   CLOSE_CODES,
   closeReason,
+  formatPosition,
   parseStreamRequest,
+  reportedPosition,
   type StreamRequest,
   subscriptionKey,
   UpgradeError,
@@ -89,7 +91,7 @@ function newSocketData(
     key: subscriptionKey(subscription),
     mode: 'catch-up',
     closing: false,
-    cursor: request.since ?? 0,
+    cursor: request.since ?? { height: 0, seq: 0 },
     lastHeardAt: now,
     lastSentAt: now,
     pingedAt: undefined,
@@ -176,7 +178,9 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
       if (connections.size >= context.maxConnections) {
         metrics.connectionsRefused.inc({ reason: 'over_capacity' });
         data.closing = true;
-        const since = data.request.since ?? head.liveHeight();
+        const since = formatPosition(
+          reportedPosition(data.subscription, data.request.since ?? head.livePosition()),
+        );
         ws.end(CLOSE_CODES.OVER_CAPACITY.code, closeReason('OVER_CAPACITY', { since, epoch: head.epoch() }));
         return;
       }

@@ -1,0 +1,157 @@
+import type { EventLog } from '@blockcast/event-log';
+import { comparePositions, entryPosition, type LogEntry, type Position } from '@blockcast/protocol';
+import type { BlockRing, EntryFrames } from './block-ring.js';
+
+export interface EntryHistoryOptions {
+  ring: BlockRing;
+  log: Pick<EventLog, 'readEntries'>;
+  /** Entries per Redis read; reads start after a multiple of it in heights, so sockets near each other share them. */
+  batchBlocks: number;
+  /** Batches kept after they were read. */
+  cachedBatches: number;
+  onRead(entries: number): void;
+}
+
+interface Batch {
+  /** The batch is the log's entries strictly after this position, in order. */
+  after: Position;
+  entries: Promise<LogEntry[]>;
+  /** The entries once the read has finished, for synchronous access, with their positions. */
+  settled: { entries: LogEntry[]; positions: Position[] } | undefined;
+  frames: Map<string, readonly string[]>;
+}
+
+/** An entry at hand and where it came from. */
+export interface EntryAtHand extends EntryFrames {
+  source: 'ring' | 'log';
+}
+
+/**
+ * Entries (blocks and generic events) older than the ring, read from the event log in batches
+ * that start at aligned heights: concurrent readers of the same range share one XRANGE, and
+ * recent batches are kept, so the number of Redis reads grows with the entries replayed, not with
+ * the sockets replaying them. A batch is a run of the log with nothing left out, so the first of
+ * its entries after a cursor inside it is the next entry after that cursor.
+ */
+export class EntryHistory {
+  readonly #options: EntryHistoryOptions;
+  /** By `after`, insertion-ordered: the first key is the least recently read. */
+  readonly #batches = new Map<string, Batch>();
+
+  constructor(options: EntryHistoryOptions) {
+    this.#options = options;
+  }
+
+  /** The entry after `cursor` with the frames of `key`, when it is at hand (ring or a loaded batch). */
+  entryAfter(
+    cursor: Position,
+    key: string,
+    build: (entry: LogEntry) => readonly string[],
+  ): EntryAtHand | undefined {
+    const fromRing = this.#options.ring.after(cursor, key, build);
+    if (fromRing !== undefined) return { ...fromRing, source: 'ring' };
+    for (const batch of this.#batches.values()) {
+      const index = indexAfter(batch, cursor);
+      if (index === undefined) continue;
+      const { entries, positions } = batch.settled!;
+      const position = positions[index]!;
+      const cacheKey = `${position.height}-${position.seq}|${key}`;
+      let frames = batch.frames.get(cacheKey);
+      if (frames === undefined) {
+        frames = build(entries[index]!);
+        batch.frames.set(cacheKey, frames);
+      }
+      return { position, frames, source: 'log' };
+    }
+    return undefined;
+  }
+
+  /**
+   * Reads a batch holding the entries after `cursor` (once, however many ask): the aligned one, or,
+   * when that one ends before the cursor, one starting at the cursor itself. Resolves with the
+   * entries of the log after `cursor` that the batch holds (empty: none yet).
+   */
+  async load(cursor: Position): Promise<LogEntry[]> {
+    const aligned = this.#alignedAfter(cursor);
+    let batch = await this.#loaded(aligned);
+    if (
+      indexAfter(batch, cursor) === undefined &&
+      batch.settled!.entries.length < this.#options.batchBlocks
+    ) {
+      // Read when the log ended before the cursor: the log has more by now.
+      this.#forget(batch);
+      batch = await this.#loaded(aligned);
+    }
+    if (indexAfter(batch, cursor) === undefined && comparePositions(aligned, cursor) !== 0) {
+      batch = await this.#loaded(cursor);
+    }
+    const index = indexAfter(batch, cursor);
+    if (index === undefined) {
+      // Nothing after the cursor yet: not kept, so the next reader asks the log again.
+      this.#forget(batch);
+      return [];
+    }
+    return batch.settled!.entries.slice(index);
+  }
+
+  /** After a reset the old history is another chain's. */
+  clear(): void {
+    this.#batches.clear();
+  }
+
+  /** The batch of the entries after `after`, read now unless it is loaded or being read. */
+  async #loaded(after: Position): Promise<Batch> {
+    const at = key(after);
+    const batch = this.#batches.get(at) ?? this.#read(after);
+    this.#batches.delete(at);
+    this.#batches.set(at, batch);
+    await batch.entries;
+    return batch;
+  }
+
+  #forget(batch: Batch): void {
+    if (this.#batches.get(key(batch.after)) === batch) this.#batches.delete(key(batch.after));
+  }
+
+  #read(after: Position): Batch {
+    const batch: Batch = { after, entries: Promise.resolve([]), settled: undefined, frames: new Map() };
+    batch.entries = this.#options.log.readEntries(after, this.#options.batchBlocks).then((read) => {
+      batch.settled = { entries: read, positions: read.map(entryPosition) };
+      this.#options.onRead(read.length);
+      return read;
+    });
+    // A failed read is forgotten, so the next reader tries again.
+    batch.entries.catch(() => this.#forget(batch));
+    this.#batches.set(key(after), batch);
+    while (this.#batches.size > this.#options.cachedBatches) {
+      this.#batches.delete(this.#batches.keys().next().value!);
+    }
+    return batch;
+  }
+
+  /** After the block before the aligned start of the heights the cursor's next entry is in (never past the cursor). */
+  #alignedAfter(cursor: Position): Position {
+    const size = this.#options.batchBlocks;
+    const next = cursor.height + 1;
+    const start = Math.floor((next - 1) / size) * size + 1;
+    return { height: Math.max(0, start - 1), seq: 0 };
+  }
+}
+
+function key(position: Position): string {
+  return `${position.height}-${position.seq}`;
+}
+
+/** Index of the batch's first entry after `cursor`, when the batch is loaded, starts at or before it and has one. */
+function indexAfter(batch: Batch, cursor: Position): number | undefined {
+  if (batch.settled === undefined || comparePositions(batch.after, cursor) > 0) return undefined;
+  const { positions } = batch.settled;
+  let low = 0;
+  let high = positions.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (comparePositions(positions[middle]!, cursor) > 0) high = middle;
+    else low = middle + 1;
+  }
+  return low === positions.length ? undefined : low;
+}
