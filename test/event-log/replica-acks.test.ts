@@ -19,7 +19,7 @@ describe('appends acknowledged by replicas (WAIT)', { skip }, () => {
     const log = new RedisStreamLog({
       redis: client,
       prefix: uniquePrefix('wait'),
-      replicaAcks: { replicas: 1, timeoutMs: 2000 },
+      replicaAcks: { replicas: 1, timeoutMs: 10_000 },
     });
     const result = await log.append(makeBlockEvent(1, 2));
     assert.equal(result.status, 'appended');
