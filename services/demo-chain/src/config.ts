@@ -24,6 +24,8 @@ export interface DemoChainConfig {
   maxTransactions: number;
   /** DEMO_TRANSACTION_VERSION, default 2.0: BigchainDB 2.0 or Planetmint 3.0 transactions. */
   version: TransactionVersion;
+  /** DEMO_STATUS_EVERY_BLOCKS, default 10: a NODE_STATUS generic event after every this many blocks (0: none). */
+  statusEveryBlocks: number;
   logLevel: LogLevel;
 }
 
@@ -35,6 +37,7 @@ export function loadDemoChainConfig(env: Env): DemoChainConfig {
     intervalMs: readInteger(env, 'DEMO_INTERVAL_MS', 1000, { min: 10 }),
     maxTransactions: readInteger(env, 'DEMO_MAX_TRANSACTIONS', 5, { min: 0, max: 1000 }),
     version: readChoice(env, 'DEMO_TRANSACTION_VERSION', ['2.0', '3.0'] as const, '2.0'),
+    statusEveryBlocks: readInteger(env, 'DEMO_STATUS_EVERY_BLOCKS', 10, { min: 0, max: 1_000_000 }),
     logLevel: readLogLevel(env),
   };
 }

@@ -9,13 +9,16 @@ export interface DemoChainOptions {
   /** Transactions per block are drawn from 0..maxTransactions (empty blocks happen, as on a real chain). */
   maxTransactions?: number;
   version?: TransactionVersion;
+  /** A NODE_STATUS generic event after every this many blocks (0: none; default 10), so `events` shows both kinds. */
+  statusEveryBlocks?: number;
   logger: Logger;
 }
 
 /**
  * Commits a block of demo transactions through the ingest API every interval, exactly as a
  * node pushing its COMMITs would. On a 409 it continues from the height ingest expects, so a
- * restart against a Redis that already holds blocks just carries on.
+ * restart against a Redis that already holds blocks just carries on. Every few blocks it also
+ * emits a NODE_STATUS generic event, as a node operator's monitor would.
  */
 export class DemoChain {
   readonly #ledger: DemoLedger;
@@ -23,6 +26,7 @@ export class DemoChain {
   #inFlight: Promise<void> = Promise.resolve();
   #stopped = false;
   readonly #maxTransactions: number;
+  readonly #statusEveryBlocks: number;
 
   readonly #options: DemoChainOptions;
 
@@ -30,6 +34,7 @@ export class DemoChain {
     this.#options = options;
     this.#ledger = new DemoLedger({ version: options.version ?? '2.0' });
     this.#maxTransactions = options.maxTransactions ?? 5;
+    this.#statusEveryBlocks = options.statusEveryBlocks ?? 10;
   }
 
   /** Commits one block now, then one every interval after the previous commit finished. */
@@ -54,14 +59,7 @@ export class DemoChain {
 
   async commitOne(): Promise<void> {
     const block = this.#ledger.nextBlock(Math.floor(Math.random() * (this.#maxTransactions + 1)));
-    const response = await fetch(new URL('/api/v1/blocks', this.#options.ingestUrl), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {}),
-      },
-      body: JSON.stringify(block),
-    });
+    const response = await this.#post('/api/v1/blocks', block);
     const body = (await response.json()) as { expected_height?: number };
     if (response.status === 409 && typeof body.expected_height === 'number') {
       this.#ledger.resumeAfter(body.expected_height - 1);
@@ -73,5 +71,29 @@ export class DemoChain {
       { height: block.height, transactions: block.transactions.length },
       'demo block committed',
     );
+    if (this.#statusEveryBlocks > 0 && block.height % this.#statusEveryBlocks === 0) {
+      await this.emitStatus(block.height);
+    }
+  }
+
+  /** POSTs NODE_STATUS for `height`; the Idempotency-Key makes a retried post one event. */
+  async emitStatus(height: number): Promise<void> {
+    const content = { node_id: 'demo-node', status: 'up', height };
+    const response = await this.#post('/api/v1/events/NODE_STATUS', { content }, `demo-status-${height}`);
+    if (response.status >= 300) {
+      throw new Error(`ingest answered ${response.status} to NODE_STATUS: ${await response.text()}`);
+    }
+  }
+
+  #post(path: string, body: unknown, idempotencyKey?: string): Promise<Response> {
+    return fetch(new URL(path, this.#options.ingestUrl), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {}),
+        ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+      },
+      body: JSON.stringify(body),
+    });
   }
 }
