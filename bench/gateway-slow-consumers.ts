@@ -227,6 +227,8 @@ async function runTarget(
     redis: redis.client,
     redisUrl: redis.url,
     gatewayEnv,
+    // The gateway keeps a paused reader until its stall limit; the baseline must not cut it either.
+    baselineEnv: { BENCH_KEEP_IDLE: '1' },
   });
   const generators = newGenerators(GENERATORS + (PAUSED_GENERATOR ? 1 : 0));
   const gatewayPid = server.pids[0]!;
