@@ -56,6 +56,8 @@ export type GeneratorCommand =
       since?: number;
       /** Heights at which a new latency phase begins: histograms[i] holds heights from phaseStarts[i - 1]. */
       phaseStarts?: number[];
+      /** Also keep a histogram per height (report.blockHistograms): percentiles block by block. */
+      blockLatency?: boolean;
     }
   | { type: 'sent'; height: number; atMs: number }
   | { type: 'progress' }
@@ -89,6 +91,8 @@ export interface GeneratorReport {
   histogram: string;
   /** The same, one per phase (see phaseStarts); only clients that were never paused. */
   phaseHistograms: string[];
+  /** By height, when asked for (blockLatency); empty otherwise. */
+  blockHistograms: Record<number, string>;
   /** Clients that were paused at some point, and how their deliveries went. */
   paused: { clients: number; complete: number; orderErrors: number; closedByServer: number };
   /** A few examples of what went wrong, for the log. */

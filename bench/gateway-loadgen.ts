@@ -43,6 +43,14 @@ const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackab
 const histogram = newHistogram();
 /** One histogram per latency phase (settings.phaseStarts), fed alongside the overall one. */
 let phaseHistograms = [histogram];
+/** With settings.blockLatency: one coarse histogram per height, for per-block percentiles. */
+const blockHistograms = new Map<number, hdr.Histogram>();
+const newBlockHistogram = () =>
+  hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 2,
+  });
 /** Monotonic ms at which the driver appended each height (NaN until told). */
 let sentAt = new Float64Array(0);
 /** Per height, the earliest arrival in this process: when the first subscriber had the block. */
@@ -70,6 +78,14 @@ function record(height: number, arrival: number, count: number): void {
   const value = Math.max(1, Math.round((arrival - sent) * 1000));
   histogram.recordValueWithCount(value, count);
   if (phaseHistograms.length > 1) phaseHistograms[phaseOf(height)]!.recordValueWithCount(value, count);
+  if (settings!.blockLatency) {
+    let block = blockHistograms.get(height);
+    if (block === undefined) {
+      block = newBlockHistogram();
+      blockHistograms.set(height, block);
+    }
+    block.recordValueWithCount(value, count);
+  }
 }
 
 /** Index of the latency phase a height belongs to: how many phase starts are at or below it. */
@@ -430,6 +446,9 @@ function report(): void {
     firstLatencyMs: Array.from(firstArrival, (arrival, height) => arrival - sentAt[height]!),
     histogram: hdr.encodeIntoCompressedBase64(histogram),
     phaseHistograms: phaseHistograms.map((h) => hdr.encodeIntoCompressedBase64(h)),
+    blockHistograms: Object.fromEntries(
+      [...blockHistograms].map(([height, h]) => [height, hdr.encodeIntoCompressedBase64(h)]),
+    ),
     paused,
     problems,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,

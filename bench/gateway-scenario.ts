@@ -195,8 +195,20 @@ export interface MergedReport {
   paused: GeneratorReport['paused'];
   latency: Latency;
   phaseLatency: Latency[];
+  /** p99 ms of each height's frames over every generator (heights that were timed, with blockLatency). */
+  blockP99Ms: Record<number, number>;
   problems: string[];
   generatorCpuSeconds: number;
+}
+
+function blockP99s(reports: GeneratorReport[]): Record<number, number> {
+  const heights = new Set(reports.flatMap((r) => Object.keys(r.blockHistograms ?? {}).map(Number)));
+  const result: Record<number, number> = {};
+  for (const height of [...heights].sort((a, b) => a - b)) {
+    const encoded = reports.flatMap((r) => r.blockHistograms?.[height] ?? []);
+    result[height] = Math.round(merged(encoded).getValueAtPercentile(99)) / 1000;
+  }
+  return result;
 }
 
 /** Every generator's report, summed, with latency merged over processes (overall and per phase). */
@@ -224,6 +236,7 @@ export async function collectReports(generators: Generator[]): Promise<MergedRep
     phaseLatency: Array.from({ length: phases }, (_, i) =>
       latencyOf(merged(reports.map((r) => r.phaseHistograms[i]!))),
     ),
+    blockP99Ms: blockP99s(reports),
     problems: reports.flatMap((r) => r.problems).slice(0, 20),
     generatorCpuSeconds: sum((r) => r.cpuSeconds),
   };

@@ -46,6 +46,8 @@ export interface ServerOptions {
   redisUrl: string;
   /** Extra environment for the gateway processes (GATEWAY_SLOW_CLIENT_BYTES, …). */
   gatewayEnv?: Record<string, string>;
+  /** Extra environment for the baseline processes (BENCH_KEEP_IDLE, …). */
+  baselineEnv?: Record<string, string>;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -173,7 +175,7 @@ async function startBaseline(target: 'raw-uws' | 'ws', options: ServerOptions): 
   const ports = new Set<number>();
   for (let p = 0; p < options.processes; p++) {
     const port = target === 'raw-uws' ? shared : await freePort();
-    const child = spawnNode(options, entry, { BENCH_PORT: String(port) }, true);
+    const child = spawnNode(options, entry, { BENCH_PORT: String(port), ...options.baselineEnv }, true);
     children.push(child);
     const listening = await new Promise<BaselineMessage>((resolve, reject) => {
       child.once('message', (message: BaselineMessage) => resolve(message));

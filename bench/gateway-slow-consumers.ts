@@ -9,13 +9,17 @@
  *   npx tsx bench/gateway-slow-consumers.ts [--connections 10000] [--stalled-percent 5]
  *     [--pause-seconds 60] [--before-seconds 20] [--after-seconds 30] [--tx-per-block 20]
  *     [--blocks-per-second 5] [--slow-client-bytes N] [--generators 2] [--no-pin]
+ *     [--targets blockcast,raw-uws] [--paused-generator] [--server-node-flags="--cpu-prof …"]
  *
- * Gateway on CPU 0, everything else on CPU 1. Prints markdown; writes JSON to bench/results/.
+ * `--targets` runs the same schedule against each server in turn (the raw uWS publish loop tells
+ * what the kernel and uWS cost from what the gateway adds); `--paused-generator` puts the paused
+ * clients in a load generator of their own, so the measured ones share no process with them.
+ * Server on CPU 0, everything else on CPU 1. Prints markdown; writes JSON to bench/results/.
  */
 import { parseArgs } from 'node:util';
 import { DemoLedger } from '@blockcast/devkit';
-import { normaliseBlock } from '@blockcast/protocol';
-import { startRedis } from './gateway-bench-processes.js';
+import { type BlockEvent, normaliseBlock, validTransactionFrame } from '@blockcast/protocol';
+import { type Generator, startRedis } from './gateway-bench-processes.js';
 import { monotonicMs, rssBytes } from './gateway-bench-shared.js';
 import {
   appendOnSchedule,
@@ -26,7 +30,9 @@ import {
   connectClients,
   coresBetween,
   integerOption,
+  type Latency,
   log,
+  type MergedReport,
   newGenerators,
   pinDriver,
   readCpu,
@@ -35,7 +41,7 @@ import {
   waitSettled,
   writeResult,
 } from './gateway-scenario.js';
-import { startServer } from './gateway-servers.js';
+import { startServer, TARGETS, type TargetName } from './gateway-servers.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,6 +57,12 @@ const { values } = parseArgs({
     'slow-client-bytes': { type: 'string' },
     generators: { type: 'string', default: '2' },
     'no-pin': { type: 'boolean', default: false },
+    /** Servers to run the schedule against, in turn: blockcast, raw-uws (ws cannot keep up). */
+    targets: { type: 'string', default: 'blockcast' },
+    /** The paused clients in a load generator of their own instead of every EVERY-th of each. */
+    'paused-generator': { type: 'boolean', default: false },
+    /** Extra node flags for the server, space-separated: --server-node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+    'server-node-flags': { type: 'string', default: '' },
     out: { type: 'string', default: '' },
   },
 });
@@ -65,7 +77,15 @@ const TX_PER_BLOCK = integerOption('tx-per-block', values['tx-per-block'], 1, 10
 const BLOCKS_PER_SECOND = integerOption('blocks-per-second', values['blocks-per-second'], 1, 100);
 const GENERATORS = integerOption('generators', values.generators, 1, 4);
 const PIN = !values['no-pin'] && CPUS >= 2;
-const EVERY = Math.round(100 / STALLED_PERCENT);
+const EVERY = STALLED_PERCENT === 0 ? Number.POSITIVE_INFINITY : Math.round(100 / STALLED_PERCENT);
+const PAUSED_GENERATOR = values['paused-generator'] && STALLED_PERCENT > 0;
+/** With a paused generator: how many clients it holds (the others' generators hold the rest). */
+const PAUSED_CLIENTS = PAUSED_GENERATOR ? Math.round((CONNECTIONS * STALLED_PERCENT) / 100) : 0;
+const SELECTED = values.targets.split(',').map((name) => {
+  if (!(TARGETS as readonly string[]).includes(name) || name === 'ws')
+    throw new RangeError(`--targets: blockcast or raw-uws, got ${name}`);
+  return name as TargetName;
+});
 
 const WARMUP_BLOCKS = WARMUP_SECONDS * BLOCKS_PER_SECOND;
 /** First height of each phase: all reading, some paused, all reading again. */
@@ -83,51 +103,164 @@ interface RssSample {
   catchUpSockets?: number;
 }
 
+interface Blocks {
+  events: BlockEvent[];
+  frames: string[][];
+}
+
 async function main(): Promise<void> {
   const machine = pinDriver(PIN);
   const ledger = new DemoLedger();
   const events = Array.from({ length: TOTAL_BLOCKS }, () =>
     normaliseBlock(ledger.nextBlock(TX_PER_BLOCK), 0),
   );
+  // The baseline publishes what the gateway would: the same frames, built the same way.
+  const frames = events.map((event) =>
+    event.transactions.map((tx) => validTransactionFrame('bigchaindb', event.height, tx)),
+  );
   const redis = await startRedis();
+  const results: TargetResult[] = [];
+  try {
+    for (const [index, target] of SELECTED.entries())
+      results.push(await runTarget(target, index, { events, frames }, redis));
+  } finally {
+    await redis.stop();
+  }
+  const scenario = {
+    connections: CONNECTIONS,
+    stalledEvery: PAUSED_GENERATOR ? null : EVERY,
+    pausedGenerator: PAUSED_GENERATOR ? PAUSED_CLIENTS : null,
+    pauseSeconds: PAUSE_SECONDS,
+    txPerBlock: TX_PER_BLOCK,
+    blocksPerSecond: BLOCKS_PER_SECOND,
+    offeredFramesPerSecond: CONNECTIONS * TX_PER_BLOCK * BLOCKS_PER_SECOND,
+    totalBlocks: TOTAL_BLOCKS,
+    pinned: PIN,
+    command: commandLine('bench/gateway-slow-consumers.ts'),
+  };
+  // One target keeps the file's old shape (its fields at the top); several go under `targets`.
+  const suffix = `${PAUSED_GENERATOR ? '-paused-generator' : ''}${SELECTED.length > 1 ? `-${SELECTED.join('-')}` : ''}`;
+  writeResult(
+    values.out || `gateway-slow-consumers-${CONNECTIONS}c${suffix}`,
+    results.length === 1 ? { machine, scenario, ...results[0]! } : { machine, scenario, targets: results },
+  );
+  for (const result of results) printReport(scenario, result);
+}
+
+interface TargetResult {
+  target: TargetName;
+  gatewayEnv: Record<string, string>;
+  connected: unknown;
+  settled: unknown;
+  delivery: Omit<MergedReport, 'phaseLatency' | 'latency'>;
+  phases: PhaseResult[];
+  rssSamples: RssSample[];
+  gatewayMetrics: Record<string, number>;
+}
+
+interface PhaseResult {
+  name: string;
+  heights: number[];
+  othersLatencyMs: Latency;
+  /** The p99 of each block's frames, over the phase's blocks: a burst on a shared machine moves few of them. */
+  othersBlockP99Ms: { median: number; p90: number; max: number };
+  gatewayCores: number;
+  generatorCores: number;
+  machineCores: number;
+  rssMiB: { min: number; max: number };
+  p99VsAllReading: number;
+  medianBlockP99VsAllReading: number;
+}
+
+/** Median, p90 and max of the per-block p99s of heights [from, to]. */
+function spread(byHeight: Record<number, number>, from: number, to: number) {
+  const values = Object.entries(byHeight)
+    .filter(([height]) => Number(height) >= from && Number(height) <= to)
+    .map(([, ms]) => ms)
+    .sort((a, b) => a - b);
+  const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? Number.NaN;
+  return { median: at(0.5), p90: at(0.9), max: values.at(-1) ?? Number.NaN };
+}
+
+/** The measured clients' generators, then (with --paused-generator) the one holding the paused ones. */
+async function connectAll(
+  generators: Generator[],
+  urls: string[],
+  targetIndex: number,
+): Promise<ReturnType<typeof connectClients>> {
+  const spec = {
+    urls: () => urls,
+    concurrency: 128,
+    clientKind: 'raw' as const,
+    txPerBlock: TX_PER_BLOCK,
+    lastHeight: TOTAL_BLOCKS,
+    warmupHeights: WARMUP_BLOCKS,
+    phaseStarts: [PAUSE_HEIGHT, RESUME_HEIGHT],
+    blockLatency: true,
+  };
+  // Fresh source addresses per target: the previous target's TIME_WAIT sockets slow binding.
+  const base = 20 * targetIndex;
+  const others = generators.slice(0, GENERATORS);
+  const measured = await connectClients(others, {
+    ...spec,
+    count: CONNECTIONS - PAUSED_CLIENTS,
+    addresses: (g) => sourceAddresses(base + 2 * g, 2),
+  });
+  if (!PAUSED_GENERATOR) return measured;
+  const paused = await connectClients(generators.slice(GENERATORS), {
+    ...spec,
+    count: PAUSED_CLIENTS,
+    addresses: () => sourceAddresses(base + 2 * GENERATORS, 2),
+  });
+  return {
+    open: measured.open + paused.open,
+    failed: measured.failed + paused.failed,
+    seconds: measured.seconds + paused.seconds,
+    errors: [...measured.errors, ...paused.errors],
+  };
+}
+
+async function runTarget(
+  target: TargetName,
+  targetIndex: number,
+  blocks: Blocks,
+  redis: Awaited<ReturnType<typeof startRedis>>,
+): Promise<TargetResult> {
+  log(
+    `\n== ${target}: ${CONNECTIONS} clients${PAUSED_GENERATOR ? `, ${PAUSED_CLIENTS} paused in their own generator` : ''}`,
+  );
   const gatewayEnv: Record<string, string> = {};
   if (values['slow-client-bytes'] !== undefined)
     gatewayEnv.GATEWAY_SLOW_CLIENT_BYTES = values['slow-client-bytes'];
-  const server = await startServer('blockcast', {
+  const server = await startServer(target, {
     processes: 1,
     pin: serverPin(PIN),
-    nodeFlags: [],
-    events,
-    frames: [],
+    nodeFlags: values['server-node-flags'].split(' ').filter((flag) => flag !== ''),
+    events: blocks.events,
+    frames: blocks.frames,
     redis: redis.client,
     redisUrl: redis.url,
     gatewayEnv,
+    // The gateway keeps a paused reader until its stall limit; the baseline must not cut it either.
+    baselineEnv: { BENCH_KEEP_IDLE: '1' },
   });
-  const generators = newGenerators(GENERATORS);
+  const generators = newGenerators(GENERATORS + (PAUSED_GENERATOR ? 1 : 0));
   const gatewayPid = server.pids[0]!;
+  const withMetrics = target === 'blockcast';
   try {
-    const connected = await connectClients(generators, {
-      count: CONNECTIONS,
-      urls: () => server.urls,
-      addresses: (g) => sourceAddresses(2 * g, 2),
-      concurrency: 128,
-      clientKind: 'raw',
-      txPerBlock: TX_PER_BLOCK,
-      lastHeight: TOTAL_BLOCKS,
-      warmupHeights: WARMUP_BLOCKS,
-      phaseStarts: [PAUSE_HEIGHT, RESUME_HEIGHT],
-    });
+    const connected = await connectAll(generators, server.urls, targetIndex);
 
     const started = monotonicMs();
     const rss: RssSample[] = [];
     let height = 0;
-    const sample = async (withMetrics: boolean) => {
+    const sample = async (readMetrics: boolean) => {
       const entry: RssSample = {
         seconds: Math.round((monotonicMs() - started) / 100) / 10,
         height,
         rssMiB: Math.round((rssBytes(gatewayPid) / 2 ** 20) * 10) / 10,
       };
-      if (withMetrics) entry.catchUpSockets = (await server.metrics()).blockcast_gateway_catch_up_sockets;
+      if (readMetrics && withMetrics)
+        entry.catchUpSockets = (await server.metrics()).blockcast_gateway_catch_up_sockets;
       rss.push(entry);
     };
     const cpuAt: CpuReading[] = [];
@@ -135,6 +268,9 @@ async function main(): Promise<void> {
     const generatorCpuAt: CpuReading[] = [];
     const generatorPids = generators.map((g) => g.child.pid!);
     const phaseStart = new Set([WARMUP_BLOCKS + 1, PAUSE_HEIGHT, RESUME_HEIGHT]);
+    // With a generator of their own, every client in it pauses; otherwise every EVERY-th of each.
+    const pausing = PAUSED_GENERATOR ? generators.slice(GENERATORS) : STALLED_PERCENT > 0 ? generators : [];
+    const every = PAUSED_GENERATOR ? 1 : EVERY;
     let lastSample = 0;
     await appendOnSchedule(server, generators, 0, TOTAL_BLOCKS, BLOCKS_PER_SECOND, async (index) => {
       height = index + 1;
@@ -144,12 +280,12 @@ async function main(): Promise<void> {
         generatorCpuAt.push(readCpu(generatorPids));
       }
       if (height + 1 === PAUSE_HEIGHT) {
-        log(`height ${height}: pausing every ${EVERY}th client`);
-        for (const generator of generators) generator.send({ type: 'pause', every: EVERY });
+        log(`height ${height}: pausing every ${every}th client of ${pausing.length} generator(s)`);
+        for (const generator of pausing) generator.send({ type: 'pause', every });
       }
       if (height + 1 === RESUME_HEIGHT) {
         log(`height ${height}: the paused clients read again`);
-        for (const generator of generators) generator.send({ type: 'resume' });
+        for (const generator of pausing) generator.send({ type: 'resume' });
       }
       if (monotonicMs() - lastSample >= 1000) {
         lastSample = monotonicMs();
@@ -171,6 +307,7 @@ async function main(): Promise<void> {
         name,
         heights: [from, to],
         othersLatencyMs: report.phaseLatency[i + 0]!,
+        othersBlockP99Ms: spread(report.blockP99Ms, from, to),
         gatewayCores: cores.processCores,
         generatorCores: coresBetween(generatorCpuAt[i]!, generatorCpuAt[i + 1]!).processCores,
         machineCores: cores.machineCores,
@@ -181,68 +318,47 @@ async function main(): Promise<void> {
       };
     });
     const baseline = phases[0]!.othersLatencyMs.p99;
-    const result = {
-      machine,
-      scenario: {
-        connections: CONNECTIONS,
-        stalledEvery: EVERY,
-        pauseSeconds: PAUSE_SECONDS,
-        txPerBlock: TX_PER_BLOCK,
-        blocksPerSecond: BLOCKS_PER_SECOND,
-        offeredFramesPerSecond: CONNECTIONS * TX_PER_BLOCK * BLOCKS_PER_SECOND,
-        totalBlocks: TOTAL_BLOCKS,
-        gatewayEnv,
-        pinned: PIN,
-        command: commandLine('bench/gateway-slow-consumers.ts'),
-      },
+    const blockBaseline = phases[0]!.othersBlockP99Ms.median;
+    return {
+      target,
+      gatewayEnv,
       connected,
       settled,
-      delivery: { ...report, phaseLatency: undefined, latency: undefined },
-      phases: phases.map((p) => ({ ...p, p99VsAllReading: p.othersLatencyMs.p99 / baseline })),
+      delivery: withoutLatency(report),
+      phases: phases.map((p) => ({
+        ...p,
+        p99VsAllReading: p.othersLatencyMs.p99 / baseline,
+        medianBlockP99VsAllReading: p.othersBlockP99Ms.median / blockBaseline,
+      })),
       rssSamples: rss,
       gatewayMetrics: metrics,
     };
-    writeResult(values.out || `gateway-slow-consumers-${CONNECTIONS}c`, result);
-    printReport(result);
   } finally {
     await Promise.all(generators.map((g) => g.stop()));
     await server.stop();
-    await redis.stop();
   }
 }
 
-function printReport(result: {
-  scenario: { connections: number; offeredFramesPerSecond: number };
-  delivery: {
-    clients: number;
-    complete: number;
-    orderErrors: number;
-    closedByServer: number;
-    paused: object;
-  };
-  phases: Array<{
-    name: string;
-    heights: number[];
-    othersLatencyMs: { p50: number; p99: number; max: number };
-    gatewayCores: number;
-    generatorCores: number;
-    machineCores: number;
-    rssMiB: { min: number; max: number };
-    p99VsAllReading: number;
-  }>;
-  gatewayMetrics: Record<string, number>;
-}): void {
+function withoutLatency(report: MergedReport): TargetResult['delivery'] {
+  const { phaseLatency: _phases, latency: _all, ...rest } = report;
+  return rest;
+}
+
+function printReport(
+  scenario: { connections: number; offeredFramesPerSecond: number },
+  result: TargetResult,
+): void {
   const f = (n: number, d = 1) => n.toFixed(d);
   console.log(
-    `\n${result.scenario.connections} clients, offered ${result.scenario.offeredFramesPerSecond} frames/s\n`,
+    `\n${result.target}: ${scenario.connections} clients, offered ${scenario.offeredFramesPerSecond} frames/s\n`,
   );
   console.log(
-    '| phase | heights | others p50 ms | others p99 ms | others max ms | p99 vs all reading | gateway cores | loadgen cores | machine cores | gateway RSS MiB |',
+    '| phase | heights | others p50 ms | others p99 ms | others max ms | p99 vs all reading | median block p99 ms | vs all reading | server cores | loadgen cores | machine cores | server RSS MiB |',
   );
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const p of result.phases)
     console.log(
-      `| ${p.name} | ${p.heights.join('–')} | ${f(p.othersLatencyMs.p50)} | ${f(p.othersLatencyMs.p99)} | ${f(p.othersLatencyMs.max)} | ${f(p.p99VsAllReading, 2)}× | ${f(p.gatewayCores, 2)} | ${f(p.generatorCores, 2)} | ${f(p.machineCores, 2)} | ${f(p.rssMiB.min)}–${f(p.rssMiB.max)} |`,
+      `| ${p.name} | ${p.heights.join('–')} | ${f(p.othersLatencyMs.p50)} | ${f(p.othersLatencyMs.p99)} | ${f(p.othersLatencyMs.max)} | ${f(p.p99VsAllReading, 2)}× | ${f(p.othersBlockP99Ms.median)} | ${f(p.medianBlockP99VsAllReading, 2)}× | ${f(p.gatewayCores, 2)} | ${f(p.generatorCores, 2)} | ${f(p.machineCores, 2)} | ${f(p.rssMiB.min)}–${f(p.rssMiB.max)} |`,
     );
   const d = result.delivery;
   console.log(

@@ -5,12 +5,16 @@
  * port (SO_REUSEPORT, uWS's default), like gateways.
  *
  *   BENCH_PORT=9985 node --import tsx bench/baselines/raw-uws-server.ts   (driven over IPC)
+ *
+ * BENCH_KEEP_IDLE=1 turns off the idle timeout and its pings: a client that stops reading is
+ * kept, as the gateway keeps one until its stall limit, so a slow-consumer run compares like for like.
  */
 import uWS, { type us_listen_socket } from 'uWebSockets.js';
 import type { BaselineBlock, BaselineMessage } from '../gateway-bench-shared.js';
 
 const TOPIC = 'valid_transactions';
 const port = Number(process.env.BENCH_PORT ?? 0);
+const keepIdle = process.env.BENCH_KEEP_IDLE === '1';
 
 type ListenWithHostAndOptions = {
   listen(host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void): void;
@@ -22,8 +26,8 @@ app.ws('/*', {
   maxPayloadLength: 256 * 1024,
   maxBackpressure: 4 * 1024 * 1024,
   closeOnBackpressureLimit: 1,
-  idleTimeout: 60,
-  sendPingsAutomatically: true,
+  idleTimeout: keepIdle ? 0 : 60,
+  sendPingsAutomatically: !keepIdle,
   open: (ws) => {
     ws.subscribe(TOPIC);
   },

@@ -10,7 +10,9 @@ import {
   type Transaction,
   validBlockFrame,
   validTransactionFrame,
+  validTransactionObjectFrame,
 } from '@blockcast/protocol';
+import fc from 'fast-check';
 import { fixture } from '../support/fixtures.js';
 
 const block1 = normaliseBlock(fixture<CommittedBlock>('bigchaindb-2/block-1.json'));
@@ -43,6 +45,28 @@ describe('valid_transactions frames', () => {
     assert.equal(
       validTransactionFrame('planetmint', 9, pmTransfer.transactions[0]!),
       '{"height": 9, "asset_ids": ["0fdeb547670bbea980389df53cf5a91e60159339084c6b0b5cc0b5494a679530"], "transaction_id": "8d11fe2bd91c4747a41e0c3dbe1400c511175be42f008d6cff92cbfa9e04f799"}',
+    );
+  });
+});
+
+describe('the valid_transactions template', () => {
+  test('writes what the generic writer writes for any height, ids and assets, escapes included', () => {
+    const text = fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), fc.string({ unit: 'binary' }), fc.string());
+    fc.assert(
+      fc.property(
+        fc.constantFrom('bigchaindb' as const, 'planetmint' as const),
+        fc.oneof(fc.maxSafeNat(), fc.integer(), fc.double()),
+        text,
+        fc.array(text, { maxLength: 3 }),
+        (profile, height, id, assetIds) => {
+          const tx = { id, operation: 'TRANSFER', assetIds, publicKeys: [] };
+          assert.equal(
+            validTransactionFrame(profile, height, tx),
+            validTransactionObjectFrame(profile, height, tx),
+          );
+        },
+      ),
+      { numRuns: 5000 },
     );
   });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { pythonJson } from '@blockcast/protocol';
+import { pythonJson, pythonJsonString } from '@blockcast/protocol';
+import fc from 'fast-check';
 import { fixture } from '../support/fixtures.js';
 
 /** What CPython's json.dumps (the original servers' serialiser) writes for the same value. */
@@ -27,5 +28,44 @@ test("frames serialise exactly as CPython's json.dumps, spacing, key order and e
   assert.deepEqual(
     samples.map((value) => pythonJson(value)),
     pythonDumps(samples),
+  );
+});
+
+test("arbitrary strings — escapes, controls, DEL, non-ASCII, lone surrogates — serialise exactly as CPython's json.dumps", () => {
+  const strings = fc.sample(
+    fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({
+        unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)),
+        maxLength: 40,
+      }),
+      fc.string({
+        unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+        maxLength: 20,
+      }),
+      fc.stringMatching(/^[0-9a-f]{64}$/),
+    ),
+    { numRuns: 2000, seed: 7 },
+  );
+  const ours = strings.map((text) => pythonJson(text));
+  const python = pythonDumps(strings);
+  for (const [i, text] of strings.entries()) assert.equal(ours[i], python[i], `for ${JSON.stringify(text)}`);
+});
+
+test('the verbatim fast path writes what the escaping path writes, for every string', () => {
+  // The escaping path on its own: JSON's escapes, then \uXXXX for DEL and every code unit past ASCII.
+  const escaped = (text: string) =>
+    JSON.stringify(text).replace(
+      /[\u007f-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme-ascii' }), fc.string()),
+      (text) => {
+        assert.equal(pythonJsonString(text), escaped(text));
+      },
+    ),
+    { numRuns: 5000 },
   );
 });

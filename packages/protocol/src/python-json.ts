@@ -5,7 +5,7 @@
  * Covers the values frames contain: strings, integers, booleans, null, arrays, plain objects.
  */
 export function pythonJson(value: unknown): string {
-  if (typeof value === 'string') return asciiString(value);
+  if (typeof value === 'string') return pythonJsonString(value);
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) {
     let out = '[';
@@ -16,16 +16,21 @@ export function pythonJson(value: unknown): string {
   let first = true;
   for (const [key, field] of Object.entries(value)) {
     if (field === undefined) continue;
-    out += `${first ? '' : ', '}${asciiString(key)}: ${pythonJson(field)}`;
+    out += `${first ? '' : ', '}${pythonJsonString(key)}: ${pythonJson(field)}`;
     first = false;
   }
   return `${out}}`;
 }
 
-const NON_ASCII = /[\u0080-\uffff]/g;
-const HAS_NON_ASCII = /[\u0080-\uffff]/;
+/** Printable ASCII without `"` and `\`: the characters json.dumps writes as they are. */
+const VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** What json.dumps escapes beyond JSON's own escapes: DEL and everything past ASCII. */
+const NON_ASCII = /[\u007f-\uffff]/g;
+const HAS_NON_ASCII = /[\u007f-\uffff]/;
 
-function asciiString(text: string): string {
+/** A string as `json.dumps` writes it; ids and keys (hex, base58) need no escaping and skip the work. */
+export function pythonJsonString(text: string): string {
+  if (VERBATIM.test(text)) return `"${text}"`;
   const json = JSON.stringify(text);
   return HAS_NON_ASCII.test(json)
     ? json.replace(NON_ASCII, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)

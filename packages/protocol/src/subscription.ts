@@ -1,4 +1,4 @@
-import type { BlockEvent, RejectedTransactionEvent, TransactionEvent } from './block-event.js';
+import type { BlockEvent, TransactionEvent } from './block-event.js';
 import { EventType, matchesMask } from './event-types.js';
 import {
   blockInvalidEventFrame,
@@ -40,40 +40,74 @@ function eventTypesOf(mask: number): number[] {
   return Object.values(EventType).filter((flag) => matchesMask(flag, mask));
 }
 
-/** The transactions of a block a subscription's filter selects (all of them without a filter). */
+/**
+ * The transactions of a block a subscription's filter selects (all of them without a filter), as
+ * positions in `block.transactions` and `block.rejected`, in block order.
+ */
 export interface Selection {
-  valid: readonly TransactionEvent[];
-  rejected: readonly RejectedTransactionEvent[];
+  valid: readonly number[];
+  rejected: readonly number[];
 }
 
 export function selectTransactions(filter: TransactionFilter | undefined, block: BlockEvent): Selection {
-  if (filter === undefined) return { valid: block.transactions, rejected: block.rejected };
-  return {
-    valid: block.transactions.filter((tx) => matchesFilter(filter, tx)),
-    rejected: block.rejected.filter((tx) => matchesFilter(filter, tx)),
+  const positions = (txs: readonly TransactionEvent[]) => {
+    const chosen: number[] = [];
+    for (let i = 0; i < txs.length; i += 1)
+      if (filter === undefined || matchesFilter(filter, txs[i]!)) chosen.push(i);
+    return chosen;
   };
+  return { valid: positions(block.transactions), rejected: positions(block.rejected) };
+}
+
+/**
+ * Per-transaction frames of one block, built on first use and shared by every subscription that
+ * selects the transaction: a filtered `valid_transactions` frame has the unfiltered shape, so
+ * every key that matches a transaction sends the same string.
+ */
+export class TransactionFrames {
+  readonly #block: BlockEvent;
+  readonly #valid = new Map<Profile, string[]>();
+
+  constructor(block: BlockEvent) {
+    this.#block = block;
+  }
+
+  valid(profile: Profile, position: number): string {
+    let frames = this.#valid.get(profile);
+    if (frames === undefined) {
+      frames = new Array<string>(this.#block.transactions.length);
+      this.#valid.set(profile, frames);
+    }
+    let frame = frames[position];
+    if (frame === undefined) {
+      frame = validTransactionFrame(profile, this.#block.height, this.#block.transactions[position]!);
+      frames[position] = frame;
+    }
+    return frame;
+  }
 }
 
 /**
  * The frames a subscription gets for one block, in order: the one definition of what every stream
  * carries, used for live fan-out and for catch-up alike. `selection` is what the filter selected
- * (computed here unless the caller already has it from an index).
+ * (computed here unless the caller already has it from an index); `shared` lets the subscriptions
+ * of one block reuse each other's per-transaction frames.
  */
 export function framesFor(
   sub: Subscription,
   block: BlockEvent,
   selection: Selection = selectTransactions(sub.filter, block),
+  shared: TransactionFrames = new TransactionFrames(block),
 ): string[] {
-  const { height } = block;
   switch (sub.stream) {
     case 'valid_transactions':
-      return selection.valid.map((tx) => validTransactionFrame(sub.profile as Profile, height, tx));
+      return selection.valid.map((i) => shared.valid(sub.profile as Profile, i));
     case 'valid_blocks':
       return [validBlockFrame(block)];
     case 'valid_tx':
-      return selection.valid.map((tx) => legacyValidTxFrame(block, tx));
+      return selection.valid.map((i) => legacyValidTxFrame(block, block.transactions[i]!));
     case 'invalid_transactions':
-      return selection.rejected.map((tx) => invalidTransactionFrame(height, tx));
+      return selection.rejected.map((i) => invalidTransactionFrame(block.height, block.rejected[i]!));
     case 'events':
       return eventFrames(sub, block, selection);
   }
@@ -83,10 +117,12 @@ function eventFrames(sub: Subscription, block: BlockEvent, selection: Selection)
   const frames: string[] = [];
   const filtered = sub.filter !== undefined;
   if (matchesMask(EventType.BLOCK_VALID, sub.typeMask) && (!filtered || selection.valid.length > 0)) {
-    frames.push(blockValidEventFrame({ ...block, transactions: [...selection.valid] }));
+    const transactions = selection.valid.map((i) => block.transactions[i]!);
+    frames.push(blockValidEventFrame({ ...block, transactions }));
   }
   if (matchesMask(EventType.BLOCK_INVALID, sub.typeMask) && selection.rejected.length > 0) {
-    frames.push(blockInvalidEventFrame({ ...block, rejected: [...selection.rejected] }));
+    const rejected = selection.rejected.map((i) => block.rejected[i]!);
+    frames.push(blockInvalidEventFrame({ ...block, rejected }));
   }
   return frames;
 }
