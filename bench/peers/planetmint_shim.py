@@ -8,7 +8,8 @@ planetmint.web.websocket_server.start(that queue). This shim is the core's side 
 same Exchange and the same websocket_server.start in their own processes, with the events
 built from blocks read on stdin instead of from CometBFT.
 
-stdin: one block a line, {"height": H, "hash": "..." (optional), "transactions": [tx dicts]}.
+stdin: one block a line, {"height": H, "transactions": [tx dicts]} and optionally "hash"; without
+one the hash is the node's app hash (end_block: SHA3-256 of the previous one and the ids).
 stdout: {"event": "listening", "pid": <planetmint_ws pid>, "url": "<valid_transactions URL>"}
 once the server accepts TCP connections, then {"event": "published", "height": H} for each
 block once its Event is on the publisher queue, or {"event": "rejected", "line": N, "error":
@@ -20,6 +21,7 @@ planetmint_shape below) and then into Transaction objects, as deliver_tx does.
 """
 
 import argparse
+import hashlib
 import json
 import multiprocessing
 import os
@@ -91,9 +93,25 @@ def planetmint_shape(tx):
     }
 
 
-def block_event(block):
+def sha3_hex(parts):
+    return hashlib.sha3_256("".join(parts).encode("utf8")).hexdigest() if parts else ""
+
+
+class AppHash:
+    """The hash the node puts in its events: SHA3-256 over the previous one and the block's transaction ids."""
+
+    def __init__(self):
+        self._value = ""
+
+    def next(self, transaction_ids):
+        if transaction_ids:
+            self._value = sha3_hex([self._value, sha3_hex(transaction_ids)])
+        return self._value
+
+
+def block_event(block, app_hash):
     transactions = [Transaction.from_dict(planetmint_shape(tx)) for tx in block["transactions"]]
-    block_hash = block.get("hash") or ""
+    block_hash = block.get("hash") or app_hash.next([tx.id for tx in transactions])
     return Event(EventTypes.BLOCK_VALID, {"height": block["height"], "hash": block_hash, "transactions": transactions})
 
 
@@ -156,12 +174,13 @@ def main():
         wait_until_listening(args.host, args.port, server)
         url = f"ws://{args.host}:{args.port}{websocket_server.EVENTS_ENDPOINT}"
         report({"event": "listening", "pid": server.pid, "url": url})
+        app_hash = AppHash()
         for number, line in enumerate(sys.stdin, start=1):
             if not line.strip():
                 continue
             try:
                 block = json.loads(line)
-                event = block_event(block)
+                event = block_event(block, app_hash)
             except Exception as error:
                 report({"event": "rejected", "line": number, "error": f"{type(error).__name__}: {error}"})
                 continue
