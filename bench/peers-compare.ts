@@ -91,7 +91,7 @@ const fanout = {
   txPerBlock: TX_PER_BLOCK,
   seconds: integerOption('seconds', values.seconds, 1, 120),
   warmupSeconds: integerOption('warmup-seconds', values['warmup-seconds'], 0, 10),
-  drainMs: 10_000,
+  drainMs: 5_000,
 };
 const saturation = {
   connections: integerOption(

@@ -12,6 +12,7 @@ import {
   type ConnectSpec,
   collectReports,
   connectClients,
+  type Latency,
   log,
   type MergedReport,
   newGenerators,
@@ -43,6 +44,12 @@ export interface PeerRow {
 }
 
 export const NO_LATENCY = { p50Ms: Number.NaN, p99Ms: Number.NaN, maxMs: Number.NaN };
+
+/** A row's latency fields; none (NaN, null in JSON) when no timed frame arrived at all. */
+export function latencyFields(latency: Latency): Pick<PeerRow, 'p50Ms' | 'p99Ms' | 'maxMs'> {
+  if (latency.count === 0) return NO_LATENCY;
+  return { p50Ms: latency.p50, p99Ms: latency.p99, maxMs: latency.max };
+}
 
 export interface Session {
   name: PeerName;

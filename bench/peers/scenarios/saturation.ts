@@ -4,7 +4,7 @@
  * drain window; the highest step that passed is the server's highest sustained rate.
  */
 import { appendOnSchedule, coresBetween, readCpu, waitSettled } from '../../gateway-scenario.js';
-import { deliveryNote, type PeerRow, type Session } from '../session.js';
+import { latencyFields, type PeerRow, type Session } from '../session.js';
 
 export interface SaturationSpec {
   connections: number;
@@ -25,7 +25,7 @@ export async function saturationScenario(session: Session, spec: SaturationSpec)
   const { server, generators } = session;
   const bounds: number[] = [];
   for (const perSecond of spec.steps) bounds.push((bounds.at(-1) ?? 0) + perSecond * spec.stepSeconds);
-  const idle = await session.rss(10);
+  const idle = await session.rss(3);
   const connected = await session.connect(spec.connections, {
     txPerBlock: spec.txPerBlock,
     lastHeight: bounds.at(-1)!,
@@ -65,9 +65,7 @@ export async function saturationScenario(session: Session, spec: SaturationSpec)
       offeredFramesPerSecond: spec.connections * spec.txPerBlock * perSecond,
       deliveredFramesPerSecond:
         frames / ((report.lastArrivalMs - cpuBefore.at - 50 + 1000 / perSecond) / 1000),
-      p50Ms: latency.p50,
-      p99Ms: latency.p99,
-      maxMs: latency.max,
+      ...latencyFields(latency),
       cpuSecondsPerThousandFrames: frames === 0 ? Number.NaN : (cpu.processSeconds / frames) * 1000,
       rssBytesPerConnection: connected.open === 0 ? null : (connectedRss - idle) / connected.open,
       serverRssBytes: connectedRss,
@@ -75,7 +73,7 @@ export async function saturationScenario(session: Session, spec: SaturationSpec)
       duplicated: report.duplicated,
       reordered: report.reordered,
       recovered: null,
-      note: `step ${step + 1}: ${perSecond} blocks/s: ${verdict}; ${deliveryNote(report)}; server ${cpu.processCores.toFixed(2)} cores`,
+      note: `step ${step + 1}: ${perSecond} blocks/s: ${verdict}; ${report.closedByServer} closed by the server; server ${cpu.processCores.toFixed(2)} cores`,
       heldConnections: connected.open,
       serverProcesses: session.processes,
     };

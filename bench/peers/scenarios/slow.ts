@@ -4,7 +4,7 @@
  * every client's delivery — the paused ones too (a server may close them, as Centrifugo does).
  */
 import { appendOnSchedule, coresBetween, readCpu, waitSettled } from '../../gateway-scenario.js';
-import { deliveryNote, type PeerRow, type Session } from '../session.js';
+import { deliveryNote, latencyFields, type PeerRow, type Session } from '../session.js';
 
 export interface SlowSpec {
   connections: number;
@@ -17,7 +17,7 @@ export interface SlowSpec {
 }
 
 const WARMUP_SECONDS = 2;
-const SETTLE_MS = 30_000;
+const SETTLE_MS = 10_000;
 
 function heights(spec: SlowSpec) {
   const warmup = WARMUP_SECONDS * spec.blocksPerSecond;
@@ -34,7 +34,7 @@ export async function slowScenario(session: Session, spec: SlowSpec): Promise<Pe
   const { server, generators } = session;
   const { warmup, pause, resume, total } = heights(spec);
   const rate = spec.blocksPerSecond;
-  const idle = await session.rss(10);
+  const idle = await session.rss(3);
   const connected = await session.connect(spec.connections, {
     txPerBlock: spec.txPerBlock,
     lastHeight: total,
@@ -67,9 +67,7 @@ export async function slowScenario(session: Session, spec: SlowSpec): Promise<Pe
       offeredFramesPerSecond: spec.connections * spec.txPerBlock * rate,
       deliveredFramesPerSecond: frames / ((report.lastArrivalMs - cpuBefore.at - 50 + 1000 / rate) / 1000),
       // The reading clients while the others are paused: what a slow consumer costs its neighbours.
-      p50Ms: paused.p50,
-      p99Ms: paused.p99,
-      maxMs: paused.max,
+      ...latencyFields(paused),
       cpuSecondsPerThousandFrames: frames === 0 ? Number.NaN : (cpu.processSeconds / frames) * 1000,
       rssBytesPerConnection: connected.open === 0 ? null : (connectedRss - idle) / connected.open,
       serverRssBytes: connectedRss,

@@ -7,7 +7,7 @@
  */
 import { monotonicMs } from '../../gateway-bench-shared.js';
 import { appendOnSchedule, coresBetween, log, readCpu, waitSettled } from '../../gateway-scenario.js';
-import { deliveryNote, type PeerRow, recoveredOf, type Session } from '../session.js';
+import { deliveryNote, latencyFields, type PeerRow, recoveredOf, type Session } from '../session.js';
 
 export interface StormSpec {
   connections: number;
@@ -20,7 +20,7 @@ export interface StormSpec {
 }
 
 const WARMUP_BLOCKS = 4;
-const SETTLE_MS = 30_000;
+const SETTLE_MS = 15_000;
 
 function heights(spec: StormSpec) {
   const live = WARMUP_BLOCKS + spec.back + spec.steadySeconds * spec.blocksPerSecond;
@@ -41,7 +41,7 @@ export async function stormScenario(session: Session, spec: StormSpec): Promise<
     warmupHeights: 0,
     phaseStarts: [live + 1],
   };
-  const idle = await session.rss(10);
+  const idle = await session.rss(3);
   const connected = await session.connect(spec.connections, common);
   const connectedRss = await session.rss(3);
   await appendOnSchedule(server, generators, 0, live, rate);
@@ -76,9 +76,7 @@ export async function stormScenario(session: Session, spec: StormSpec): Promise<
       // Replay plus live frames the reconnected clients got until every one of them was at the head.
       deliveredFramesPerSecond: stormFrames / (atHead.ms / 1000),
       // Blocks appended during the storm, append → receive on the reconnected clients.
-      p50Ms: stormLatency.p50,
-      p99Ms: stormLatency.p99,
-      maxMs: stormLatency.max,
+      ...latencyFields(stormLatency),
       cpuSecondsPerThousandFrames: stormFrames <= 0 ? Number.NaN : (cpu.processSeconds / stormFrames) * 1000,
       rssBytesPerConnection: connected.open === 0 ? null : (connectedRss - idle) / connected.open,
       serverRssBytes: connectedRss,
