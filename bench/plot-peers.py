@@ -31,15 +31,17 @@ SERVERS = {
     "ws": ("ws loop", "#a0522d"),
 }
 NUMBER = (int, float)
+# Idle rows have no latency or CPU per frame, nor does a server that delivered no timed frame: null.
+OPTIONAL_NUMBER = (int, float, type(None))
 ROW_FIELDS = {
     "server": str,
     "connections": NUMBER,
     "offeredFramesPerSecond": NUMBER,
     "deliveredFramesPerSecond": NUMBER,
-    "p50Ms": NUMBER,
-    "p99Ms": NUMBER,
-    "maxMs": NUMBER,
-    "cpuSecondsPerThousandFrames": NUMBER,
+    "p50Ms": OPTIONAL_NUMBER,
+    "p99Ms": OPTIONAL_NUMBER,
+    "maxMs": OPTIONAL_NUMBER,
+    "cpuSecondsPerThousandFrames": OPTIONAL_NUMBER,
     "rssBytesPerConnection": (int, float, type(None)),
     "serverRssBytes": NUMBER,
     "lost": NUMBER,
