@@ -183,5 +183,6 @@ export function recoveredOf(server: PeerServer, report: MergedReport): boolean |
 /** The delivery verdict in words, for the note. */
 export function deliveryNote(report: MergedReport): string {
   const closed = report.closedByServer > 0 ? `, ${report.closedByServer} closed by the server` : '';
-  return `${report.complete}/${report.clients} clients complete${closed}`;
+  const examples = report.problems.length > 0 ? ` (e.g. ${report.problems.slice(0, 2).join('; ')})` : '';
+  return `${report.complete}/${report.clients} clients complete${closed}${examples}`;
 }
