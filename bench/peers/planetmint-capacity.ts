@@ -6,7 +6,7 @@
  * it holds and its RSS per connection, its CPU, and how long the last block takes to reach all.
  *
  *   npx tsx bench/peers/planetmint-capacity.ts [--connections 1000] [--seconds 30]
- *     [--blocks-per-second 1] [--tx-per-block 10] [--generators 1] [--no-pin]
+ *     [--blocks-per-second 1] [--tx-per-block 10] [--generators 1] [--pause-every N] [--no-pin]
  *
  * Server (all three processes) on CPU 0, driver and generators on CPU 1. Writes
  * bench/results/planetmint-capacity-<N>c-<B>bps-<K>tx.json and prints it.
@@ -45,6 +45,8 @@ const { values } = parseArgs({
     'tx-per-block': { type: 'string', default: '10' },
     'warmup-blocks': { type: 'string', default: '2' },
     generators: { type: 'string', default: '1' },
+    /** Stop reading on every N-th client (0, N, 2N, …) once the warm-up blocks are out; 0: nobody. */
+    'pause-every': { type: 'string', default: '0' },
     'no-pin': { type: 'boolean', default: false },
   },
 });
@@ -54,6 +56,7 @@ const BLOCKS_PER_SECOND = integerOption('blocks-per-second', values['blocks-per-
 const TX_PER_BLOCK = integerOption('tx-per-block', values['tx-per-block'], 1, 1000);
 const WARMUP_BLOCKS = integerOption('warmup-blocks', values['warmup-blocks'], 0, 100);
 const GENERATORS = integerOption('generators', values.generators, 1, 4);
+const PAUSE_EVERY = integerOption('pause-every', values['pause-every'], 0, 19_900);
 const PIN = !values['no-pin'] && CPUS >= 2;
 const TOTAL_BLOCKS = WARMUP_BLOCKS + SECONDS * BLOCKS_PER_SECOND;
 /** After the last block, time for every client to get it: the server may be far behind. */
@@ -88,7 +91,10 @@ try {
   const connectedRss = await steadyRss(planetmint.pid);
 
   const cpuBefore = readCpu(server.pids);
-  await appendOnSchedule(server, generators, 0, TOTAL_BLOCKS, BLOCKS_PER_SECOND);
+  await appendOnSchedule(server, generators, 0, TOTAL_BLOCKS, BLOCKS_PER_SECOND, (index) => {
+    if (PAUSE_EVERY > 0 && index + 1 === WARMUP_BLOCKS)
+      for (const generator of generators) generator.send({ type: 'pause', every: PAUSE_EVERY });
+  });
   const lastPublishedAt = monotonicMs();
   const settled = await waitSettled(generators, () => TOTAL_BLOCKS, lastPublishedAt, SETTLE_TIMEOUT_MS);
   const cpu = coresBetween(cpuBefore, readCpu(server.pids));
@@ -121,12 +127,17 @@ try {
       orderErrors: report.orderErrors,
       incomplete: report.incomplete,
       closedByServer: report.closedByServer,
+      paused: report.paused,
       problems: report.problems,
     },
     loadavgAtEnd: readFileSync('/proc/loadavg', 'utf8').trim(),
   };
   console.log(JSON.stringify(result, null, 2));
-  writeResult(`planetmint-capacity-${CONNECTIONS}c-${BLOCKS_PER_SECOND}bps-${TX_PER_BLOCK}tx`, result);
+  const paused = PAUSE_EVERY > 0 ? `-paused${PAUSE_EVERY}` : '';
+  writeResult(
+    `planetmint-capacity-${CONNECTIONS}c-${BLOCKS_PER_SECOND}bps-${TX_PER_BLOCK}tx${paused}`,
+    result,
+  );
 } finally {
   for (const generator of generators) generator.send({ type: 'close' });
   await server.stop();
