@@ -13,6 +13,7 @@
  *     [--stalled-percent 5] [--before-seconds 5] [--pause-seconds 10] [--after-seconds 5]
  *     [--back 20] [--steady-seconds 3] [--storm-seconds 15]
  *     [--server-processes 1] [--generators 2] [--centrifugo ~/go/bin/centrifugo] [--no-pin]
+ *     [--server-node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof"]
  *
  * Writes bench/results/peers-<scenario>.json (rows for bench/peers-plot.py) and prints a table.
  */
@@ -66,6 +67,8 @@ const { values } = parseArgs({
     'server-processes': { type: 'string', default: '1' },
     generators: { type: 'string', default: '2' },
     centrifugo: { type: 'string', default: join(homedir(), 'go/bin/centrifugo') },
+    /** Extra node flags for the Node servers, space-separated: --server-node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+    'server-node-flags': { type: 'string', default: '' },
     'no-pin': { type: 'boolean', default: false },
     out: { type: 'string', default: '' },
   },
@@ -168,7 +171,7 @@ async function main(): Promise<void> {
     redis: redis.client,
     options: {
       pin: serverPin(PIN),
-      nodeFlags: [],
+      nodeFlags: values['server-node-flags'].split(' ').filter((flag) => flag !== ''),
       events,
       frames,
       blocks,
