@@ -176,16 +176,18 @@ def render(document, scenario, rows, series, y_label, what, out):
 
 def plot_file(path, scenario, document, out_dir):
     rows = document["rows"]
-    written = [
-        render(document, scenario, rows,
-               [("p50Ms", "--", " p50"), ("p99Ms", "-", " p99")],
-               "latency, append → receive (ms)", "latency percentiles",
-               out_dir / f"{path.stem}-latency.svg"),
-        render(document, scenario, rows,
-               [("deliveredFramesPerSecond", "-", "")],
-               "delivered frames/s (all clients)", "delivered frames/s",
-               out_dir / f"{path.stem}-throughput.svg"),
-    ]
+    written = []
+    # Idle rows carry no traffic: no latency or throughput plot for a file without any.
+    if any(row["p50Ms"] is not None for row in rows):
+        written.append(render(document, scenario, rows,
+                              [("p50Ms", "--", " p50"), ("p99Ms", "-", " p99")],
+                              "latency, append → receive (ms)", "latency percentiles",
+                              out_dir / f"{path.stem}-latency.svg"))
+    if any(row["deliveredFramesPerSecond"] > 0 for row in rows):
+        written.append(render(document, scenario, rows,
+                              [("deliveredFramesPerSecond", "-", "")],
+                              "delivered frames/s (all clients)", "delivered frames/s",
+                              out_dir / f"{path.stem}-throughput.svg"))
     with_rss = [row for row in rows if row["rssBytesPerConnection"] is not None]
     if with_rss:
         kib = [{**row, "rssKiB": row["rssBytesPerConnection"] / 1024} for row in with_rss]
