@@ -119,13 +119,15 @@ export class CentrifugoProtocol implements PeerProtocol {
   }
 }
 
-/** Centrifugo's JSON-protocol ping is an empty object, alone or as one line of a batch. */
+const PING_LINE = Buffer.from('\n{}\n');
+
+/** Centrifugo's JSON-protocol ping is an empty object: alone, or a line anywhere in a batch of pushes. */
 function isPing(buffer: Buffer, start: number, end: number): boolean {
   if (end - start === 2) return buffer[start] === 0x7b && buffer[start + 1] === 0x7d;
-  return (
-    (buffer[end - 1] === 0x7d && buffer[end - 2] === 0x7b && buffer[end - 3] === 0x0a) ||
-    (buffer[start] === 0x7b && buffer[start + 1] === 0x7d && buffer[start + 2] === 0x0a)
-  );
+  if (buffer[end - 1] === 0x7d && buffer[end - 2] === 0x7b && buffer[end - 3] === 0x0a) return true;
+  if (buffer[start] === 0x7b && buffer[start + 1] === 0x7d && buffer[start + 2] === 0x0a) return true;
+  // A view, so the search stops at this message's end rather than the read buffer's.
+  return buffer.subarray(start, end).indexOf(PING_LINE) >= 0;
 }
 
 /** Per height, the stream offset of its last frame, as the first client to complete it saw it. */

@@ -9,7 +9,7 @@
  *   npx tsx bench/peers-compare.ts --scenario idle|fanout|saturation|slow|storm
  *     [--servers blockcast,centrifugo,socketio,planetmint,raw-uws,ws] [--connections 10000]
  *     [--idle-connections 1000,19500] [--blocks-per-second 5] [--tx-per-block 20] [--seconds 15]
- *     [--saturation-connections 1000] [--steps 5,10,25,50,100] [--step-seconds 4]
+ *     [--saturation-connections 1000] [--steps 1,2,5,10,25,50,100] [--step-seconds 4]
  *     [--stalled-percent 5] [--before-seconds 5] [--pause-seconds 10] [--after-seconds 5]
  *     [--back 20] [--steady-seconds 3] [--storm-seconds 15]
  *     [--server-processes 1] [--generators 2] [--centrifugo ~/go/bin/centrifugo] [--no-pin]
@@ -55,7 +55,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '15' },
     'warmup-seconds': { type: 'string', default: '2' },
     'saturation-connections': { type: 'string', default: '1000' },
-    steps: { type: 'string', default: '5,10,25,50,100' },
+    steps: { type: 'string', default: '1,2,5,10,25,50,100' },
     'step-seconds': { type: 'string', default: '4' },
     'stalled-percent': { type: 'string', default: '5' },
     'before-seconds': { type: 'string', default: '5' },
