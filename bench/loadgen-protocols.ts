@@ -65,7 +65,7 @@ export const recovery = { asked: 0, recovered: 0 };
 
 export const CENTRIFUGO_CHANNEL = 'blocks:valid_transactions';
 
-/** Centrifugo's stream epoch, as the first subscriber saw it: the position a resuming client names. */
+/** Centrifugo's stream epoch, as the latest subscriber saw it (one per channel): a resuming client names it. */
 let centrifugoEpoch = '';
 
 export class CentrifugoProtocol implements PeerProtocol {
@@ -112,7 +112,7 @@ export class CentrifugoProtocol implements PeerProtocol {
       }
       if (reply.subscribe === undefined) continue;
       this.#subscribed = true;
-      if (centrifugoEpoch === '') centrifugoEpoch = reply.subscribe.epoch ?? '';
+      if (reply.subscribe.epoch !== undefined) centrifugoEpoch = reply.subscribe.epoch;
       if (this.#resume.since > 0 && reply.subscribe.recovered === true) recovery.recovered++;
       this.#host.ready();
     }
