@@ -5,8 +5,9 @@ The node (planetmint/start.py, start_abci_server) runs three processes: its core
 "transactions": [Transaction objects]}) on the Exchange's publisher queue; the Exchange, which
 copies each event to the subscriber queue made for BLOCK_VALID; and planetmint_ws, which runs
 planetmint.web.websocket_server.start(that queue). This shim is the core's side of that: the
-same Exchange and the same websocket_server.start in their own processes, with the events
-built from blocks read on stdin instead of from CometBFT.
+same Exchange and the same server (websocket_server.start's two calls, init_app and run_app, plus
+a startup hook that reports on stderr when one of its tasks ends) in their own processes, with
+the events built from blocks read on stdin instead of from CometBFT.
 
 stdin: one block a line, {"height": H, "transactions": [tx dicts]} and optionally "hash"; without
 one the hash is the node's app hash (end_block: SHA3-256 of the previous one and the ids).
@@ -123,10 +124,25 @@ def block_event(block, app_hash):
     return Event(EventTypes.BLOCK_VALID, {"height": block["height"], "hash": block_hash, "transactions": transactions})
 
 
+async def report_task_ends(app):
+    """Says on stderr when one of the server's tasks ends: nothing in 2.5.3 restarts or logs them."""
+
+    def ended(task):
+        how = "cancelled" if task.cancelled() else repr(task.exception())
+        print(f"planetmint_ws: task {task.get_name()} ended: {how}", file=sys.stderr, flush=True)
+
+    for key in ("task1", "task2", "task3"):
+        app[key].add_done_callback(ended)
+
+
 def serve(subscriber_queue):
     # aiohttp's run_app prints its banner to stdout, which is this shim's protocol channel.
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    websocket_server.start(subscriber_queue)
+    # websocket_server.start(queue) is these two calls; the extra startup hook only watches.
+    app = websocket_server.init_app(subscriber_queue)
+    app.on_startup.append(report_task_ends)
+    config = Config().get()["wsserver"]
+    aiohttp.web.run_app(app, host=config["host"], port=config["port"])
 
 
 def report(message):
