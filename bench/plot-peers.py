@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 
 SCENARIOS = ("idle", "fanout", "saturation", "slow", "storm")
 # Fixed per server, so a server looks the same in every plot.
@@ -31,15 +32,17 @@ SERVERS = {
     "ws": ("ws loop", "#a0522d"),
 }
 NUMBER = (int, float)
+# Idle rows have no latency or CPU per frame, nor does a server that delivered no timed frame: null.
+OPTIONAL_NUMBER = (int, float, type(None))
 ROW_FIELDS = {
     "server": str,
     "connections": NUMBER,
     "offeredFramesPerSecond": NUMBER,
     "deliveredFramesPerSecond": NUMBER,
-    "p50Ms": NUMBER,
-    "p99Ms": NUMBER,
-    "maxMs": NUMBER,
-    "cpuSecondsPerThousandFrames": NUMBER,
+    "p50Ms": OPTIONAL_NUMBER,
+    "p99Ms": OPTIONAL_NUMBER,
+    "maxMs": OPTIONAL_NUMBER,
+    "cpuSecondsPerThousandFrames": OPTIONAL_NUMBER,
     "rssBytesPerConnection": (int, float, type(None)),
     "serverRssBytes": NUMBER,
     "lost": NUMBER,
@@ -114,6 +117,11 @@ def log_scale_if_wide(axis, values, which):
     positive = [v for v in values if v > 0]
     if positive and max(positive) / min(positive) >= 20:
         (axis.set_xscale if which == "x" else axis.set_yscale)("log")
+        # Plain numbers at 1, 2 and 5 of each decade: a reader should not have to decode 10^x.
+        scale = axis.xaxis if which == "x" else axis.yaxis
+        scale.set_major_locator(ticker.LogLocator(base=10, subs=(1, 2, 5)))
+        scale.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:,.10g}".replace(",", " ")))
+        scale.set_minor_formatter(ticker.NullFormatter())
 
 
 def line_plot(ax, groups, x_field, series):
@@ -174,16 +182,18 @@ def render(document, scenario, rows, series, y_label, what, out):
 
 def plot_file(path, scenario, document, out_dir):
     rows = document["rows"]
-    written = [
-        render(document, scenario, rows,
-               [("p50Ms", "--", " p50"), ("p99Ms", "-", " p99")],
-               "latency, append → receive (ms)", "latency percentiles",
-               out_dir / f"{path.stem}-latency.svg"),
-        render(document, scenario, rows,
-               [("deliveredFramesPerSecond", "-", "")],
-               "delivered frames/s (all clients)", "delivered frames/s",
-               out_dir / f"{path.stem}-throughput.svg"),
-    ]
+    written = []
+    # Idle rows carry no traffic: no latency or throughput plot for a file without any.
+    if any(row["p50Ms"] is not None for row in rows):
+        written.append(render(document, scenario, rows,
+                              [("p50Ms", "--", " p50"), ("p99Ms", "-", " p99")],
+                              "latency, append → receive (ms)", "latency percentiles",
+                              out_dir / f"{path.stem}-latency.svg"))
+    if any(row["deliveredFramesPerSecond"] > 0 for row in rows):
+        written.append(render(document, scenario, rows,
+                              [("deliveredFramesPerSecond", "-", "")],
+                              "delivered frames/s (all clients)", "delivered frames/s",
+                              out_dir / f"{path.stem}-throughput.svg"))
     with_rss = [row for row in rows if row["rssBytesPerConnection"] is not None]
     if with_rss:
         kib = [{**row, "rssKiB": row["rssBytesPerConnection"] / 1024} for row in with_rss]
