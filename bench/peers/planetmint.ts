@@ -63,6 +63,8 @@ export async function startPlanetmintServer({
       );
     } else pending.shift()?.settle(new Error(`planetmint shim rejected a block: ${message.error}`));
   });
+  // A write after the shim died fails with EPIPE; the exit handler below rejects what is pending.
+  child.stdin!.on('error', () => {});
   const exit = new Promise<void>((resolve) =>
     child.once('exit', (code, signal) => {
       exited = new Error(`planetmint shim exited (${signal ?? code})`);
