@@ -99,12 +99,13 @@ export async function startPlanetmintServer({
       });
     },
     async stop() {
-      if (exited !== undefined) return;
-      // End of stdin: the shim poisons the Exchange and SIGTERMs the server, as a node shutdown would.
-      child.stdin!.end();
-      const timer = setTimeout(killGroup, STOP_TIMEOUT_MS);
-      await exit;
-      clearTimeout(timer);
+      if (exited === undefined) {
+        // End of stdin: the shim poisons the Exchange and SIGTERMs the server, as a node shutdown would.
+        child.stdin!.end();
+        const timer = setTimeout(killGroup, STOP_TIMEOUT_MS);
+        await exit;
+        clearTimeout(timer);
+      }
       killGroup(); // anything of the group still alive after the shim itself is gone
       process.removeListener('exit', killGroup);
     },
