@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 
 SCENARIOS = ("idle", "fanout", "saturation", "slow", "storm")
 # Fixed per server, so a server looks the same in every plot.
@@ -116,6 +117,11 @@ def log_scale_if_wide(axis, values, which):
     positive = [v for v in values if v > 0]
     if positive and max(positive) / min(positive) >= 20:
         (axis.set_xscale if which == "x" else axis.set_yscale)("log")
+        # Plain numbers at 1, 2 and 5 of each decade: a reader should not have to decode 10^x.
+        scale = axis.xaxis if which == "x" else axis.yaxis
+        scale.set_major_locator(ticker.LogLocator(base=10, subs=(1, 2, 5)))
+        scale.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:,.10g}".replace(",", " ")))
+        scale.set_minor_formatter(ticker.NullFormatter())
 
 
 def line_plot(ax, groups, x_field, series):

@@ -9,7 +9,7 @@
  *     [--blocks-per-second 1] [--tx-per-block 10] [--generators 1] [--pause-every N] [--no-pin]
  *
  * Server (all three processes) on CPU 0, driver and generators on CPU 1. Writes
- * bench/results/planetmint-capacity-<N>c-<B>bps-<K>tx.json and prints it.
+ * bench/results/planetmint-capacity-<N>c-<B>bps-<K>tx-<S>s[-paused<P>].json and prints it.
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -135,7 +135,7 @@ try {
   console.log(JSON.stringify(result, null, 2));
   const paused = PAUSE_EVERY > 0 ? `-paused${PAUSE_EVERY}` : '';
   writeResult(
-    `planetmint-capacity-${CONNECTIONS}c-${BLOCKS_PER_SECOND}bps-${TX_PER_BLOCK}tx${paused}`,
+    `planetmint-capacity-${CONNECTIONS}c-${BLOCKS_PER_SECOND}bps-${TX_PER_BLOCK}tx-${SECONDS}s${paused}`,
     result,
   );
 } finally {

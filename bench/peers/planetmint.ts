@@ -63,6 +63,8 @@ export async function startPlanetmintServer({
       );
     } else pending.shift()?.settle(new Error(`planetmint shim rejected a block: ${message.error}`));
   });
+  // A write after the shim died fails with EPIPE; the exit handler below rejects what is pending.
+  child.stdin!.on('error', () => {});
   const exit = new Promise<void>((resolve) =>
     child.once('exit', (code, signal) => {
       exited = new Error(`planetmint shim exited (${signal ?? code})`);
@@ -97,12 +99,13 @@ export async function startPlanetmintServer({
       });
     },
     async stop() {
-      if (exited !== undefined) return;
-      // End of stdin: the shim poisons the Exchange and SIGTERMs the server, as a node shutdown would.
-      child.stdin!.end();
-      const timer = setTimeout(killGroup, STOP_TIMEOUT_MS);
-      await exit;
-      clearTimeout(timer);
+      if (exited === undefined) {
+        // End of stdin: the shim poisons the Exchange and SIGTERMs the server, as a node shutdown would.
+        child.stdin!.end();
+        const timer = setTimeout(killGroup, STOP_TIMEOUT_MS);
+        await exit;
+        clearTimeout(timer);
+      }
       killGroup(); // anything of the group still alive after the shim itself is gone
       process.removeListener('exit', killGroup);
     },

@@ -5,13 +5,14 @@ The node (planetmint/start.py, start_abci_server) runs three processes: its core
 "transactions": [Transaction objects]}) on the Exchange's publisher queue; the Exchange, which
 copies each event to the subscriber queue made for BLOCK_VALID; and planetmint_ws, which runs
 planetmint.web.websocket_server.start(that queue). This shim is the core's side of that: the
-same Exchange and the same websocket_server.start in their own processes, with the events
-built from blocks read on stdin instead of from CometBFT.
+same Exchange and the same server (websocket_server.start's two calls, init_app and run_app, plus
+a startup hook that reports on stderr when one of its tasks ends) in their own processes, with
+the events built from blocks read on stdin instead of from CometBFT.
 
 stdin: one block a line, {"height": H, "transactions": [tx dicts]} and optionally "hash"; without
 one the hash is the node's app hash (end_block: SHA3-256 of the previous one and the ids).
 stdout: {"event": "listening", "pid": <planetmint_ws pid>, "url": "<valid_transactions URL>"}
-once the server accepts TCP connections, then {"event": "published", "height": H} for each
+once the server has bound its port, then {"event": "published", "height": H} for each
 block once its Event is on the publisher queue, or {"event": "rejected", "line": N, "error":
 "..."} for a line it could not turn into an Event (nothing of that line is published).
 End of stdin stops the Exchange with the POISON_PILL and the server with SIGTERM.
@@ -27,7 +28,6 @@ import json
 import multiprocessing
 import os
 import signal
-import socket
 import sys
 import time
 
@@ -123,10 +123,31 @@ def block_event(block, app_hash):
     return Event(EventTypes.BLOCK_VALID, {"height": block["height"], "hash": block_hash, "transactions": transactions})
 
 
-def serve(subscriber_queue):
+async def report_task_ends(app):
+    """Says on stderr when one of the server's tasks ends: nothing in 2.5.3 restarts or logs them."""
+
+    def ended(task):
+        how = "cancelled" if task.cancelled() else repr(task.exception())
+        print(f"planetmint_ws: task {task.get_name()} ended: {how}", file=sys.stderr, flush=True)
+
+    for key in ("task1", "task2", "task3"):
+        app[key].add_done_callback(ended)
+
+
+def serve(subscriber_queue, listening):
     # aiohttp's run_app prints its banner to stdout, which is this shim's protocol channel.
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    websocket_server.start(subscriber_queue)
+    # websocket_server.start(queue) is these two calls; the startup hook and `print` only watch.
+    app = websocket_server.init_app(subscriber_queue)
+    app.on_startup.append(report_task_ends)
+    config = Config().get()["wsserver"]
+    # run_app prints its banner once its sites are bound: that is the moment it listens (a TCP
+    # probe could reach another process that holds the port).
+    def bound(banner):
+        print(banner, file=sys.stderr, flush=True)
+        listening.set()
+
+    aiohttp.web.run_app(app, host=config["host"], port=config["port"], print=bound)
 
 
 def report(message):
@@ -134,16 +155,13 @@ def report(message):
     sys.stdout.flush()
 
 
-def wait_until_listening(host, port, server):
+def wait_until_listening(host, port, server, listening):
     deadline = time.monotonic() + LISTEN_DEADLINE_SECONDS
     while time.monotonic() < deadline:
+        if listening.wait(0.05):
+            return
         if not server.is_alive():
             raise SystemExit(f"planetmint_ws exited with {server.exitcode} before listening on {host}:{port}")
-        try:
-            socket.create_connection((host, port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
     raise SystemExit(f"planetmint_ws did not listen on {host}:{port} within {LISTEN_DEADLINE_SECONDS} s")
 
 
@@ -177,8 +195,12 @@ def main():
     config["wsserver"]["port"] = args.port
 
     exchange = Exchange()
+    listening = multiprocessing.Event()
     server = multiprocessing.Process(
-        name="planetmint_ws", target=serve, daemon=True, args=(exchange.get_subscriber_queue(EventTypes.BLOCK_VALID),)
+        name="planetmint_ws",
+        target=serve,
+        daemon=True,
+        args=(exchange.get_subscriber_queue(EventTypes.BLOCK_VALID), listening),
     )
     server.start()
     exchange_process = multiprocessing.Process(name="planetmint_exchange", target=exchange.run, daemon=True)
@@ -187,7 +209,7 @@ def main():
     leave_server_cpus()
 
     try:
-        wait_until_listening(args.host, args.port, server)
+        wait_until_listening(args.host, args.port, server, listening)
         url = f"ws://{args.host}:{args.port}{websocket_server.EVENTS_ENDPOINT}"
         report({"event": "listening", "pid": server.pid, "url": url})
         app_hash = AppHash()
