@@ -3,6 +3,7 @@
  * frames/s, append → receive latency, server CPU per 1 000 delivered frames, every client verified.
  */
 import { appendOnSchedule, coresBetween, readCpu, waitSettled } from '../../gateway-scenario.js';
+import { pacedAppend, pacingNote } from '../paced-append.js';
 import { deliveryNote, latencyFields, type PeerRow, type Session } from '../session.js';
 
 export interface FanoutSpec {
@@ -35,7 +36,7 @@ export async function fanoutScenario(session: Session, spec: FanoutSpec): Promis
   const framesBefore = (await waitSettled(generators, () => 0, cpuBefore.at, 0)).frames;
   // appendOnSchedule starts its schedule 50 ms out.
   const measuredFrom = cpuBefore.at + 50;
-  await appendOnSchedule(server, generators, warmup, total, spec.blocksPerSecond);
+  const paced = await pacedAppend(server, generators, warmup, total, spec.blocksPerSecond);
   const drained = await waitSettled(
     generators,
     () => total,
@@ -65,7 +66,7 @@ export async function fanoutScenario(session: Session, spec: FanoutSpec): Promis
       duplicated: report.duplicated,
       reordered: report.reordered,
       recovered: null,
-      note: `${deliveryNote(report)}; server ${cpu.processCores.toFixed(2)} cores, machine ${cpu.machineCores.toFixed(2)}${drainNote}`,
+      note: `${deliveryNote(report)}; server ${cpu.processCores.toFixed(2)} cores, machine ${cpu.machineCores.toFixed(2)}${drainNote}${pacingNote(paced, spec.blocksPerSecond)}`,
       heldConnections: connected.open,
       serverProcesses: session.processes,
     },

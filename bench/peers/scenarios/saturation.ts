@@ -3,7 +3,8 @@
  * step's blocks/s) until a step's p99 passes 1 s or its frames are not all delivered within a
  * drain window; the highest step that passed is the server's highest sustained rate.
  */
-import { appendOnSchedule, coresBetween, readCpu, waitSettled } from '../../gateway-scenario.js';
+import { coresBetween, readCpu, waitSettled } from '../../gateway-scenario.js';
+import { pacedAppend, pacingNote } from '../paced-append.js';
 import { latencyFields, type PeerRow, type Session } from '../session.js';
 
 export interface SaturationSpec {
@@ -42,7 +43,7 @@ export async function saturationScenario(session: Session, spec: SaturationSpec)
     const from = step === 0 ? 0 : bounds[step - 1]!;
     const to = bounds[step]!;
     const cpuBefore = readCpu(server.pids);
-    await appendOnSchedule(server, generators, from, to, perSecond);
+    const paced = await pacedAppend(server, generators, from, to, perSecond);
     const settled = await waitSettled(generators, () => to, cpuBefore.at, spec.stepSeconds * 1000 + DRAIN_MS);
     const cpu = coresBetween(cpuBefore, readCpu(server.pids));
     const report = await session.report();
@@ -51,14 +52,16 @@ export async function saturationScenario(session: Session, spec: SaturationSpec)
     const lost = report.lost - lostBefore;
     framesBefore = settled.frames;
     lostBefore = report.lost;
-    const sustained = settled.reached && lost === 0 && latency.p99 <= P99_LIMIT_MS;
+    const sustained = paced.kept && settled.reached && lost === 0 && latency.p99 <= P99_LIMIT_MS;
     const verdict = sustained
       ? 'sustained'
-      : !settled.reached
-        ? `not all delivered ${DRAIN_MS / 1000} s after the step`
-        : lost > 0
-          ? `${lost} frames lost`
-          : `p99 over ${P99_LIMIT_MS} ms`;
+      : !paced.kept
+        ? `publishing fell behind${pacingNote(paced, perSecond)}`
+        : !settled.reached
+          ? `not all delivered ${DRAIN_MS / 1000} s after the step`
+          : lost > 0
+            ? `${lost} frames lost`
+            : `p99 over ${P99_LIMIT_MS} ms`;
     const row: PeerRow = {
       server: session.name,
       connections: spec.connections,

@@ -4,6 +4,7 @@
  * every client's delivery — the paused ones too (a server may close them, as Centrifugo does).
  */
 import { appendOnSchedule, coresBetween, readCpu, waitSettled } from '../../gateway-scenario.js';
+import { pacedAppend, pacingNote } from '../paced-append.js';
 import { deliveryNote, latencyFields, type PeerRow, type Session } from '../session.js';
 
 export interface SlowSpec {
@@ -47,7 +48,7 @@ export async function slowScenario(session: Session, spec: SlowSpec): Promise<Pe
   await appendOnSchedule(server, generators, warmup, pause, rate);
   for (const generator of generators)
     generator.send({ type: 'pause', every: Math.round(100 / spec.stalledPercent) });
-  await appendOnSchedule(server, generators, pause, resume, rate);
+  const paced = await pacedAppend(server, generators, pause, resume, rate);
   for (const generator of generators) generator.send({ type: 'resume' });
   await appendOnSchedule(server, generators, resume, total, rate);
   const settled = await waitSettled(generators, () => total, cpuBefore.at, SETTLE_MS);
@@ -78,7 +79,8 @@ export async function slowScenario(session: Session, spec: SlowSpec): Promise<Pe
       note:
         `reading clients' p99 ${before.p99} ms before, ${paused.p99} while ${spec.stalledPercent} % paused ${spec.pauseSeconds} s, ${after.p99} after; ` +
         `paused ${p.clients}: ${p.complete} complete, ${p.closedByServer} closed by the server; ${deliveryNote(report)}` +
-        (settled.reached ? '' : `; not all delivered ${SETTLE_MS / 1000} s after the last block`),
+        (settled.reached ? '' : `; not all delivered ${SETTLE_MS / 1000} s after the last block`) +
+        pacingNote(paced, rate),
       heldConnections: connected.open,
       serverProcesses: session.processes,
     },
