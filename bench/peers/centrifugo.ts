@@ -3,7 +3,11 @@
  * builds, each on its own port, sharing the bench's redis-server as their engine (a fresh prefix:
  * a fresh stream, offsets from 1, a new epoch). One namespace with history and forced recovery;
  * clients connect without a token (insecure client mode: the bench measures fan-out, not auth).
- * Every frame is one publication, a block's frames one `/api/batch` call of sequential publishes.
+ * Every frame is one publication, a block's frames one `/api/batch` call. Its publishes run in
+ * parallel: one after another (`"parallel": false`) each waits for its Redis round trip — 27 ms a
+ * block with no subscriber, and the publisher held to 1.4 of 5 blocks/s at 2 000 — so a block's
+ * frames may be stored in any order among themselves; blocks stay in order (a batch starts when
+ * the previous one has returned), and so do the offsets a resuming client names (block h ends at h × K).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -78,7 +82,7 @@ export async function startCentrifugo(options: CentrifugoOptions): Promise<PeerS
   const api = `http://127.0.0.1:${ports[0]}/api/batch`;
   const bodies = options.frames.map(
     (block) =>
-      `{"commands":[${block.map((frame) => `{"publish":{"channel":"${CENTRIFUGO_CHANNEL}","data":${frame}}}`).join(',')}],"parallel":false}`,
+      `{"commands":[${block.map((frame) => `{"publish":{"channel":"${CENTRIFUGO_CHANNEL}","data":${frame}}}`).join(',')}],"parallel":true}`,
   );
   return {
     pids: children.map((child) => child.pid!),

@@ -44,7 +44,12 @@ export async function saturationScenario(session: Session, spec: SaturationSpec)
     const to = bounds[step]!;
     const cpuBefore = readCpu(server.pids);
     const paced = await pacedAppend(server, generators, from, to, perSecond);
-    const settled = await waitSettled(generators, () => to, cpuBefore.at, spec.stepSeconds * 1000 + DRAIN_MS);
+    const settled = await waitSettled(
+      generators,
+      () => paced.to,
+      cpuBefore.at,
+      spec.stepSeconds * 1500 + DRAIN_MS,
+    );
     const cpu = coresBetween(cpuBefore, readCpu(server.pids));
     const report = await session.report();
     const latency = report.phaseLatency[step]!;

@@ -48,7 +48,8 @@ export async function slowScenario(session: Session, spec: SlowSpec): Promise<Pe
   await appendOnSchedule(server, generators, warmup, pause, rate);
   for (const generator of generators)
     generator.send({ type: 'pause', every: Math.round(100 / spec.stalledPercent) });
-  const paced = await pacedAppend(server, generators, pause, resume, rate);
+  // Unbounded: the phase after it starts at `resume`, so every block of this one must go out.
+  const paced = await pacedAppend(server, generators, pause, resume, rate, false);
   for (const generator of generators) generator.send({ type: 'resume' });
   await appendOnSchedule(server, generators, resume, total, rate);
   const settled = await waitSettled(generators, () => total, cpuBefore.at, SETTLE_MS);
