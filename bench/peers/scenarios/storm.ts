@@ -41,7 +41,7 @@ export async function stormScenario(session: Session, spec: StormSpec): Promise<
     warmupHeights: 0,
     phaseStarts: [live + 1],
   };
-  const connected = await session.connect(spec.connections, common);
+  await session.connect(spec.connections, common);
   const connectedRss = await session.rss(3);
   await appendOnSchedule(server, generators, 0, live, rate);
   const beforeStorm = await waitSettled(generators, () => live, monotonicMs(), SETTLE_MS);
