@@ -60,7 +60,9 @@ export async function fanoutScenario(session: Session, spec: FanoutSpec): Promis
         timedFrames / ((report.lastArrivalMs - measuredFrom + 1000 / spec.blocksPerSecond) / 1000),
       ...latencyFields(report.latency),
       cpuSecondsPerThousandFrames: timedFrames === 0 ? Number.NaN : (cpu.processSeconds / timedFrames) * 1000,
-      rssBytesPerConnection: connected.open === 0 ? null : (connectedRss - idle) / connected.open,
+      // A delta at or below zero is heap noise (a server that holds sockets in C++ memory barely moves): none.
+      rssBytesPerConnection:
+        connected.open === 0 || connectedRss <= idle ? null : (connectedRss - idle) / connected.open,
       serverRssBytes: connectedRss,
       lost: report.lost,
       duplicated: report.duplicated,
