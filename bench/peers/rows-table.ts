@@ -16,8 +16,9 @@ function ratio(rows: PeerRow[], row: PeerRow, pick: (row: PeerRow) => number | n
   );
   const mine = own === undefined ? null : pick(own);
   const theirs = pick(row);
-  if (mine === null || theirs === null || !Number.isFinite(mine) || !Number.isFinite(theirs) || theirs === 0)
-    return '–';
+  if (mine === null || theirs === null || !Number.isFinite(mine) || !Number.isFinite(theirs)) return '–';
+  // A figure at or below zero (RSS heap noise) makes no ratio.
+  if (mine <= 0 || theirs <= 0) return '–';
   return `${(mine / theirs).toFixed(2)}×`;
 }
 
