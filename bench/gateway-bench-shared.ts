@@ -35,7 +35,8 @@ export function machineJiffies(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-export type ClientKind = 'raw' | 'ws';
+/** raw / ws: blockcast's protocol (and the baselines'); the peers' own over the raw client. */
+export type ClientKind = 'raw' | 'ws' | 'centrifugo' | 'socketio';
 
 /** Driver → load generator. */
 export type GeneratorCommand =
@@ -95,6 +96,12 @@ export interface GeneratorReport {
   blockHistograms: Record<number, string>;
   /** Clients that were paused at some point, and how their deliveries went. */
   paused: { clients: number; complete: number; orderErrors: number; closedByServer: number };
+  /** Frames of announced heights that never came, frames beyond their height's share, frames after a later height. */
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  /** Resuming clients that asked a peer for recovery, and those it said it recovered. */
+  recovery: { asked: number; recovered: number };
   /** A few examples of what went wrong, for the log. */
   problems: string[];
   cpuSeconds: number;

@@ -16,6 +16,13 @@ import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import type { GeneratorCommand, GeneratorMessage } from './gateway-bench-shared.js';
 import { monotonicMs } from './gateway-bench-shared.js';
+import {
+  CentrifugoProtocol,
+  type PeerProtocol,
+  type ProtocolHost,
+  recovery,
+  SocketIoProtocol,
+} from './loadgen-protocols.js';
 
 /** performance.now() is libuv's monotonic clock too; this turns it into monotonicMs() without a BigInt per read. */
 const CLOCK_OFFSET = clockOffset();
@@ -58,6 +65,8 @@ let firstArrival = new Float64Array(0);
 /** Arrivals whose send time had not come over IPC yet: [height, arrival ms] pairs. */
 const early: number[] = [];
 let settings: ConnectCommand | undefined;
+/** Highest height the driver announced: frames of heights up to it that never came are lost. */
+let announcedHeight = 0;
 let totalFrames = 0;
 let lastArrivalMs = 0;
 const problems: string[] = [];
@@ -115,11 +124,34 @@ class Delivery {
   /** Cleared when the client is paused: its latency would measure the pause, not the server. */
   timed = true;
   paused = false;
+  /** Frames per height, for lost / duplicated counts; heights at or below `since` are not expected. */
+  readonly counts: Uint16Array;
+  readonly since: number;
+  /** Frames that arrived after a frame of a later height. */
+  reordered = 0;
+  #highest: number;
 
   /** A resuming client starts after `since`, as if it held every frame up to it. */
   constructor(since = 0) {
+    this.since = since;
     this.lastHeight = since;
+    this.#highest = since;
     this.atHeight = since === 0 ? 0 : settings!.txPerBlock;
+    this.counts = new Uint16Array(settings!.lastHeight + 2);
+  }
+
+  /** Frames of heights (since, upTo] that never came, and frames beyond their height's share. */
+  losses(upTo: number): { lost: number; duplicated: number } {
+    const perBlock = settings!.txPerBlock;
+    let lost = 0;
+    let duplicated = 0;
+    for (let height = this.since + 1; height <= upTo; height++) {
+      const count = this.counts[height]!;
+      if (count < perBlock) lost += perBlock - count;
+      else duplicated += count - perBlock;
+    }
+    for (let height = upTo + 1; height < this.counts.length; height++) duplicated += this.counts[height]!;
+    return { lost, duplicated };
   }
 
   /** Heights up to this one are complete (every frame of them arrived). */
@@ -127,22 +159,27 @@ class Delivery {
     return this.atHeight === settings!.txPerBlock ? this.lastHeight : this.lastHeight - 1;
   }
 
-  frame(height: number, arrival: number): void {
+  /** Returns whether this frame completed its height. */
+  frame(height: number, arrival: number): boolean {
     const perBlock = settings!.txPerBlock;
     this.frames++;
     totalFrames++;
     lastArrivalMs = arrival;
+    if (height < this.counts.length) this.counts[height]!++;
+    if (height < this.#highest) this.reordered++;
+    else this.#highest = height;
     if (this.timed) this.#batch(height, arrival);
     if (height === this.lastHeight) {
       this.atHeight++;
       if (this.atHeight > perBlock) this.fail(`height ${height}: more than ${perBlock} frames`);
-      return;
+      return this.atHeight === perBlock;
     }
     if (height !== this.lastHeight + 1) this.fail(`height ${height} after ${this.lastHeight}`);
     else if (this.lastHeight > 0 && this.atHeight !== perBlock)
       this.fail(`height ${this.lastHeight}: ${this.atHeight} of ${perBlock} frames`);
     this.lastHeight = height;
     this.atHeight = 1;
+    return perBlock === 1;
   }
 
   #batch(height: number, arrival: number): void {
@@ -190,15 +227,24 @@ class RawClient {
   private readonly socket: Socket;
   private readonly key = randomBytes(16).toString('base64');
   private readonly settle: (error?: string) => void;
+  /** A peer's protocol on top of WebSocket; undefined: blockcast's (frames as they are). */
+  private readonly protocol: PeerProtocol | undefined;
 
-  constructor(url: URL, localAddress: string, onOpen: (error?: string) => void) {
+  constructor(url: URL, localAddress: string, index: number, onOpen: (error?: string) => void) {
     let settled = false;
     const settle = (error?: string) => {
       if (settled) return;
       settled = true;
+      clearTimeout(readyTimer);
       onOpen(error);
     };
+    // A peer that upgrades but never confirms the subscription must not hold the connect loop.
+    const readyTimer = setTimeout(() => {
+      settle('no subscription within 60 s');
+      this.socket.destroy();
+    }, 60_000);
     this.settle = settle;
+    this.protocol = this.peerProtocol(index);
     this.socket = connect({
       host: url.hostname,
       port: Number(url.port),
@@ -217,6 +263,43 @@ class RawClient {
       this.open = false;
       settle('closed before the upgrade');
     });
+  }
+
+  private peerProtocol(index: number): PeerProtocol | undefined {
+    const kind = settings!.clientKind;
+    if (kind !== 'centrifugo' && kind !== 'socketio') return undefined;
+    const host: ProtocolHost = {
+      sendText: (text) => this.sendText(text),
+      frame: (height, arrival) => this.delivery.frame(height, arrival),
+      ready: (error) => {
+        this.settle(error);
+        if (error !== undefined) this.socket.destroy();
+      },
+      fail: (problem) => this.delivery.fail(problem),
+    };
+    const resume = { since: settings!.since ?? 0, txPerBlock: settings!.txPerBlock };
+    return kind === 'centrifugo'
+      ? new CentrifugoProtocol(host, resume)
+      : new SocketIoProtocol(host, resume, index);
+  }
+
+  /** One text frame, masked with a zero key (client frames must be masked). */
+  private sendText(text: string): void {
+    const payload = Buffer.from(text);
+    const length = payload.length;
+    const header = length < 126 ? 6 : length < 65_536 ? 8 : 14;
+    const frame = Buffer.alloc(header + length);
+    frame[0] = 0x81;
+    if (length < 126) frame[1] = 0x80 | length;
+    else if (length < 65_536) {
+      frame[1] = 0x80 | 126;
+      frame.writeUInt16BE(length, 2);
+    } else {
+      frame[1] = 0x80 | 127;
+      frame.writeBigUInt64BE(BigInt(length), 2);
+    }
+    payload.copy(frame, header);
+    this.socket.write(frame);
   }
 
   /** `chunk` is a view of the shared read buffer: whatever is kept past this call is copied. */
@@ -238,7 +321,8 @@ class RawClient {
         return false;
       }
       this.open = true;
-      this.settle();
+      if (this.protocol === undefined) this.settle();
+      else this.protocol.opened();
       buffer = buffer.subarray(end + 4);
     }
     this.parse(buffer, arrival);
@@ -269,6 +353,11 @@ class RawClient {
       const opcode = first & 0x0f;
       if (opcode === 1) {
         if ((first & 0x80) === 0) this.delivery.fail('fragmented frame');
+        if (this.protocol !== undefined) {
+          this.protocol.message(buffer, start, end, arrival);
+          offset = end;
+          continue;
+        }
         const height = heightOf(buffer, start, end);
         if (height < 0) this.delivery.fail(`unexpected frame ${buffer.toString('utf8', start, end)}`);
         else this.delivery.frame(height, arrival);
@@ -383,8 +472,11 @@ async function connectAll(command: ConnectCommand): Promise<void> {
           }
           resolve();
         };
-        const Kind = command.clientKind === 'ws' ? WsClient : RawClient;
-        clients.push(new Kind(url, localAddress, onOpen));
+        clients.push(
+          command.clientKind === 'ws'
+            ? new WsClient(url, localAddress, onOpen)
+            : new RawClient(url, localAddress, index, onOpen),
+        );
       });
     }
   };
@@ -412,7 +504,14 @@ function report(): void {
   let lastHeightMin = Number.POSITIVE_INFINITY;
   let lastHeightMax = 0;
   const paused = { clients: 0, complete: 0, orderErrors: 0, closedByServer: 0 };
+  let lost = 0;
+  let duplicated = 0;
+  let reordered = 0;
   for (const { delivery } of clients) {
+    const losses = delivery.losses(announcedHeight);
+    lost += losses.lost;
+    duplicated += losses.duplicated;
+    reordered += delivery.reordered;
     if (delivery.paused) {
       paused.clients++;
       if (delivery.complete) paused.complete++;
@@ -450,6 +549,10 @@ function report(): void {
       [...blockHistograms].map(([height, h]) => [height, hdr.encodeIntoCompressedBase64(h)]),
     ),
     paused,
+    lost,
+    duplicated,
+    reordered,
+    recovery: { ...recovery },
     problems,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   });
@@ -462,6 +565,7 @@ process.on('message', (command: GeneratorCommand) => {
       break;
     case 'sent':
       if (command.height < sentAt.length) sentAt[command.height] = command.atMs;
+      announcedHeight = Math.max(announcedHeight, command.height);
       break;
     case 'progress':
       send(progress());
@@ -480,6 +584,9 @@ process.on('message', (command: GeneratorCommand) => {
     case 'drop':
       for (const client of clients) client.close();
       clients = [];
+      // The resuming clients count their own recoveries; Socket.IO pids stay for them to present.
+      recovery.asked = 0;
+      recovery.recovered = 0;
       break;
     case 'report':
       report();

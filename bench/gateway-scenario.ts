@@ -193,6 +193,12 @@ export interface MergedReport {
   lastHeightMin: number;
   lastHeightMax: number;
   paused: GeneratorReport['paused'];
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  recovery: GeneratorReport['recovery'];
+  /** Monotonic ms of the last frame any generator received. */
+  lastArrivalMs: number;
   latency: Latency;
   phaseLatency: Latency[];
   /** p99 ms of each height's frames over every generator (heights that were timed, with blockLatency). */
@@ -232,6 +238,11 @@ export async function collectReports(generators: Generator[]): Promise<MergedRep
       orderErrors: sum((r) => r.paused.orderErrors),
       closedByServer: sum((r) => r.paused.closedByServer),
     },
+    lost: sum((r) => r.lost),
+    duplicated: sum((r) => r.duplicated),
+    reordered: sum((r) => r.reordered),
+    recovery: { asked: sum((r) => r.recovery.asked), recovered: sum((r) => r.recovery.recovered) },
+    lastArrivalMs: Math.max(...reports.map((r) => r.lastArrivalMs)),
     latency: latencyOf(merged(reports.map((r) => r.histogram))),
     phaseLatency: Array.from({ length: phases }, (_, i) =>
       latencyOf(merged(reports.map((r) => r.phaseHistograms[i]!))),

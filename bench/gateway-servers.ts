@@ -53,7 +53,7 @@ export interface ServerOptions {
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const STREAM_PATH = '/api/v1/streams/valid_transactions';
 
-function spawnNode(
+export function spawnNode(
   options: Pick<ServerOptions, 'pin' | 'nodeFlags'>,
   entry: string,
   env: Record<string, string>,
@@ -79,7 +79,7 @@ function spawnNode(
   return child;
 }
 
-async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -88,7 +88,7 @@ async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
   clearTimeout(timer);
 }
 
-async function waitForHttp200(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+export async function waitForHttp200(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
