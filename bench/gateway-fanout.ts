@@ -35,6 +35,7 @@ import {
   monotonicMs,
 } from './gateway-bench-shared.js';
 import { firstFrameLatency, printTable, type TargetResult } from './gateway-fanout-report.js';
+import { latencyOf } from './gateway-scenario.js';
 import { type RunningServer, startServer, TARGETS, type TargetName } from './gateway-servers.js';
 
 const { values } = parseArgs({
@@ -214,7 +215,6 @@ async function runTarget(
     const lastArrival = Math.max(...reports.map((r) => r.lastArrivalMs));
     const windowSeconds = (windowEnd - measuredFrom) / 1000;
     const sum = (pick: (r: GeneratorReport) => number) => reports.reduce((total, r) => total + pick(r), 0);
-    const ms = (us: number) => Math.round(us) / 1000;
     const result: TargetResult = {
       target,
       serverPids: server.pids.length,
@@ -239,14 +239,7 @@ async function runTarget(
       },
       // Each measured block occupies one interval; a server that keeps up delivers N·K·B.
       framesPerSecond: timedFrames / ((lastArrival - measuredFrom + INTERVAL_MS) / 1000),
-      latencyMs: {
-        p50: ms(histogram.getValueAtPercentile(50)),
-        p90: ms(histogram.getValueAtPercentile(90)),
-        p99: ms(histogram.getValueAtPercentile(99)),
-        p999: ms(histogram.getValueAtPercentile(99.9)),
-        max: ms(histogram.maxValue),
-        count: histogram.totalCount,
-      },
+      latencyMs: latencyOf(histogram),
       firstFrameLatencyMs: firstFrameLatency(reports, WARMUP_BLOCKS + 1, TOTAL_BLOCKS),
       cpu: {
         windowSeconds,

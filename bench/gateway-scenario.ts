@@ -164,7 +164,7 @@ export interface Latency {
   count: number;
 }
 
-function latencyOf(histogram: hdr.Histogram): Latency {
+export function latencyOf(histogram: hdr.Histogram): Latency {
   const ms = (us: number) => Math.round(us) / 1000;
   return {
     p50: ms(histogram.getValueAtPercentile(50)),

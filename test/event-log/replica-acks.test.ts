@@ -13,6 +13,16 @@ import { startReplicaPair } from '../support/redis-replica-pair.js';
 const noRedisServer = spawnSync('redis-server', ['--version']).status !== 0;
 const skip = noRedisServer && process.env.REQUIRE_REDIS !== '1' ? 'redis-server is not installed' : undefined;
 
+/**
+ * Two logs on one stream: a patient one for the writes that must succeed on a busy machine, a
+ * strict one (300 ms WAIT) for the write the stopped replica cannot confirm.
+ */
+function patientAndStrict(client: Redis, prefix: string) {
+  const log = new RedisStreamLog({ redis: client, prefix, replicaAcks: { replicas: 1, timeoutMs: 10_000 } });
+  const strict = new RedisStreamLog({ redis: client, prefix, replicaAcks: { replicas: 1, timeoutMs: 300 } });
+  return { log, strict };
+}
+
 describe('appends acknowledged by replicas (WAIT)', { skip }, () => {
   test('an append with replicaAcks 1 answers once the replica holds it', async (t) => {
     const { replica, client } = await startReplicaPair(t);
@@ -30,19 +40,7 @@ describe('appends acknowledged by replicas (WAIT)', { skip }, () => {
 
   test('a replica that does not confirm turns the append into NotReplicatedError within the timeout; the resend is a duplicate', async (t) => {
     const { replica, client } = await startReplicaPair(t);
-    const prefix = uniquePrefix('wait');
-    // Two logs on one stream: a patient one for the appends that must succeed on a busy machine,
-    // a strict one for the append the stopped replica cannot confirm.
-    const log = new RedisStreamLog({
-      redis: client,
-      prefix,
-      replicaAcks: { replicas: 1, timeoutMs: 10_000 },
-    });
-    const strict = new RedisStreamLog({
-      redis: client,
-      prefix,
-      replicaAcks: { replicas: 1, timeoutMs: 300 },
-    });
+    const { log, strict } = patientAndStrict(client, uniquePrefix('wait'));
     await log.append(makeBlockEvent(1, 1));
     const block = makeBlockEvent(2, 1);
     process.kill(replica.pid, 'SIGSTOP');
@@ -74,17 +72,7 @@ describe('appends acknowledged by replicas (WAIT)', { skip }, () => {
 
   test('an emit the stopped replica cannot confirm is NotReplicatedError; resent with its idempotency key it is a duplicate at the same position', async (t) => {
     const { replica, client } = await startReplicaPair(t);
-    const prefix = uniquePrefix('wait-emit');
-    const log = new RedisStreamLog({
-      redis: client,
-      prefix,
-      replicaAcks: { replicas: 1, timeoutMs: 10_000 },
-    });
-    const strict = new RedisStreamLog({
-      redis: client,
-      prefix,
-      replicaAcks: { replicas: 1, timeoutMs: 300 },
-    });
+    const { log, strict } = patientAndStrict(client, uniquePrefix('wait-emit'));
     await log.append(makeBlockEvent(1, 1));
     const request = {
       type: 'NODE_STATUS' as const,

@@ -22,7 +22,7 @@ import {
   expectedValidTransactions,
 } from '../support/expected-frames.js';
 import { forEachLog, type GatewayHarness, startGateway } from '../support/gateway-harness.js';
-import { delegate, laggingLog } from '../support/log-wrappers.js';
+import { laggingLog, slowHistoryReads } from '../support/log-wrappers.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';
 
 const ALL = -1;
@@ -241,13 +241,7 @@ forEachLog('generic events', (log) => {
 
   test('a catching-up events client whose next entry leaves the retained history is closed with 4010 at its event position', async (t) => {
     // Reads of older history take a while here, and the chain moves on meanwhile.
-    const slowReads = (inner: EventLog) =>
-      delegate(inner, {
-        readEntries: async (after, limit) => {
-          await delay(300);
-          return inner.readEntries(after, limit);
-        },
-      });
+    const slowReads = (inner: EventLog) => slowHistoryReads(inner, 300);
     const gateway = await startGateway(t, {
       log,
       retainBlocks: 10,

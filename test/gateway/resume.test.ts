@@ -11,7 +11,7 @@ import { CloseCode, type CommittedBlock, positionIn } from '@blockcast/protocol'
 import { expectFrames, settledFrames } from '../support/barrier.js';
 import { after, expectedValidBlocks, expectedValidTransactions } from '../support/expected-frames.js';
 import { forEachLog, type GatewayHarness, startGateway } from '../support/gateway-harness.js';
-import { delegate, laggingLog } from '../support/log-wrappers.js';
+import { laggingLog, slowHistoryReads } from '../support/log-wrappers.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';
 
 async function commitChain(
@@ -135,13 +135,7 @@ forEachLog('resume with since', (log) => {
 
   test('a catching-up client whose next block leaves the retained history is closed with 4010 and the oldest height', async (t) => {
     // Reads of older history take a while here, and the chain moves on meanwhile.
-    const slowReads = (inner: EventLog) =>
-      delegate(inner, {
-        readEntries: async (after, limit) => {
-          await delay(300);
-          return inner.readEntries(after, limit);
-        },
-      });
+    const slowReads = (inner: EventLog) => slowHistoryReads(inner, 300);
     const gateway = await startGateway(t, {
       log,
       retainBlocks: 10,

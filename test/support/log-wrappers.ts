@@ -31,3 +31,13 @@ export function laggingLog(inner: EventLog, lagMs: number): EventLog {
       })(),
   });
 }
+
+/** A real log whose history reads (readEntries) take `delayMs` longer: the chain moves on meanwhile. */
+export function slowHistoryReads(inner: EventLog, delayMs: number): EventLog {
+  return delegate(inner, {
+    readEntries: async (after, limit) => {
+      await delay(delayMs);
+      return inner.readEntries(after, limit);
+    },
+  });
+}

@@ -2,6 +2,7 @@ import { DEFAULT_FIRST_HEIGHT, DEFAULT_RETAIN_BLOCKS, linkedAbort } from '@block
 import {
   type BlockEvent,
   comparePositions,
+  entryPosition,
   type GenericEvent,
   isGenericEvent,
   type LogEntry,
@@ -105,14 +106,14 @@ export class MemoryLog implements EventLog {
     const key = request.idempotencyKey;
     const seen = key === undefined ? undefined : this.#remembered.get(key);
     if (key !== undefined && seen !== undefined) {
-      if (seen.digest !== prepared.digest) throw idempotencyConflict(key, positionOf(seen.event));
+      if (seen.digest !== prepared.digest) throw idempotencyConflict(key, entryPosition(seen.event));
       return { status: 'duplicate', event: seen.event, epoch: this.#epoch ?? '' };
     }
     const last = this.#last();
     const position =
       last === undefined
         ? { height: this.#firstHeight - 1, seq: 1 }
-        : { height: last.height, seq: seqOf(last) + 1 };
+        : { height: last.height, seq: entryPosition(last).seq + 1 };
     if (position.seq > this.#limits.maxEventsPerHeight) throw tooManyEvents(position.height, this.#limits);
     // Through the same JSON as the Redis script writes, so both logs hand out identical events.
     const event = decodeEvent(encodeEvent(prepared, position));
@@ -159,7 +160,7 @@ export class MemoryLog implements EventLog {
         ? options.after
         : last === undefined
           ? { height: 0, seq: 0 }
-          : positionOf(last);
+          : entryPosition(last);
     assertPosition(after);
     return this.#follow(after, options, (entry): entry is LogEntry => true);
   }
@@ -200,7 +201,7 @@ export class MemoryLog implements EventLog {
         }
         for (const entry of batch) {
           // Skipped entries move the cursor too, so a run of unwanted ones is never read twice.
-          cursor = positionOf(entry);
+          cursor = entryPosition(entry);
           if (!wanted(entry)) continue;
           yield entry;
           if (stop.signal.aborted) return;
@@ -262,7 +263,7 @@ export class MemoryLog implements EventLog {
     let high = this.#entries.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (comparePositions(positionOf(this.#entries[middle]!), position) < 0) low = middle + 1;
+      if (comparePositions(entryPosition(this.#entries[middle]!), position) < 0) low = middle + 1;
       else high = middle;
     }
     return low;
@@ -291,14 +292,6 @@ export class MemoryLog implements EventLog {
 
 function isBlock(entry: LogEntry): entry is BlockEvent {
   return !isGenericEvent(entry);
-}
-
-function seqOf(entry: LogEntry): number {
-  return isGenericEvent(entry) ? entry.seq : 0;
-}
-
-function positionOf(entry: LogEntry): Position {
-  return { height: entry.height, seq: seqOf(entry) };
 }
 
 function deepFreeze<T>(value: T): T {
