@@ -182,23 +182,26 @@ function merged(encoded: string[]): hdr.Histogram {
   return histogram;
 }
 
-export interface MergedReport {
-  clients: number;
-  open: number;
-  frames: number;
-  complete: number;
-  orderErrors: number;
-  incomplete: number;
-  closedByServer: number;
-  lastHeightMin: number;
-  lastHeightMax: number;
-  paused: GeneratorReport['paused'];
-  lost: number;
-  duplicated: number;
-  reordered: number;
-  recovery: GeneratorReport['recovery'];
-  /** Monotonic ms of the last frame any generator received. */
-  lastArrivalMs: number;
+/** Every generator's report summed (counts), min/max (heights), latest (lastArrivalMs: any generator's last frame). */
+export interface MergedReport
+  extends Pick<
+    GeneratorReport,
+    | 'clients'
+    | 'open'
+    | 'frames'
+    | 'complete'
+    | 'orderErrors'
+    | 'incomplete'
+    | 'closedByServer'
+    | 'lastHeightMin'
+    | 'lastHeightMax'
+    | 'paused'
+    | 'lost'
+    | 'duplicated'
+    | 'reordered'
+    | 'recovery'
+    | 'lastArrivalMs'
+  > {
   latency: Latency;
   phaseLatency: Latency[];
   /** p99 ms of each height's frames over every generator (heights that were timed, with blockLatency). */
