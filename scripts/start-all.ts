@@ -2,7 +2,7 @@
  * `npm start`: the whole of blockcast in one process — ingest, a gateway, discovery — on the
  * embedded memory log (or Redis when REDIS_URL is set), plus a demo chain committing realistic
  * BigchainDB transactions every second, so events flow on a fresh machine with nothing else.
- * Every variable in the README's configuration table applies here as in the separate services.
+ * Every variable in docs/configuration.md applies here as in the separate services.
  */
 import { randomBytes } from 'node:crypto';
 import { closeOnSignals, createLogger, readLogLevel, runMain } from '@blockcast/common';
@@ -17,8 +17,13 @@ await runMain('blockcast', async () => {
   const token = env.INGEST_TOKENS?.split(',')[0]?.trim() || randomBytes(24).toString('hex');
   const ingestConfig = loadIngestConfig({ ...env, INGEST_TOKENS: env.INGEST_TOKENS?.trim() || token });
   // No load balancer to wait for in one process: Ctrl-C drains at once unless told otherwise.
-  const gatewayConfig = loadGatewayConfig({ GATEWAY_DRAIN_DELAY_MS: '0', ...env });
-  const discoveryConfig = loadDiscoveryConfig(env);
+  // One gateway, so its port is bound exclusively: a second `npm start` on the same port fails
+  // instead of silently sharing it (SO_REUSEPORT) and splitting clients between two chains.
+  const gatewayConfig = loadGatewayConfig({
+    GATEWAY_DRAIN_DELAY_MS: '0',
+    GATEWAY_EXCLUSIVE_PORT: 'true',
+    ...env,
+  });
   const demoConfig = loadDemoChainConfig(env);
   const demo = demoConfig.enabled;
   const logger = createLogger({ name: 'blockcast', level: readLogLevel(env, 'warn') });
@@ -34,14 +39,17 @@ await runMain('blockcast', async () => {
     log,
     logger: logger.child({ service: 'gateway' }),
   });
+
+  const { url: ingestUrl, opsPort: ingestOpsPort } = await ingest.start();
+  const { port: gatewayPort, opsPort } = await gateway.start();
+  // The API root advertises the port the gateway really listens on (GATEWAY_PORT may be 0 or
+  // another port) unless the operator names one in front of it.
+  const discoveryConfig = loadDiscoveryConfig({ ADVERTISED_STREAMS_PORT: String(gatewayPort), ...env });
   const discovery = buildDiscoveryApp({
     config: discoveryConfig,
     log,
     logger: logger.child({ service: 'discovery' }),
   });
-
-  const { url: ingestUrl, opsPort: ingestOpsPort } = await ingest.start();
-  const { port: gatewayPort, opsPort } = await gateway.start();
   const { url: discoveryUrl, opsPort: discoveryOpsPort } = await discovery.start();
   const chain = demo
     ? new DemoChain({
@@ -65,7 +73,7 @@ await runMain('blockcast', async () => {
       `  emit events (ingest)    ${ingestUrl}/api/v1/events/<NODE_STATUS|APP_MESSAGE>   body {"content": …}`,
       `  health and metrics      http://localhost:${opsPort}/metrics (gateway)  :${ingestOpsPort} (ingest)  :${discoveryOpsPort} (discovery)`,
       '',
-      '  watch the stream:       npm run watch     (in another terminal)',
+      `  watch the stream:       ${watchCommand(discoveryUrl)}     (in another terminal)`,
       '',
     ].join('\n')}\n`,
   );
@@ -84,3 +92,9 @@ await runMain('blockcast', async () => {
     Math.max(gatewayConfig.shutdownGraceMs, ingestConfig.shutdownGraceMs),
   );
 });
+
+/** The watch command for this run: the API root is named unless it is the default one. */
+function watchCommand(discoveryUrl: string): string {
+  const apiRoot = `${discoveryUrl}/api/v1/`;
+  return apiRoot === 'http://localhost:9984/api/v1/' ? 'npm run watch' : `API_ROOT=${apiRoot} npm run watch`;
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createLogger } from '@blockcast/common';
 import { DemoChain, loadDemoChainConfig } from '@blockcast/demo-chain';
-import { isGenericEvent } from '@blockcast/protocol';
+import { type BlockEvent, isGenericEvent } from '@blockcast/protocol';
 import { redisSkip, startIngest, TOKEN } from '../ingest/ingest-harness.js';
 
 const logger = createLogger({ name: 'demo-chain-test', level: 'silent' });
@@ -37,6 +37,46 @@ describe('DemoChain', { skip: redisSkip }, () => {
     await quiet.emitStatus(3);
     const entries = await ingest.log.readEntries({ height: 0, seq: 0 }, 100);
     assert.equal(entries.filter(isGenericEvent).length, 1);
+  });
+
+  test('blocks carry rejected double spends of outputs spent at or before them, so invalid_transactions has frames', async (t) => {
+    const ingest = await startIngest(t);
+    const { url } = await ingest.app.start();
+    const chain = new DemoChain({
+      ingestUrl: url,
+      token: TOKEN,
+      statusEveryBlocks: 0,
+      rejectChance: 1,
+      logger,
+    });
+    for (let i = 0; i < 30; i += 1) await chain.commitOne();
+    const blocks = (await ingest.log.readEntries({ height: 0, seq: 0 }, 100)).filter(
+      (entry): entry is BlockEvent => !isGenericEvent(entry),
+    );
+    const rejected = blocks.flatMap((block) => block.rejected.map((tx) => ({ height: block.height, tx })));
+    assert.ok(rejected.length > 0, 'no block of 30 carried a rejected transaction');
+    for (const { height, tx } of rejected) {
+      assert.equal(tx.code, 1);
+      assert.match(tx.reason, /^DoubleSpend: input [0-9a-f]{64}\/0 was already spent$/);
+      const input = /input ([0-9a-f]{64})/.exec(tx.reason)![1];
+      const spender = blocks.find(
+        (block) =>
+          block.height <= height &&
+          block.transactions.some(
+            (valid) => valid.operation === 'TRANSFER' && valid.assetIds.includes(tx.assetIds[0]!),
+          ),
+      );
+      assert.ok(
+        spender,
+        `the output ${input} the double spend at ${height} names was not spent at or before that height`,
+      );
+    }
+  });
+
+  test('DEMO_REJECT_PERCENT defaults to 20 and is a share of blocks', () => {
+    assert.equal(loadDemoChainConfig({}).rejectChance, 0.2);
+    assert.equal(loadDemoChainConfig({ DEMO_REJECT_PERCENT: '0' }).rejectChance, 0);
+    assert.throws(() => loadDemoChainConfig({ DEMO_REJECT_PERCENT: '101' }), /DEMO_REJECT_PERCENT/);
   });
 
   test('DEMO_STATUS_EVERY_BLOCKS defaults to 10, and a negative value names the variable', () => {

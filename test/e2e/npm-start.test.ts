@@ -62,3 +62,45 @@ test(
     }
   },
 );
+
+/** The six ports of one `npm start`, all free. */
+async function freeServicePorts(): Promise<Record<string, string>> {
+  const names = [
+    'INGEST_PORT',
+    'INGEST_OPS_PORT',
+    'GATEWAY_PORT',
+    'GATEWAY_OPS_PORT',
+    'DISCOVERY_PORT',
+    'DISCOVERY_OPS_PORT',
+  ];
+  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, String(await freePort())])));
+}
+
+test(
+  'npm start on other ports advertises the gateway port it listens on, and a second one on that port fails naming it',
+  { timeout: 60_000 },
+  async () => {
+    const ports = await freeServicePorts();
+    const quiet = { DEMO_CHAIN: 'false', REDIS_URL: '', INGEST_TOKENS: '' };
+    const first = startService('all', { env: { ...ports, ...quiet } });
+    try {
+      await first.waitForOutput(/blockcast is running/);
+      const root = (await (await fetch(`http://127.0.0.1:${ports.DISCOVERY_PORT}/api/v1/`)).json()) as {
+        streams: string;
+      };
+      assert.equal(new URL(root.streams).port, ports.GATEWAY_PORT);
+      assert.match(
+        first.output(),
+        new RegExp(`API_ROOT=http://[^/]+:${ports.DISCOVERY_PORT}/api/v1/ npm run watch`),
+      );
+
+      const second = startService('all', {
+        env: { ...(await freeServicePorts()), GATEWAY_PORT: ports.GATEWAY_PORT!, ...quiet },
+      });
+      assert.equal(await second.exited, 1, `the second npm start must fail:\n${second.output()}`);
+      assert.match(second.output(), new RegExp(`cannot listen on [^\\s]+:${ports.GATEWAY_PORT}`));
+    } finally {
+      assert.equal(await first.stop(), 0, `npm start exits cleanly on SIGTERM:\n${first.output()}`);
+    }
+  },
+);

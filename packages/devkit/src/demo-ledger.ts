@@ -1,4 +1,4 @@
-import type { CommittedBlock, Transaction } from '@blockcast/protocol';
+import type { CommittedBlock, RejectedTransaction, Transaction } from '@blockcast/protocol';
 import {
   createTransaction,
   newPublicKey,
@@ -21,6 +21,8 @@ interface UnspentOutput {
 export class DemoLedger {
   readonly #participants: string[];
   readonly #unspent: UnspentOutput[] = [];
+  /** Outputs spent recently: what a double spend, the demo's rejected transaction, tries to spend again. */
+  readonly #spent: UnspentOutput[] = [];
   #nextHeight: number;
   #sequence = 0;
 
@@ -37,12 +39,20 @@ export class DemoLedger {
     this.#nextHeight = height + 1;
   }
 
-  nextBlock(transactionCount: number): CommittedBlock {
+  /**
+   * The next block: `transactionCount` valid transactions and, when asked and something was
+   * spent before, `doubleSpends` rejected ones — transfers of an output already spent, refused
+   * as a node refuses them (code 1, a DoubleSpend log), so `invalid_transactions` has frames.
+   */
+  nextBlock(transactionCount: number, doubleSpends = 0): CommittedBlock {
     const transactions: Transaction[] = [];
     for (let i = 0; i < transactionCount; i += 1) transactions.push(this.#nextTransaction());
+    const rejected = Array.from({ length: this.#spent.length > 0 ? doubleSpends : 0 }, () =>
+      this.#doubleSpend(),
+    );
     const height = this.#nextHeight;
     this.#nextHeight += 1;
-    return { height, hash: randomHex(32), transactions };
+    return { height, hash: randomHex(32), transactions, ...(rejected.length > 0 ? { rejected } : {}) };
   }
 
   #nextTransaction(): Transaction {
@@ -74,6 +84,8 @@ export class DemoLedger {
   #transfer(): Transaction {
     const index = Math.floor(Math.random() * this.#unspent.length);
     const spent = this.#unspent.splice(index, 1)[0]!;
+    this.#spent.push(spent);
+    if (this.#spent.length > 100) this.#spent.shift();
     const newOwner = this.#pick();
     const tx = transferTransaction({
       assetId: spent.assetId,
@@ -84,6 +96,22 @@ export class DemoLedger {
     });
     this.#unspent.push({ assetId: spent.assetId, transactionId: tx.id, outputIndex: 0, owners: [newOwner] });
     return tx;
+  }
+
+  #doubleSpend(): RejectedTransaction {
+    const spent = this.#spent[Math.floor(Math.random() * this.#spent.length)]!;
+    const transaction = transferTransaction({
+      assetId: spent.assetId,
+      spends: { transactionId: spent.transactionId, outputIndex: spent.outputIndex, owners: spent.owners },
+      owners: [{ publicKeys: [this.#pick()] }],
+      metadata: { sequence: this.#sequence, attempt: 'double spend' },
+      version: this.#version,
+    });
+    return {
+      transaction,
+      code: 1,
+      log: `DoubleSpend: input ${spent.transactionId}/${spent.outputIndex} was already spent`,
+    };
   }
 
   #pick(): string {

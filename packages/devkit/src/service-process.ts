@@ -45,7 +45,14 @@ export interface ServiceLaunch {
 
 export function startService(
   kind: ServiceKind | 'all',
-  options: { name?: string; env: Record<string, string>; echo?: boolean; launch?: ServiceLaunch },
+  options: {
+    name?: string;
+    env: Record<string, string>;
+    echo?: boolean;
+    launch?: ServiceLaunch;
+    /** Its own process group, so a terminal's Ctrl-C reaches only the parent, which then stops it once. */
+    ownProcessGroup?: boolean;
+  },
 ): ServiceProcess {
   const name = options.name ?? kind;
   const entry = kind === 'all' ? ALL_IN_ONE_ENTRY : SERVICE_ENTRIES[kind];
@@ -58,6 +65,7 @@ export function startService(
     cwd: launch.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
   });
   let output = '';
   const onData = (chunk: Buffer) => {

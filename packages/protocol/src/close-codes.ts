@@ -69,7 +69,7 @@ export const CLOSE_CODES: Readonly<Record<CloseCodeName, CloseCodeSpec>> = {
   TOO_SLOW: {
     code: 4008,
     reason: 'too slow',
-    when: 'a client in catch-up that made no progress for GATEWAY_STALL_TIMEOUT_S, or whose queue passed GATEWAY_HARD_LIMIT_BYTES',
+    when: 'a socket whose queued bytes did not go down for GATEWAY_STALL_TIMEOUT_S',
     next: 'resume',
     todo: 'read faster; reconnect with since/epoch from the reason',
   },

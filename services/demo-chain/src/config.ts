@@ -26,6 +26,8 @@ export interface DemoChainConfig {
   version: TransactionVersion;
   /** DEMO_STATUS_EVERY_BLOCKS, default 10: a NODE_STATUS generic event after every this many blocks (0: none). */
   statusEveryBlocks: number;
+  /** DEMO_REJECT_PERCENT, default 20: the share of blocks that also carry a rejected double spend (0: none). */
+  rejectChance: number;
   logLevel: LogLevel;
 }
 
@@ -38,6 +40,7 @@ export function loadDemoChainConfig(env: Env): DemoChainConfig {
     maxTransactions: readInteger(env, 'DEMO_MAX_TRANSACTIONS', 5, { min: 0, max: 1000 }),
     version: readChoice(env, 'DEMO_TRANSACTION_VERSION', ['2.0', '3.0'] as const, '2.0'),
     statusEveryBlocks: readInteger(env, 'DEMO_STATUS_EVERY_BLOCKS', 10, { min: 0, max: 1_000_000 }),
+    rejectChance: readInteger(env, 'DEMO_REJECT_PERCENT', 20, { min: 0, max: 100 }) / 100,
     logLevel: readLogLevel(env),
   };
 }

@@ -11,6 +11,8 @@ export interface DemoChainOptions {
   version?: TransactionVersion;
   /** A NODE_STATUS generic event after every this many blocks (0: none; default 10), so `events` shows both kinds. */
   statusEveryBlocks?: number;
+  /** Chance that a block also carries a rejected double spend (default 0.2), so `invalid_transactions` shows frames. */
+  rejectChance?: number;
   logger: Logger;
 }
 
@@ -27,6 +29,7 @@ export class DemoChain {
   #stopped = false;
   readonly #maxTransactions: number;
   readonly #statusEveryBlocks: number;
+  readonly #rejectChance: number;
 
   readonly #options: DemoChainOptions;
 
@@ -35,6 +38,7 @@ export class DemoChain {
     this.#ledger = new DemoLedger({ version: options.version ?? '2.0' });
     this.#maxTransactions = options.maxTransactions ?? 5;
     this.#statusEveryBlocks = options.statusEveryBlocks ?? 10;
+    this.#rejectChance = options.rejectChance ?? 0.2;
   }
 
   /** Commits one block now, then one every interval after the previous commit finished. */
@@ -58,7 +62,10 @@ export class DemoChain {
   }
 
   async commitOne(): Promise<void> {
-    const block = this.#ledger.nextBlock(Math.floor(Math.random() * (this.#maxTransactions + 1)));
+    const block = this.#ledger.nextBlock(
+      Math.floor(Math.random() * (this.#maxTransactions + 1)),
+      Math.random() < this.#rejectChance ? 1 : 0,
+    );
     const response = await this.#post('/api/v1/blocks', block);
     const body = (await response.json()) as { expected_height?: number };
     if (response.status === 409 && typeof body.expected_height === 'number') {
