@@ -69,11 +69,25 @@ test('behind a trusted proxy each forwarded client has its own limit, whatever i
   // Alice again, pretending to be someone else in the part of the header she writes herself.
   const forged = await refusedUpgrade(gateway.stream('valid_blocks'), as('198.51.100.9, 203.0.113.1'));
   assert.deepEqual([forged.status, forged.body.code], [429, 'TOO_MANY_CONNECTIONS']);
-  const viaForwarded = await refusedUpgrade(gateway.stream('valid_blocks'), {
-    headers: { forwarded: 'for=198.51.100.9, for="203.0.113.2:5000"' },
-  });
-  assert.equal(viaForwarded.status, 429, 'Forwarded names bob');
   await Promise.all([alice.close(), bob.close()]);
+});
+
+test('with GATEWAY_CLIENT_ADDRESS_HEADER=forwarded the client is read from Forwarded, and an X-Forwarded-For it sent is ignored', async (t) => {
+  const gateway = await startGateway(t, {
+    config: policyFrom({
+      GATEWAY_MAX_CONNECTIONS_PER_IP: '1',
+      GATEWAY_TRUSTED_PROXIES: '127.0.0.0/8',
+      GATEWAY_CLIENT_ADDRESS_HEADER: 'forwarded',
+    }),
+  });
+  const bob = await RecordingClient.connect(gateway.stream('valid_blocks'), {
+    headers: { forwarded: 'for="203.0.113.2:5000"' },
+  });
+  const viaForwarded = await refusedUpgrade(gateway.stream('valid_blocks'), {
+    headers: { forwarded: 'for=198.51.100.9, for="203.0.113.2:4000"', 'x-forwarded-for': '198.51.100.10' },
+  });
+  assert.equal(viaForwarded.status, 429, 'Forwarded names bob, whatever X-Forwarded-For says');
+  await bob.close();
 });
 
 test('a proxy that adds its own X-Forwarded-For line after the client’s forged one is believed, not the client', async (t) => {

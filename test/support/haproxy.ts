@@ -53,6 +53,8 @@ export interface HaproxyOptions {
   fall?: number;
   /** Passed checks before a server is put back. Default 1. */
   rise?: number;
+  /** `option forwardfor`: append the client's address to `X-Forwarded-For`, as nginx and most proxies do. */
+  forwardFor?: boolean;
 }
 
 export type ServerState = 'UP' | 'DOWN' | 'MAINT' | 'NOLB' | 'other';
@@ -94,6 +96,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
     '',
     `backend ${BACKEND}`,
     ...HAPROXY_GATEWAY_BACKEND.map((line) => `  ${line}`),
+    ...(options.forwardFor ? ['  option forwardfor'] : []),
     `  default-server inter ${inter}ms fall ${options.fall ?? 2} rise ${options.rise ?? 1}`,
     ...options.servers.map(
       (server) => `  server ${server.name} 127.0.0.1:${server.port} check port ${server.opsPort}`,
