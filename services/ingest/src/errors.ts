@@ -9,6 +9,7 @@ export const INGEST_ERROR_STATUS = {
   INVALID_JSON: 400,
   INVALID_UTF8: 400,
   JSON_TOO_DEEP: 400,
+  UNSAFE_NUMBER: 400,
   INVALID_BLOCK: 400,
   INVALID_EVENT: 400,
   NOT_AN_EMITTED_TYPE: 400,
@@ -73,6 +74,16 @@ export function jsonTooDeep(field: string, maxDepth: number): IngestError {
     'JSON_TOO_DEEP',
     `body${field} nests deeper than ${maxDepth} levels, deeper than any node can have committed: send the block as the chain committed it`,
     { field, max_depth: maxDepth },
+  );
+}
+
+/** `field` is a JSON pointer to a number JSON.parse would alter: infinite, or an integer beyond 2^53. */
+export function unsafeNumber(field: string): IngestError {
+  return new IngestError(
+    'UNSAFE_NUMBER',
+    `body${field} is a number that cannot be kept exactly (infinite, or an integer beyond ±9007199254740991, 2^53 − 1): ` +
+      'send large integers as a string; nothing was written',
+    { field },
   );
 }
 
