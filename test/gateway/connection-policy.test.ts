@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { MemoryLog } from '@blockcast/event-log';
 import { type GatewayConfig, loadGatewayConfig } from '@blockcast/gateway';
 import { startGateway } from '../support/gateway-harness.js';
-import { rawRequest } from '../support/raw-http.js';
+import { handshakeLines, rawRequest } from '../support/raw-http.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';
 
 /** The policy part of a config parsed from these variables. */
@@ -99,12 +99,7 @@ test('a proxy that adds its own X-Forwarded-For line after the client’s forged
   });
   const port = Number(new URL(gateway.url).port);
   const response = await rawRequest(port, [
-    'GET /api/v1/streams/valid_blocks HTTP/1.1',
-    'Host: 127.0.0.1',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    'Sec-WebSocket-Version: 13',
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    ...handshakeLines('/api/v1/streams/valid_blocks'),
     'X-Forwarded-For: 198.51.100.9',
     'X-Forwarded-For: 203.0.113.1',
   ]);
