@@ -2,7 +2,8 @@
  * The per-client limit behind a real HAProxy that appends `X-Forwarded-For` (`option forwardfor`,
  * as nginx's `$proxy_add_x_forwarded_for` does): whatever forwarding headers a client writes
  * itself, it is counted by the address the proxy saw. Clients connect from 127.0.0.2, HAProxy
- * reaches the gateway from 127.0.0.1, the one trusted proxy.
+ * reaches the gateway from 127.0.0.1, the one trusted proxy; HAProxy runs the lines docs/operations.md
+ * gives operators.
  */
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
@@ -33,7 +34,6 @@ async function behindHaproxy(t: TestContext): Promise<string> {
         opsPort: Number(new URL(gateway.opsUrl).port),
       },
     ],
-    forwardFor: true,
   });
   t.after(() => haproxy.stop());
   await haproxy.waitForState('gateway', 'UP');

@@ -32,6 +32,7 @@ export const HAPROXY_WEBSOCKET_DEFAULTS = [
 /** The backend lines of docs/operations.md that do not depend on the check interval or the servers. */
 export const HAPROXY_GATEWAY_BACKEND = [
   'balance leastconn',
+  'option forwardfor',
   'option httpchk GET /readyz',
   'http-check expect status 200',
 ] as const;
@@ -53,8 +54,6 @@ export interface HaproxyOptions {
   fall?: number;
   /** Passed checks before a server is put back. Default 1. */
   rise?: number;
-  /** `option forwardfor`: append the client's address to `X-Forwarded-For`, as nginx and most proxies do. */
-  forwardFor?: boolean;
 }
 
 export type ServerState = 'UP' | 'DOWN' | 'MAINT' | 'NOLB' | 'other';
@@ -96,7 +95,6 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
     '',
     `backend ${BACKEND}`,
     ...HAPROXY_GATEWAY_BACKEND.map((line) => `  ${line}`),
-    ...(options.forwardFor ? ['  option forwardfor'] : []),
     `  default-server inter ${inter}ms fall ${options.fall ?? 2} rise ${options.rise ?? 1}`,
     ...options.servers.map(
       (server) => `  server ${server.name} 127.0.0.1:${server.port} check port ${server.opsPort}`,
