@@ -6,7 +6,7 @@
 import { toPointer } from './json-depth.js';
 
 /** Infinite, or an integer that a double holds only approximately (beyond ±(2^53 − 1)). */
-export function isUnsafeNumber(value: unknown): boolean {
+function isUnsafeNumber(value: unknown): boolean {
   return (
     typeof value === 'number' &&
     (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)))
