@@ -12,6 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startGateway } from '../support/gateway-harness.js';
 import { openRaw } from '../support/raw-connection.js';
 import { handshakeLines } from '../support/raw-http.js';
+import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';
 
 const REQUEST = handshakeLines('/api/v1/streams/valid_blocks');
 
@@ -133,4 +134,25 @@ test('48 header fields are upgraded; with 49 or more uWS never passes the reques
   const closedAfter = performance.now() - started;
   assert.equal(over.status, undefined, '49 fields');
   assert.ok(closedAfter < 15_000, `49 fields: closed after ${Math.round(closedAfter)} ms`);
+});
+
+test('filter lists as long as docs/protocol.md says fit in a handshake; the 100 values the catalog allows do not', async (t) => {
+  const gateway = await startGateway(t);
+  const key = '3u6SJvYCg4Zr4e3DwS2RNpBNtJjVGhjxaX4JvUHGZv1w';
+  const assetId = 'a'.repeat(64);
+  const list = (value: string, count: number) => Array.from({ length: count }, () => value).join(',');
+  for (const path of [
+    `valid_transactions?public_key=${list(key, 80)}`,
+    `valid_transactions?asset_id=${list(assetId, 55)}`,
+  ]) {
+    const client = await RecordingClient.connect(gateway.stream(path));
+    await client.close();
+  }
+  for (const path of [
+    `valid_transactions?public_key=${list(key, 100)}`,
+    `valid_transactions?asset_id=${list(assetId, 100)}`,
+  ]) {
+    const refused = await refusedUpgrade(gateway.stream(path));
+    assert.deepEqual([refused.status, refused.body.code], [431, 'HEADERS_TOO_LARGE']);
+  }
 });
