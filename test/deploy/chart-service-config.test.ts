@@ -71,6 +71,7 @@ describe(
           assert.equal(config.policy.allowedOrigins.length, 2);
           assert.equal(config.policy.maxConnectionsPerAddress, 50);
           assert.equal(config.policy.trustedProxies.length, 2);
+          assert.equal(config.policy.clientAddressHeader, 'forwarded');
           assert.deepEqual([...(config.auth?.privateStreams ?? [])], ['valid_transactions', 'events']);
         } else {
           assert.equal(config.auth, undefined, `${set}: streams are public unless a token secret is given`);

@@ -52,6 +52,11 @@ const REFUSED: { why: string; set: string[]; error: RegExp }[] = [
     set: ['externalRedis.sentinel.hosts={sentinel}'],
     error: /sentinel\/hosts\/0/,
   },
+  {
+    why: 'a client address header the gateway does not read',
+    set: ['gateway.policy.clientAddressHeader=x-real-ip'],
+    error: /\/gateway\/policy\/clientAddressHeader/,
+  },
   { why: 'an unknown log level', set: ['config.logLevel=verbose'], error: /\/config\/logLevel/ },
   {
     why: 'no Redis at all',

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { MemoryLog } from '@blockcast/event-log';
 import { type GatewayConfig, loadGatewayConfig } from '@blockcast/gateway';
 import { startGateway } from '../support/gateway-harness.js';
-import { rawRequest } from '../support/raw-http.js';
+import { handshakeLines, rawRequest } from '../support/raw-http.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';
 
 /** The policy part of a config parsed from these variables. */
@@ -69,11 +69,25 @@ test('behind a trusted proxy each forwarded client has its own limit, whatever i
   // Alice again, pretending to be someone else in the part of the header she writes herself.
   const forged = await refusedUpgrade(gateway.stream('valid_blocks'), as('198.51.100.9, 203.0.113.1'));
   assert.deepEqual([forged.status, forged.body.code], [429, 'TOO_MANY_CONNECTIONS']);
-  const viaForwarded = await refusedUpgrade(gateway.stream('valid_blocks'), {
-    headers: { forwarded: 'for=198.51.100.9, for="203.0.113.2:5000"' },
-  });
-  assert.equal(viaForwarded.status, 429, 'Forwarded names bob');
   await Promise.all([alice.close(), bob.close()]);
+});
+
+test('with GATEWAY_CLIENT_ADDRESS_HEADER=forwarded the client is read from Forwarded, and an X-Forwarded-For it sent is ignored', async (t) => {
+  const gateway = await startGateway(t, {
+    config: policyFrom({
+      GATEWAY_MAX_CONNECTIONS_PER_IP: '1',
+      GATEWAY_TRUSTED_PROXIES: '127.0.0.0/8',
+      GATEWAY_CLIENT_ADDRESS_HEADER: 'forwarded',
+    }),
+  });
+  const bob = await RecordingClient.connect(gateway.stream('valid_blocks'), {
+    headers: { forwarded: 'for="203.0.113.2:5000"' },
+  });
+  const viaForwarded = await refusedUpgrade(gateway.stream('valid_blocks'), {
+    headers: { forwarded: 'for=198.51.100.9, for="203.0.113.2:4000"', 'x-forwarded-for': '198.51.100.10' },
+  });
+  assert.equal(viaForwarded.status, 429, 'Forwarded names bob, whatever X-Forwarded-For says');
+  await bob.close();
 });
 
 test('a proxy that adds its own X-Forwarded-For line after the client’s forged one is believed, not the client', async (t) => {
@@ -85,12 +99,7 @@ test('a proxy that adds its own X-Forwarded-For line after the client’s forged
   });
   const port = Number(new URL(gateway.url).port);
   const response = await rawRequest(port, [
-    'GET /api/v1/streams/valid_blocks HTTP/1.1',
-    'Host: 127.0.0.1',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    'Sec-WebSocket-Version: 13',
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    ...handshakeLines('/api/v1/streams/valid_blocks'),
     'X-Forwarded-For: 198.51.100.9',
     'X-Forwarded-For: 203.0.113.1',
   ]);

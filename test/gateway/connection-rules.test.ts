@@ -62,6 +62,13 @@ forEachLog('connection rules', (log) => {
       ['events?since=12-', 'INVALID_PARAMETER', 'since'],
       [`events?types=NODE_STATUS&public_key=${KEY}`, 'PARAMETER_NOT_APPLICABLE', 'public_key'],
       ['events?types=0', 'INVALID_PARAMETER', 'types'],
+      // Masks are 32-bit: these would wrap to 1, 4, 1 and -1 (all).
+      ['events?types=4294967297', 'INVALID_PARAMETER', 'types'],
+      ['events?types=4294967300', 'INVALID_PARAMETER', 'types'],
+      ['events?types=-4294967295', 'INVALID_PARAMETER', 'types'],
+      ['events?types=4294967295', 'INVALID_PARAMETER', 'types'],
+      ['events?types=2147483648', 'INVALID_PARAMETER', 'types'],
+      ['events?types=99999999999999999999', 'INVALID_PARAMETER', 'types'],
       ['events?types=toString', 'INVALID_PARAMETER', 'types'],
       ['events?types=constructor', 'INVALID_PARAMETER', 'types'],
       ['valid_blocks?since=-1', 'INVALID_PARAMETER', 'since'],
@@ -73,8 +80,9 @@ forEachLog('connection rules', (log) => {
       ['valid_transactions?asset_id=ABCDEF', 'INVALID_PARAMETER', 'asset_id'],
       [`valid_transactions?asset_id=${'A'.repeat(64)}`, 'INVALID_PARAMETER', 'asset_id'],
       ['invalid_transactions?operation=DELETE', 'INVALID_PARAMETER', 'operation'],
+      // Short values: 101 real keys would not fit in a handshake (4 096 bytes; 431 HEADERS_TOO_LARGE).
       [
-        `events?public_key=${Array.from({ length: MAX_FILTER_VALUES + 1 }, () => KEY).join(',')}`,
+        `events?public_key=${Array.from({ length: MAX_FILTER_VALUES + 1 }, () => 'k').join(',')}`,
         'INVALID_PARAMETER',
         'public_key',
       ],
@@ -101,6 +109,8 @@ forEachLog('connection rules', (log) => {
       'events?types=2',
       'events?types=3',
       'events?types=-1',
+      'events?types=-2',
+      'events?types=2147483647',
       'events?types=5',
       'events?types=BLOCK_VALID|BLOCK_INVALID',
       'events?types=BLOCK_INVALID,BLOCK_VALID',

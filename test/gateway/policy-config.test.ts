@@ -31,6 +31,7 @@ test('the connection policy defaults: any origin, no per-address limit, no trust
     requireOrigin: false,
     maxConnectionsPerAddress: 0,
     trustedProxies: [],
+    clientAddressHeader: 'x-forwarded-for',
     handshakeTimeoutMs: 5000,
   });
   assert.equal(config.auth, undefined);
@@ -42,6 +43,7 @@ test('policy variables are parsed once, into typed values', () => {
     GATEWAY_REQUIRE_ORIGIN: 'true',
     GATEWAY_MAX_CONNECTIONS_PER_IP: '20',
     GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8,fd00::/8,127.0.0.1',
+    GATEWAY_CLIENT_ADDRESS_HEADER: 'forwarded',
     GATEWAY_HANDSHAKE_TIMEOUT_MS: '2000',
     GATEWAY_JWT_SECRET: SECRET,
     GATEWAY_PRIVATE_STREAMS: 'events,valid_blocks',
@@ -54,6 +56,7 @@ test('policy variables are parsed once, into typed values', () => {
     { address: 'fd00::', prefix: 8, family: 'ipv6' },
     { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
   ]);
+  assert.equal(config.policy.clientAddressHeader, 'forwarded');
   assert.deepEqual([...(config.auth?.privateStreams ?? [])], ['events', 'valid_blocks']);
   assert.equal(config.auth?.issuer, 'https://issuer.example');
   const everyStream = loadGatewayConfig({ GATEWAY_JWT_SECRET: SECRET }).auth?.privateStreams;
@@ -68,6 +71,11 @@ test('bad policy values stop the gateway, naming the variable', () => {
   );
   refusedWith({ GATEWAY_TRUSTED_PROXIES: 'proxy.internal' }, 'GATEWAY_TRUSTED_PROXIES', /not an IP address/);
   refusedWith({ GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8/1' }, 'GATEWAY_TRUSTED_PROXIES', /not an IP address/);
+  refusedWith(
+    { GATEWAY_CLIENT_ADDRESS_HEADER: 'x-real-ip' },
+    'GATEWAY_CLIENT_ADDRESS_HEADER',
+    /one of x-forwarded-for, forwarded/,
+  );
   refusedWith({ GATEWAY_REQUIRE_ORIGIN: 'true' }, 'GATEWAY_REQUIRE_ORIGIN', /needs GATEWAY_ALLOWED_ORIGINS/);
   refusedWith({ GATEWAY_MAX_CONNECTIONS_PER_IP: '-1' }, 'GATEWAY_MAX_CONNECTIONS_PER_IP', /at least 0/);
   refusedWith({ GATEWAY_HANDSHAKE_TIMEOUT_MS: '10' }, 'GATEWAY_HANDSHAKE_TIMEOUT_MS', /at least 100/);

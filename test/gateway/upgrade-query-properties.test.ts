@@ -21,7 +21,7 @@ import fc from 'fast-check';
 import { expectFrames } from '../support/barrier.js';
 import { expectedValidBlocks, expectedValidTransactions } from '../support/expected-frames.js';
 import { startGateway } from '../support/gateway-harness.js';
-import { rawRequest } from '../support/raw-http.js';
+import { handshakeLines, rawRequest } from '../support/raw-http.js';
 import { RecordingClient } from '../support/ws-client.js';
 
 const HEAD = 5;
@@ -92,18 +92,10 @@ function safe(text: string): string {
     .join('');
 }
 
-function upgrade(port: number, target: string) {
-  return rawRequest(port, [
-    `GET ${target} HTTP/1.1`,
-    'Host: 127.0.0.1',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    'Sec-WebSocket-Version: 13',
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-  ]);
-}
+/** docs/protocol.md, "Handshake size": request line and headers as sent. */
+const MAX_HEAD_BYTES = 4096;
 
-test('random and mutated upgrade queries: never a 5xx, and each refusal is the parser’s, naming a parameter that is in the query', async (t) => {
+test('random and mutated upgrade queries: never a 5xx, and each refusal is the parser’s, naming a parameter that is in the query, or 431 for a head over 4 096 bytes', async (t) => {
   const gateway = await startGateway(t);
   await gateway.commit(...BLOCKS);
   const port = Number(new URL(gateway.url).port);
@@ -112,23 +104,27 @@ test('random and mutated upgrade queries: never a 5xx, and each refusal is the p
   await fc.assert(
     fc.asyncProperty(stream, fc.oneof(query, mutated), async (name, text) => {
       const path = `/api/v1/streams/${name}`;
-      const response = await upgrade(port, text === '' ? path : `${path}?${text}`);
+      const lines = handshakeLines(text === '' ? path : `${path}?${text}`);
+      const response = await rawRequest(port, lines);
       assert.ok(response.status > 0 && response.status < 500, `status ${response.status}`);
       let expected: { status: number; code?: string; parameter?: unknown } = { status: 101 };
-      try {
-        const request = parseStreamRequest(path, text, 'bigchaindb');
-        if (request.epoch !== undefined && request.epoch !== gateway.app.epoch)
-          expected = { status: 409, code: 'EPOCH_MISMATCH' };
-        // No generic event was emitted here, so an event position at the head is ahead of it too.
-        else if (
-          request.since !== undefined &&
-          (request.since.height > HEAD || (request.since.height === HEAD && request.since.seq > 0))
-        )
-          expected = { status: 400, code: 'SINCE_AHEAD' };
-      } catch (error) {
-        if (!(error instanceof UpgradeError)) throw error;
-        expected = { status: error.status, code: error.code, parameter: error.details.parameter };
-      }
+      if (Buffer.byteLength(`${lines.join('\r\n')}\r\n\r\n`) > MAX_HEAD_BYTES)
+        expected = { status: 431, code: 'HEADERS_TOO_LARGE' };
+      else
+        try {
+          const request = parseStreamRequest(path, text, 'bigchaindb');
+          if (request.epoch !== undefined && request.epoch !== gateway.app.epoch)
+            expected = { status: 409, code: 'EPOCH_MISMATCH' };
+          // No generic event was emitted here, so an event position at the head is ahead of it too.
+          else if (
+            request.since !== undefined &&
+            (request.since.height > HEAD || (request.since.height === HEAD && request.since.seq > 0))
+          )
+            expected = { status: 400, code: 'SINCE_AHEAD' };
+        } catch (error) {
+          if (!(error instanceof UpgradeError)) throw error;
+          expected = { status: error.status, code: error.code, parameter: error.details.parameter };
+        }
       seen[expected.code ?? '101'] = (seen[expected.code ?? '101'] ?? 0) + 1;
       assert.equal(response.status, expected.status, `${path}?${text}`);
       if (expected.status === 101) return;

@@ -277,6 +277,25 @@ describe('hostile bodies are refused before anything is written', { skip: redisS
     assert.equal(response.statusCode, 201, response.body);
   });
 
+  test('a number the log cannot keep exactly is 400 UNSAFE_NUMBER naming its JSON pointer, never stored altered or taken for a duplicate', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
+    const block = makeBlock(3, 1);
+    block.transactions[0]!.metadata = { amount: 'AMOUNT' };
+    const text = JSON.stringify(block);
+    for (const number of ['18446744073709551616', '18446744073709551617', '9007199254740993', '1e400']) {
+      const body = assertError(await ingest.post(text.replace('"AMOUNT"', number)), 400, 'UNSAFE_NUMBER');
+      assert.equal(body.field, '/transactions/0/metadata/amount', number);
+    }
+    const height = assertError(
+      await ingest.post(text.replace('"height":3', '"height":18446744073709551619')),
+      400,
+      'UNSAFE_NUMBER',
+    );
+    assert.equal(height.field, '/height');
+    await assertStreamUnchanged();
+    assert.equal((await ingest.post(text.replace('"AMOUNT"', '9007199254740991'))).statusCode, 201);
+  });
+
   test('invalid UTF-8 is 400 INVALID_UTF8, and the same block with other bad bytes is refused too, never a duplicate', async (t) => {
     const { ingest, assertStreamUnchanged } = await withTwoBlocks(t);
     const text = JSON.stringify({ ...makeBlock(3, 1), hash: 'XXXX' });

@@ -188,6 +188,56 @@ describe('POST /api/v1/events/<type> refuses bad requests and writes nothing', {
     await assertStreamUnchanged();
   });
 
+  test('a number the event cannot keep exactly (infinite, an integer beyond 2^53) is 400 UNSAFE_NUMBER naming its JSON pointer', async (t) => {
+    const { ingest, assertStreamUnchanged } = await withOneBlockAndEvent(t);
+    const cases: [number: string, field: string][] = [
+      ['1e400', '/content/body'],
+      ['-1e400', '/content/body'],
+      ['18446744073709551616', '/content/body/amount'],
+      ['9007199254740993', '/content/body/0'],
+      ['-9007199254740993', '/content/body/a~1b'],
+    ];
+    for (const [number, field] of cases) {
+      const body = field.endsWith('/amount')
+        ? `{"amount": ${number}}`
+        : field.endsWith('/0')
+          ? `[${number}]`
+          : field.endsWith('/a~1b')
+            ? `{"a/b": ${number}}`
+            : number;
+      const refused = assertError(
+        await ingest.emit('APP_MESSAGE', `{"content": {"topic": "t", "body": ${body}}}`),
+        400,
+        'UNSAFE_NUMBER',
+      );
+      assert.equal(refused.field, field, number);
+      assert.match(refused.message as string, new RegExp(`^body${field} `), number);
+      assert.match(refused.message as string, /as a string/, number);
+    }
+    await assertStreamUnchanged();
+  });
+
+  test('1e400, 2e400 and null under one Idempotency-Key are not one event: the numbers are refused, null is written', async (t) => {
+    const { ingest } = await withOneBlockAndEvent(t);
+    const headers = { ...JSON_WITH_TOKEN, 'idempotency-key': 'huge-1' };
+    const emit = (body: string) =>
+      ingest.emit('APP_MESSAGE', `{"content": {"topic": "t", "body": ${body}}}`, headers);
+    assertError(await emit('1e400'), 400, 'UNSAFE_NUMBER');
+    assertError(await emit('2e400'), 400, 'UNSAFE_NUMBER');
+    assert.equal((await emit('null')).statusCode, 201, 'the first event under the key');
+    const other = { ...JSON_WITH_TOKEN, 'idempotency-key': 'huge-2' };
+    assertError(
+      await ingest.emit('APP_MESSAGE', '{"content": {"topic": "t", "body": 18446744073709551616}}', other),
+      400,
+      'UNSAFE_NUMBER',
+    );
+    assertError(
+      await ingest.emit('APP_MESSAGE', '{"content": {"topic": "t", "body": 18446744073709551617}}', other),
+      400,
+      'UNSAFE_NUMBER',
+    );
+  });
+
   test('an Idempotency-Key reused with another body is 422 IDEMPOTENCY_CONFLICT naming the original position', async (t) => {
     const { ingest } = await withOneBlockAndEvent(t);
     const headers = { ...JSON_WITH_TOKEN, 'idempotency-key': 'order-42' };

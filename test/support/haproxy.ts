@@ -32,6 +32,7 @@ export const HAPROXY_WEBSOCKET_DEFAULTS = [
 /** The backend lines of docs/operations.md that do not depend on the check interval or the servers. */
 export const HAPROXY_GATEWAY_BACKEND = [
   'balance leastconn',
+  'option forwardfor',
   'option httpchk GET /readyz',
   'http-check expect status 200',
 ] as const;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import type { Env } from '@blockcast/common';
 import { allClosedWithin, destroyAll, openIdle, openRaw, trickle } from './raw-connection.js';
+import { rawRequest } from './raw-http.js';
 
 export interface ServiceUnderAbuse {
   /** Environment prefix of the service's limits: `<prefix>_HEADERS_TIMEOUT_MS` and the rest. */
@@ -80,6 +81,31 @@ export function httpAbuseSuite(name: string, service: ServiceUnderAbuse): void {
         performance.now() - answered < 300 + SLACK_MS,
         `closed ${Math.round(closedAfter)} ms after connecting`,
       );
+    });
+
+    test('over 16 KiB or 100 header fields is 431 HEADERS_TOO_LARGE with the JSON error: never a cut, never headers dropped', async (t) => {
+      const { port } = await service.start(t, {});
+      const request = (fields: string[]) => rawRequest(port, ['GET /api/v1/ HTTP/1.1', 'Host: x', ...fields]);
+      const small = (count: number) => Array.from({ length: count - 1 }, (_, i) => `X-H${i}: 1`);
+      for (const [shape, fields] of [
+        ['2 000 small headers', small(2000)],
+        ['101 small headers', small(101)],
+        ['one 200 KB header', [`X-Big: ${'b'.repeat(200_000)}`]],
+        ['one 17 KB header', [`X-Big: ${'b'.repeat(17_000)}`]],
+      ] as const) {
+        const response = await request([...fields]);
+        assert.equal(response.status, 431, shape);
+        assert.match(response.headers['content-type'] ?? '', /^application\/json/, shape);
+        const body = JSON.parse(response.body) as { code: string; message: string };
+        assert.equal(body.code, 'HEADERS_TOO_LARGE', shape);
+        assert.match(body.message, /16384 bytes or 100 fields/, shape);
+      }
+      for (const [shape, fields] of [
+        ['100 small headers', small(100)],
+        ['one 15 KB header', [`X-Big: ${'b'.repeat(15_000)}`]],
+      ] as const) {
+        assert.notEqual((await request([...fields])).status, 431, shape);
+      }
     });
 
     test('beyond MAX_CONNECTIONS a new connection is closed at once, and valid requests resume as idle ones time out', async (t) => {

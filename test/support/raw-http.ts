@@ -7,6 +7,18 @@ export interface RawResponse {
   body: string;
 }
 
+/** The lines of a valid opening handshake for `target` (a path and query), to add headers to. */
+export function handshakeLines(target: string): string[] {
+  return [
+    `GET ${target} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    'Sec-WebSocket-Version: 13',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+  ];
+}
+
 export function rawRequest(port: number, lines: string[], timeoutMs = 5000): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');

@@ -16,6 +16,11 @@ export interface HttpLimits {
   maxConnections: number;
 }
 
+/** Request line and headers of one request, in bytes: Node's default, stated; over it is 431. */
+export const MAX_REQUEST_HEADER_BYTES = 16 * 1024;
+/** Header fields of one request; more is 431 (Node itself would keep 1 000 and drop the rest silently). */
+export const MAX_REQUEST_HEADER_FIELDS = 100;
+
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
@@ -67,6 +72,7 @@ export function fastifyLimitOptions(limits: HttpLimits) {
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     http: {
+      maxHeaderSize: MAX_REQUEST_HEADER_BYTES,
       headersTimeout: limits.headersTimeoutMs,
       // Node checks both timeouts only this often (30 s by default), which would stretch them.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),

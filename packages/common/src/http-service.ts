@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { HttpLimits } from './http-limits.js';
+import { TooManyHeaderFieldsError } from './http-client-errors.js';
+import { type HttpLimits, MAX_REQUEST_HEADER_FIELDS } from './http-limits.js';
 import { type OpsChecks, OpsServer } from './ops-server.js';
 
 /**
@@ -43,6 +44,13 @@ export class HttpService {
     this.#options = options;
     const { fastify, limits, checks } = options;
     fastify.server.maxConnections = limits.maxConnections;
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      done(
+        request.raw.rawHeaders.length / 2 > MAX_REQUEST_HEADER_FIELDS
+          ? new TooManyHeaderFieldsError()
+          : undefined,
+      );
+    });
     // Without this, a keep-alive client whose request is in flight at close keeps close() waiting.
     fastify.addHook('onSend', (_request, reply, payload, done) => {
       if (this.#draining) reply.header('connection', 'close');

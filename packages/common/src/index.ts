@@ -1,5 +1,6 @@
 export * from './abortable.js';
 export * from './env-config.js';
+export * from './http-client-errors.js';
 export * from './http-limits.js';
 export * from './http-service.js';
 export * from './logger.js';

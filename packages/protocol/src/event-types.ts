@@ -69,3 +69,24 @@ export const ALL_EVENT_TYPES = ~0;
 export function matchesMask(type: number, mask: number): boolean {
   return (type & mask) !== 0;
 }
+
+/** Every bit a known type has: a mask that shares none of them would select nothing. */
+export const KNOWN_EVENT_TYPES = Object.values(EVENT_CATALOG).reduce<number>(
+  (mask, entry) => mask | entry.bit,
+  0,
+);
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Why `mask` cannot select event types, or undefined when it can. Masks are 32-bit signed
+ * integers (`-1` is every type): a wider number would silently wrap onto other bits in `&`.
+ */
+export function typeMaskProblem(mask: number): string | undefined {
+  if (!Number.isInteger(mask) || mask < INT32_MIN || mask > INT32_MAX) {
+    return `expected a 32-bit bit mask (${INT32_MIN} to ${INT32_MAX}; -1 for every type)`;
+  }
+  if ((mask & KNOWN_EVENT_TYPES) === 0) return 'it selects no known event type';
+  return undefined;
+}

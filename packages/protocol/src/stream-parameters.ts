@@ -46,7 +46,7 @@ export const STREAM_PARAMETERS: Readonly<Record<ParameterName, ParameterSpec>> =
       .map(([name, flag]) => `${flag} ${name}`)
       .join(
         ', ',
-      )}, -1 all) or names separated by "," or "|". A mask or name that selects no known type is refused. Emitted types (generic events) are not sent to a stream with a transaction filter; naming one beside a filter is refused.`,
+      )}, -1 all; a 32-bit integer, so a mask beyond -2147483648..2147483647 is refused rather than wrapped) or names separated by "," or "|". A mask or name that selects no known type is refused. Emitted types (generic events) are not sent to a stream with a transaction filter; naming one beside a filter is refused.`,
   },
   since: {
     name: 'since',

@@ -1,5 +1,5 @@
 import bs58 from 'bs58';
-import { ALL_EVENT_TYPES, EventType } from './event-types.js';
+import { ALL_EVENT_TYPES, EventType, typeMaskProblem } from './event-types.js';
 import { PROFILES, type Profile } from './frames.js';
 import { EMITTED_EVENT_TYPES } from './generic-event-selection.js';
 import { formatPosition, type Position, parsePosition } from './position.js';
@@ -124,9 +124,6 @@ function parseProfile(value: string | undefined, fallback: Profile): Profile {
   throw invalid('profile', `profile must be one of ${PROFILES.join(', ')}`);
 }
 
-/** Every bit a known type has: a mask that shares none of them would subscribe to nothing. */
-const KNOWN_TYPES = Object.values(EventType).reduce((mask, flag) => mask | flag, 0);
-
 /** `types` is an integer mask (1, 3, -1) or `|`/`,`-separated type names (BLOCK_VALID,BLOCK_INVALID). */
 function parseTypeMask(value: string | undefined): number {
   if (value === undefined || value === '' || value === 'all') return ALL_EVENT_TYPES;
@@ -135,7 +132,7 @@ function parseTypeMask(value: string | undefined): number {
     .join(', ');
   let mask = 0;
   if (/^-?\d+$/.test(value)) {
-    mask = Number(value) | 0;
+    mask = Number(value);
   } else {
     for (const name of value.split(/[|,]/).map((part) => part.trim())) {
       if (!Object.hasOwn(EventType, name)) {
@@ -144,8 +141,9 @@ function parseTypeMask(value: string | undefined): number {
       mask |= EventType[name as keyof typeof EventType];
     }
   }
-  if ((mask & KNOWN_TYPES) === 0) {
-    throw invalid('types', `types=${value.slice(0, 80)} selects no event type (known: ${known}, -1 all)`);
+  const problem = typeMaskProblem(mask);
+  if (problem !== undefined) {
+    throw invalid('types', `types=${value.slice(0, 80)} is refused: ${problem} (known: ${known}, -1 all)`);
   }
   return mask;
 }

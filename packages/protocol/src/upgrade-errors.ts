@@ -43,6 +43,11 @@ export const UPGRADE_ERRORS = {
     when: 'your address has GATEWAY_MAX_CONNECTIONS_PER_IP connections open on this gateway',
     todo: 'close one, or retry with backoff',
   },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    when: 'the request line and headers of the handshake are over 4 096 bytes (`limit_bytes`)',
+    todo: 'send fewer or shorter headers (cookies count: serve streams from a host without them)',
+  },
   INVALID_PARAMETER: {
     status: 400,
     when: 'a query parameter has a bad value (`parameter` names it)',

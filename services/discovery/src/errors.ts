@@ -1,5 +1,4 @@
-import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
+import { clientErrorHandler } from '@blockcast/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -46,32 +45,14 @@ export function errorBody(status: number, message: string): ErrorBody {
   return { code: CLIENT_ERROR_CODES[status] ?? 'BAD_REQUEST', message };
 }
 
-/** Node's HTTP parser errors that are not a plain 400, by error code. */
-const SOCKET_ERRORS: Readonly<Record<string, [status: number, message: string]>> = {
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request was not received in time'],
-  HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
-};
-
 /** Options for the Fastify factory: errors raised before routing (bad URL, unparsable HTTP). */
 export const errorFactoryOptions = {
   /** A URL fastify cannot decode. Answered before routing, so without the CORS hook: set here. */
   frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
     reply.code(400).header('access-control-allow-origin', '*').send(errorBody(400, error.message));
   },
-  /** Malformed HTTP never reaches a reply, so the response is written to the socket as fastify's is. */
-  clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
-    if (error.code === 'ECONNRESET' || socket.destroyed) return;
-    const [status, message] = SOCKET_ERRORS[error.code ?? ''] ?? [400, 'malformed HTTP request'];
-    const body = JSON.stringify(errorBody(status, message));
-    if (socket.writable) {
-      socket.write(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
-          'Content-Type: application/json; charset=utf-8\r\nAccess-Control-Allow-Origin: *\r\n' +
-          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
-    }
-    socket.destroy(error);
-  },
+  /** Malformed HTTP never reaches a reply, nor the CORS hook. */
+  clientErrorHandler: clientErrorHandler(errorBody, { 'Access-Control-Allow-Origin': '*' }),
 };
 
 /** 404s and thrown errors in the `{ code, message }` shape; the onSend CORS hook still applies. */

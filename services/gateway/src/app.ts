@@ -21,6 +21,7 @@ import { ConnectionSweeper } from './connection-sweeper.js';
 import { Connections, type StreamHead } from './connections.js';
 import { EntryHistory } from './entry-history.js';
 import { publishGenericEvent } from './generic-event-publisher.js';
+import { checkHeadSize } from './handshake.js';
 import { refuse } from './http-refusal.js';
 import { LiveSubscriptions } from './live-subscriptions.js';
 import { LogFollower } from './log-follower.js';
@@ -198,16 +199,21 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     const attempted = req.getHeader('upgrade') !== '' || req.getHeader('sec-websocket-version') !== '';
     refuse(
       res,
-      attempted
-        ? new UpgradeError('BAD_HANDSHAKE', 'the opening handshake has no Sec-WebSocket-Key')
-        : new UpgradeError(
-            'UPGRADE_REQUIRED',
-            'streams are WebSocket endpoints: open a WebSocket (version 13)',
-          ),
+      checkHeadSize(req) ??
+        (attempted
+          ? new UpgradeError('BAD_HANDSHAKE', 'the opening handshake has no Sec-WebSocket-Key')
+          : new UpgradeError(
+              'UPGRADE_REQUIRED',
+              'streams are WebSocket endpoints: open a WebSocket (version 13)',
+            )),
     );
   });
-  app.any('/*', (res) =>
-    refuse(res, new UpgradeError('NOT_FOUND', 'streams are at /api/v1/streams/<name> (WebSocket upgrade)')),
+  app.any('/*', (res, req) =>
+    refuse(
+      res,
+      checkHeadSize(req) ??
+        new UpgradeError('NOT_FOUND', 'streams are at /api/v1/streams/<name> (WebSocket upgrade)'),
+    ),
   );
 
   const ops = new OpsServer(registry, {

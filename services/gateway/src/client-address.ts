@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import type { TrustedProxy } from './policy-config.js';
+import type { ClientAddressHeader, TrustedProxy } from './policy-config.js';
 
 /** What an upgrade says about where it came from. */
 export interface AddressHeaders {
@@ -15,27 +15,29 @@ export interface AddressHeaders {
  * The client's address behind trusted proxies. Each proxy appends the address it received the
  * connection from, so the chain is read from the right: past every trusted hop, the first
  * address that is not a trusted proxy is the client — whatever the client wrote further left is
- * never believed. A peer that is not a trusted proxy is the client, headers or not. `Forwarded`
- * (RFC 7239) is used when present, else `X-Forwarded-For`.
+ * never believed. A peer that is not a trusted proxy is the client, headers or not. Only the
+ * header the proxies write is read: they pass the other one through from the client untouched.
  */
 export class ClientAddress {
   readonly #trusted = new BlockList();
   readonly #any: boolean;
+  readonly #header: ClientAddressHeader;
 
-  constructor(proxies: readonly TrustedProxy[]) {
+  constructor(proxies: readonly TrustedProxy[], header: ClientAddressHeader) {
     for (const proxy of proxies) this.#trusted.addSubnet(proxy.address, proxy.prefix, proxy.family);
     this.#any = proxies.length > 0;
+    this.#header = header;
   }
 
   resolve(headers: AddressHeaders): string {
     let client = unmapped(headers.peer);
     if (!this.#isTrusted(client)) return client;
     const hops =
-      headers.forwarded.length > 0
+      this.#header === 'forwarded'
         ? headers.forwarded.flatMap(forwardedFor)
         : headers.forwardedFor.flatMap((line) => line.split(',').map((entry) => hostOf(entry)));
     for (const hop of hops.reverse()) {
-      // An obfuscated or unparsable hop ends the chain at the proxy that wrote it.
+      // An unknown or unparsable hop ends the chain at the proxy that wrote it.
       if (hop === undefined) return client;
       client = hop;
       if (!this.#isTrusted(hop)) return hop;
@@ -56,14 +58,22 @@ function unmapped(address: string): string {
   return mapped ? mapped[1]! : address.toLowerCase();
 }
 
-/** The `for=` of each element of a `Forwarded` line; undefined for `unknown`, `_hidden` and garbage. */
+/** RFC 7239 §6.3: a proxy that hides the client names it `_<token>`, the same token for the same client. */
+const OBFUSCATED = /^_[A-Za-z0-9._-]+$/;
+
+/**
+ * The `for=` of each element of a `Forwarded` line: an address, an obfuscated identifier (a
+ * client, never a trusted proxy), or undefined for `unknown` and garbage.
+ */
 function forwardedFor(line: string): (string | undefined)[] {
   return line.split(',').map((element) => {
     const pair = element
       .split(';')
       .map((part) => part.trim())
       .find((part) => part.toLowerCase().startsWith('for='));
-    return pair === undefined ? undefined : hostOf(pair.slice(4).replace(/^"(.*)"$/, '$1'));
+    if (pair === undefined) return undefined;
+    const value = pair.slice(4).replace(/^"(.*)"$/, '$1');
+    return OBFUSCATED.test(value) ? value : hostOf(value);
   });
 }
 

@@ -23,7 +23,7 @@ export class ConnectionPolicy {
 
   constructor(config: ConnectionPolicyConfig, auth: AuthConfig | undefined) {
     this.#config = config;
-    this.#addresses = new ClientAddress(config.trustedProxies);
+    this.#addresses = new ClientAddress(config.trustedProxies, config.clientAddressHeader);
     this.#perAddress = new ConnectionsPerAddress(config.maxConnectionsPerAddress);
     this.#tokens = auth && new TokenVerifier(auth);
   }

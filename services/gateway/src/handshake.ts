@@ -1,3 +1,4 @@
+import type { HttpRequest } from 'uWebSockets.js';
 import { UpgradeError } from '@blockcast/protocol';
 
 /** The request headers RFC 6455 §4.2.1 requires of an opening handshake. */
@@ -40,4 +41,28 @@ function tokens(header: string): string[] {
     .toLowerCase()
     .split(',')
     .map((token) => token.trim());
+}
+
+/**
+ * The pinned uWS build keeps a request head that arrives in several reads in a 4 KiB buffer and
+ * cuts the connection past it, but parses one that arrives in a single read whatever its size.
+ * Refusing larger heads here too makes the limit one number, whatever TCP did to the request.
+ */
+export const MAX_HANDSHAKE_HEAD_BYTES = 4096;
+
+/** A 431 when the request line and headers, as `Name: value` lines, are over the limit. */
+export function checkHeadSize(req: HttpRequest): UpgradeError | undefined {
+  const query = req.getQuery();
+  // `GET <path>[?<query>] HTTP/1.1` CRLF, each header line CRLF, the blank line.
+  let bytes = Buffer.byteLength(req.getUrl()) + (query ? Buffer.byteLength(query) + 1 : 0);
+  bytes += req.getMethod().length + ' '.length + ' HTTP/1.1\r\n'.length + '\r\n'.length;
+  req.forEach((name, value) => {
+    bytes += name.length + ': '.length + Buffer.byteLength(value) + '\r\n'.length;
+  });
+  if (bytes <= MAX_HANDSHAKE_HEAD_BYTES) return undefined;
+  return new UpgradeError(
+    'HEADERS_TOO_LARGE',
+    `the request line and headers are ${bytes} bytes; at most ${MAX_HANDSHAKE_HEAD_BYTES} bytes are accepted: send fewer or shorter headers`,
+    { limit_bytes: MAX_HANDSHAKE_HEAD_BYTES },
+  );
 }

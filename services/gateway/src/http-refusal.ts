@@ -10,6 +10,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   410: '410 Gone',
   426: '426 Upgrade Required',
   429: '429 Too Many Requests',
+  431: '431 Request Header Fields Too Large',
   503: '503 Service Unavailable',
 };
 

@@ -4,6 +4,7 @@ import {
   ConfigError,
   type Env,
   readBoolean,
+  readChoice,
   readInteger,
   readList,
   readOptionalString,
@@ -18,6 +19,10 @@ export interface TrustedProxy {
   family: 'ipv4' | 'ipv6';
 }
 
+/** The header trusted proxies write the client's address into; the other one is never read. */
+export const CLIENT_ADDRESS_HEADERS = ['x-forwarded-for', 'forwarded'] as const;
+export type ClientAddressHeader = (typeof CLIENT_ADDRESS_HEADERS)[number];
+
 /** Who may open a stream, checked before the upgrade. */
 export interface ConnectionPolicyConfig {
   /** Exact `Origin` values allowed; empty: any origin. */
@@ -26,8 +31,10 @@ export interface ConnectionPolicyConfig {
   requireOrigin: boolean;
   /** Open connections per client address; 0: no limit. */
   maxConnectionsPerAddress: number;
-  /** Peers whose `Forwarded` / `X-Forwarded-For` are believed; every other peer is the client. */
+  /** Peers whose {@link clientAddressHeader} is believed; every other peer is the client. */
   trustedProxies: readonly TrustedProxy[];
+  /** What the trusted proxies write: a client could add the other header, which they pass through. */
+  clientAddressHeader: ClientAddressHeader;
   /** The part of an upgrade after its request arrived (token check, resume check) ends within this. */
   handshakeTimeoutMs: number;
 }
@@ -57,6 +64,12 @@ export function loadPolicyConfig(env: Env): ConnectionPolicyConfig {
     requireOrigin,
     maxConnectionsPerAddress: readInteger(env, 'GATEWAY_MAX_CONNECTIONS_PER_IP', 0, { min: 0 }),
     trustedProxies: readList(env, 'GATEWAY_TRUSTED_PROXIES').map((entry) => parseTrustedProxy(entry)),
+    clientAddressHeader: readChoice(
+      env,
+      'GATEWAY_CLIENT_ADDRESS_HEADER',
+      CLIENT_ADDRESS_HEADERS,
+      'x-forwarded-for',
+    ),
     handshakeTimeoutMs: readInteger(env, 'GATEWAY_HANDSHAKE_TIMEOUT_MS', 5000, { min: 100, max: 60_000 }),
   };
 }

@@ -13,7 +13,7 @@ import type { CatchUp } from './catch-up.js';
 import type { GatewayConfig } from './config.js';
 import type { ConnectionPolicy, PolicyHeaders } from './connection-policy.js';
 import type { Connections, StreamHead } from './connections.js';
-import { checkHandshake } from './handshake.js';
+import { checkHandshake, checkHeadSize } from './handshake.js';
 import { refuse } from './http-refusal.js';
 import type { LiveSubscriptions } from './live-subscriptions.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -129,12 +129,14 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
         metrics.connectionsRefused.inc({ reason: error.code.toLowerCase() });
         refuse(res, error);
       };
-      const handshake = checkHandshake({
-        upgrade: req.getHeader('upgrade'),
-        connection: req.getHeader('connection'),
-        version: req.getHeader('sec-websocket-version'),
-        key,
-      });
+      const handshake =
+        checkHeadSize(req) ??
+        checkHandshake({
+          upgrade: req.getHeader('upgrade'),
+          connection: req.getHeader('connection'),
+          version: req.getHeader('sec-websocket-version'),
+          key,
+        });
       if (handshake) return refuseWith(handshake);
       if (context.isRefusing()) {
         return refuseWith(new UpgradeError('DRAINING', 'this gateway is shutting down; connect again'));

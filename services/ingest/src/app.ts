@@ -1,4 +1,5 @@
 import {
+  clientErrorHandler,
   createMetricsRegistry,
   fastifyLimitOptions,
   HttpService,
@@ -12,7 +13,7 @@ import { AppendQueue } from './append-queue.js';
 import { RequestAuth } from './auth/request-auth.js';
 import type { IngestConfig } from './config.js';
 import { ingestErrorHandler } from './error-handler.js';
-import { notFound } from './errors.js';
+import { httpRefusal, notFound } from './errors.js';
 import { EventSchemas } from './event-schemas.js';
 import { ChainFollower } from './follower/chain-follower.js';
 import { IngestMetrics } from './metrics.js';
@@ -61,6 +62,7 @@ export function buildIngestApp(options: IngestAppOptions): IngestApp {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
     ...fastifyLimitOptions(config.limits),
+    clientErrorHandler: clientErrorHandler((status, message) => httpRefusal(status, message).toJSON()),
     // Validate exactly what was sent: no type coercion, no stripping, no defaults.
     ajv: {
       customOptions: {

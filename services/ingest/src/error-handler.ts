@@ -1,5 +1,7 @@
+import { TooManyHeaderFieldsError } from '@blockcast/common';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  httpRefusal,
   IngestError,
   type IngestErrorCode,
   internalError,
@@ -34,6 +36,7 @@ export function ingestErrorHandler(options: ErrorHandlerOptions) {
 
 function toIngestError(error: FastifyError, request: FastifyRequest, maxBodyBytes: number): IngestError {
   if (error instanceof IngestError) return error;
+  if (error instanceof TooManyHeaderFieldsError) return httpRefusal(error.statusCode, error.message);
   if (error.validation !== undefined && error.validation.length > 0) {
     const first = error.validation[0]!;
     const { missingProperty, additionalProperty } = first.params as Record<string, string | undefined>;

@@ -6,9 +6,11 @@ import { formatPosition } from '@blockcast/protocol';
  * says what to do. The reply body is `{ code, message, ...details }` (details in snake_case).
  */
 export const INGEST_ERROR_STATUS = {
+  BAD_REQUEST: 400,
   INVALID_JSON: 400,
   INVALID_UTF8: 400,
   JSON_TOO_DEEP: 400,
+  UNSAFE_NUMBER: 400,
   INVALID_BLOCK: 400,
   INVALID_EVENT: 400,
   NOT_AN_EMITTED_TYPE: 400,
@@ -21,11 +23,13 @@ export const INGEST_ERROR_STATUS = {
   HEIGHT_GAP: 409,
   HEIGHT_CONFLICT: 409,
   HEIGHT_BEYOND_RETENTION: 409,
+  REQUEST_TIMEOUT: 408,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   // As the IETF Idempotency-Key draft (draft-ietf-httpapi-idempotency-key-header) answers a reused key.
   IDEMPOTENCY_CONFLICT: 422,
   TOO_MANY_EVENTS_AT_HEIGHT: 429,
+  HEADERS_TOO_LARGE: 431,
   INTERNAL: 500,
   LOG_UNAVAILABLE: 503,
   NOT_REPLICATED: 503,
@@ -53,6 +57,13 @@ export class IngestError extends Error {
   }
 }
 
+/** What Node's HTTP parser refused before any route ran (`message` from common's client errors). */
+export function httpRefusal(status: number, message: string): IngestError {
+  if (status === 431) return new IngestError('HEADERS_TOO_LARGE', message);
+  if (status === 408) return new IngestError('REQUEST_TIMEOUT', `${message}: send the whole request sooner`);
+  return new IngestError('BAD_REQUEST', `${message}: send one HTTP/1.1 request`);
+}
+
 export function invalidJson(reason: string): IngestError {
   return new IngestError(
     'INVALID_JSON',
@@ -73,6 +84,16 @@ export function jsonTooDeep(field: string, maxDepth: number): IngestError {
     'JSON_TOO_DEEP',
     `body${field} nests deeper than ${maxDepth} levels, deeper than any node can have committed: send the block as the chain committed it`,
     { field, max_depth: maxDepth },
+  );
+}
+
+/** `field` is a JSON pointer to a number JSON.parse would alter: infinite, or an integer beyond 2^53. */
+export function unsafeNumber(field: string): IngestError {
+  return new IngestError(
+    'UNSAFE_NUMBER',
+    `body${field} is a number that cannot be kept exactly (infinite, or an integer beyond ±9007199254740991, 2^53 − 1): ` +
+      'send large integers as a string; nothing was written',
+    { field },
   );
 }
 

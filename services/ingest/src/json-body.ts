@@ -1,14 +1,16 @@
 import { isUtf8 } from 'node:buffer';
 import type { FastifyRequest } from 'fastify';
 import type { RequestAuth } from './auth/request-auth.js';
-import { invalidJson, invalidUtf8, jsonTooDeep } from './errors.js';
+import { invalidJson, invalidUtf8, jsonTooDeep, unsafeNumber } from './errors.js';
 import { MAX_JSON_DEPTH, tooDeepAt } from './json-depth.js';
+import { unsafeNumberAt } from './json-numbers.js';
 
 type Done = (error: Error | null, body?: unknown) => void;
 
 /**
  * The only body parser of the blocks route: the raw bytes are needed for the HMAC, so the body
- * arrives as a Buffer, is verified, then checked (UTF-8, nesting depth) and parsed exactly once.
+ * arrives as a Buffer, is verified, then checked (UTF-8, nesting depth, numbers a double cannot
+ * hold) and parsed exactly once.
  * Invalid UTF-8 is refused rather than decoded with replacement characters: two bodies with
  * different bad bytes would otherwise read as the same block and the second answer 200 duplicate.
  *
@@ -42,6 +44,11 @@ export function jsonBodyParser(auth: RequestAuth) {
     const tooDeep = tooDeepAt(parsed, MAX_JSON_DEPTH);
     if (tooDeep !== undefined) {
       done(jsonTooDeep(tooDeep, MAX_JSON_DEPTH));
+      return;
+    }
+    const unsafe = unsafeNumberAt(parsed);
+    if (unsafe !== undefined) {
+      done(unsafeNumber(unsafe));
       return;
     }
     done(null, parsed);

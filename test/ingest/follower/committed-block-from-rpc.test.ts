@@ -68,4 +68,39 @@ describe('committedBlockFromRpc', () => {
     ]);
     assert.deepEqual(block.transactions, [ok]);
   });
+
+  test('a transaction holding a number a double cannot keep exactly is skipped naming where, never streamed altered', () => {
+    const ok = makeTransaction();
+    const text = JSON.stringify(makeTransaction({ metadata: { amount: 'AMOUNT' } }));
+    const { block, skipped } = committedBlockFromRpc(
+      rpcBlock(2, [
+        text.replace('"AMOUNT"', '18446744073709551617'),
+        text.replace('"AMOUNT"', '1e400'),
+        JSON.stringify(ok),
+      ]),
+      { height: '2', txs_results: [{ code: 0 }, { code: 1 }, { code: 0 }] },
+    );
+    const reason =
+      'a number that cannot be kept exactly (infinite, or an integer beyond 2^53) at /metadata/amount';
+    assert.deepEqual(skipped, [
+      { index: 0, reason },
+      { index: 1, reason },
+    ]);
+    assert.deepEqual(block.transactions, [ok]);
+    assert.equal(block.rejected, undefined);
+  });
+
+  test('a height beyond 2^53 is refused rather than rounded onto another height', () => {
+    assert.throws(
+      () =>
+        committedBlockFromRpc(
+          {
+            ...rpcBlock(1, []),
+            block: { header: { height: '9007199254740993', chain_id: 'c' }, data: { txs: [] } },
+          },
+          { height: '9007199254740993', txs_results: [] },
+        ),
+      /height 9007199254740993 is beyond/,
+    );
+  });
 });

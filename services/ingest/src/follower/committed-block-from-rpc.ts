@@ -1,4 +1,5 @@
 import type { CommittedBlock, RejectedTransaction, Transaction } from '@blockcast/protocol';
+import { unsafeNumberAt } from '../json-numbers.js';
 import { type RpcBlock, type RpcBlockResults, txResultsOf } from './rpc-shapes.js';
 
 /** A committed transaction that is not BigchainDB transaction JSON: it cannot be streamed, so it is skipped and counted. */
@@ -21,6 +22,9 @@ const HEX_ID = /^[0-9a-f]{64}$/;
  */
 export function committedBlockFromRpc(rpcBlock: RpcBlock, rpcResults: RpcBlockResults): DecodedBlock {
   const height = Number(rpcBlock.block.header.height);
+  if (!Number.isSafeInteger(height)) {
+    throw new Error(`block height ${rpcBlock.block.header.height} is beyond 2^53: it cannot be kept exactly`);
+  }
   const txs = rpcBlock.block.data.txs ?? [];
   const results = txResultsOf(rpcResults);
   if (Number(rpcResults.height) !== height) {
@@ -65,5 +69,9 @@ function decodeTransaction(encoded: string): Transaction | string {
   const { id, operation } = parsed as { id?: unknown; operation?: unknown };
   if (typeof id !== 'string' || !HEX_ID.test(id)) return 'no id of 64 lowercase hex characters';
   if (typeof operation !== 'string' || operation === '') return 'no operation';
+  const unsafe = unsafeNumberAt(parsed);
+  if (unsafe !== undefined) {
+    return `a number that cannot be kept exactly (infinite, or an integer beyond 2^53) at ${unsafe}`;
+  }
   return parsed as Transaction;
 }

@@ -27,7 +27,7 @@ export class FollowerMetrics {
     });
     this.skippedTransactions = new Counter({
       name: 'blockcast_ingest_follower_skipped_transactions_total',
-      help: 'Committed transactions that are not BigchainDB transaction JSON, left out of their block.',
+      help: 'Committed transactions that are not BigchainDB transaction JSON or hold a number that cannot be kept exactly, left out of their block.',
       registers,
     });
   }

@@ -1,3 +1,4 @@
+import { typeMaskProblem } from '@blockcast/protocol';
 import type { PluginModule } from '../plugin-api.js';
 
 /** Why a module cannot be run as a plugin, in words an operator can act on. */
@@ -22,9 +23,10 @@ export async function loadPlugin(name: string, module: string): Promise<PluginMo
     throw new PluginRefusedError(`plugin "${name}" (${module}) exports no run(events) function`);
   }
   const mask = candidate.eventTypes;
-  if (typeof mask !== 'number' || !Number.isSafeInteger(mask) || mask === 0) {
+  const problem = typeof mask === 'number' ? typeMaskProblem(mask) : 'expected a number';
+  if (problem !== undefined) {
     throw new PluginRefusedError(
-      `plugin "${name}" (${module}) exports eventTypes ${String(mask)}: expected a non-zero bit mask such as 1 | 2`,
+      `plugin "${name}" (${module}) exports eventTypes ${String(mask)}: ${problem}, such as EventType.BLOCK_VALID | EventType.BLOCK_INVALID`,
     );
   }
   return candidate as PluginModule;
