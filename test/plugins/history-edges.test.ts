@@ -36,8 +36,8 @@ describe('plugin host at the edges of the history', { skip: redisSkip }, () => {
     }
     await first.app.close();
     for (const height of range(21, 320)) await trimming.append(makeBlockEvent(height, 1));
-    const [[oldestId]] = (await first.redis.xrange(trimming.key, '-', '+', 'COUNT', 1)) as [[string]];
-    const oldest = Number(oldestId.split('-')[0]);
+    const [oldestEntry] = await first.redis.xrange(trimming.key, '-', '+', 'COUNT', 1);
+    const oldest = Number(oldestEntry![0].split('-')[0]);
     assert.ok(oldest > 21, `retention trimmed past height 21 (oldest ${oldest})`);
 
     const second = await startHost(t, { PLUGINS: plugins, BLOCKCAST_STREAM_PREFIX: first.prefix });

@@ -5,7 +5,9 @@ export type {
   GenericPluginEvent,
   PluginContext,
   PluginEvent,
+  PluginGap,
   PluginModule,
+  PluginReset,
 } from './plugin-api.js';
 export { eventOfGeneric, eventsForMask, eventsOfBlock } from './plugin-events.js';
 export { deadLetterKey } from './runner/dead-letter-stream.js';

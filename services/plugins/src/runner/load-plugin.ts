@@ -27,5 +27,10 @@ export async function loadPlugin(name: string, module: string): Promise<PluginMo
       `plugin "${name}" (${module}) exports eventTypes ${String(mask)}: expected a non-zero bit mask such as 1 | 2`,
     );
   }
+  for (const hook of ['onGap', 'onReset'] as const) {
+    if (candidate[hook] !== undefined && typeof candidate[hook] !== 'function') {
+      throw new PluginRefusedError(`plugin "${name}" (${module}) exports ${hook} that is not a function`);
+    }
+  }
   return candidate as PluginModule;
 }
