@@ -61,6 +61,7 @@ describe('plugin host at the edges of the history', { skip: redisSkip }, () => {
     const { pid: _pid, ...gap } = signals[0]!;
     assert.deepEqual(gap, {
       kind: 'gap',
+      delivered: 20,
       from: { height: 20, seq: 1 },
       resumedAt: { height: oldest, seq: 0 },
       oldest: { height: oldest, seq: 0 },
@@ -93,7 +94,9 @@ describe('plugin host at the edges of the history', { skip: redisSkip }, () => {
     await waitUntil(() => host.received('reset').length === 13, 15_000, 'the new history');
     assert.deepEqual(heights(host.received('reset')), [...range(1, 5), ...range(1, 8)]);
     const signals = host.signals('reset').map(({ pid: _pid, ...signal }) => signal);
-    assert.deepEqual(signals, [{ kind: 'reset', cause: 'reset', previousEpoch: before, epoch: after }]);
+    assert.deepEqual(signals, [
+      { kind: 'reset', delivered: 5, cause: 'reset', previousEpoch: before, epoch: after },
+    ]);
     assert.equal(await host.metric('blockcast_plugins_resets_total', 'reset'), 1);
     assert.deepEqual(await readyz(opsPort), { status: 200, reason: undefined });
     assert.equal(await host.metric('blockcast_plugins_running', 'reset'), 1);

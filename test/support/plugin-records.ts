@@ -15,6 +15,8 @@ export interface RecordedEvent {
 export interface RecordedSignal {
   kind: 'gap' | 'reset';
   pid: number;
+  /** How many events the plugin had recorded when the signal came: where it falls among them. */
+  delivered: number;
   [field: string]: unknown;
 }
 
