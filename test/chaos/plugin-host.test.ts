@@ -13,7 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort, type ServiceProcess, startService, waitUntil } from '@blockcast/devkit';
+import {
+  freePort,
+  type SentinelTopology,
+  type ServiceProcess,
+  startSentinelTopology,
+  startService,
+  waitUntil,
+} from '@blockcast/devkit';
 import type { Position } from '@blockcast/protocol';
 import { BlockSender } from '../support/block-sender.js';
 import { alive, ChaosTopology, chaosSkip, signal } from '../support/chaos-topology.js';
@@ -32,8 +39,20 @@ interface Run {
   startHost(): Promise<{ service: ServiceProcess; opsUrl: string }>;
 }
 
-async function startRun(t: TestContext, ingestEnv: Record<string, string>, rate: number): Promise<Run> {
-  const topology = await ChaosTopology.start({ gateways: 0, ingestEnv });
+async function startRun(
+  t: TestContext,
+  ingestEnv: Record<string, string>,
+  rate: number,
+  sentinels?: SentinelTopology,
+): Promise<Run> {
+  const topology = await ChaosTopology.start({ gateways: 0, ingestEnv, sentinels });
+  const redisEnv: Record<string, string> =
+    sentinels === undefined
+      ? { REDIS_URL: topology.redis.url }
+      : {
+          REDIS_SENTINELS: sentinels.sentinels.map(({ host, port }) => `${host}:${port}`).join(','),
+          REDIS_SENTINEL_MASTER: sentinels.masterName,
+        };
   const sender = new BlockSender({ ingestUrl: topology.ingestUrl, token: topology.token, rate });
   const recordDir = mkdtempSync(join(tmpdir(), 'blockcast-chaos-plugins-'));
   const hosts: ServiceProcess[] = [];
@@ -47,7 +66,7 @@ async function startRun(t: TestContext, ingestEnv: Record<string, string>, rate:
     const opsPort = await freePort();
     const service = startService('plugins', {
       env: {
-        REDIS_URL: topology.redis.url,
+        ...redisEnv,
         BLOCKCAST_STREAM_PREFIX: topology.prefix,
         PLUGINS,
         PLUGINS_START: 'first',
@@ -78,6 +97,18 @@ function blocksIn(from: Position, resumedAt: Position): number[] {
     from.seq === 0 ? from.height : from.height + 1,
     resumedAt.height - (resumedAt.seq === 0 ? 1 : 0),
   );
+}
+
+/** Until each plugin's last recorded block is `final`. */
+async function deliveredTo(run: Run, final: number): Promise<void> {
+  for (const name of NAMES) {
+    await waitUntil(
+      () => recordedEvents(run.recordDir, name).at(-1)?.height === final,
+      30_000,
+      `${name}: block ${final}`,
+      50,
+    );
+  }
 }
 
 /** Every history-gap log line of plugin `name` in the host's output: the entries it says were lost. */
@@ -122,14 +153,7 @@ test(
     // Stopped first, so the edge stays where it is while the restarted host catches up.
     const final = await run.sender.stop();
     const second = await run.startHost();
-    for (const name of NAMES) {
-      await waitUntil(
-        () => recordedEvents(run.recordDir, name).at(-1)?.height === final,
-        30_000,
-        `${name}: block ${final}`,
-        50,
-      );
-    }
+    await deliveredTo(run, final);
     const scrape = await Scrape.of(`${second.opsUrl}/metrics`);
     const figures: Record<string, unknown> = { final };
     for (const name of NAMES) {
@@ -298,8 +322,8 @@ async function checkReset(run: Run, opsUrl: string, output: () => string, epochB
 }
 
 /** A run with a plugin host whose plugins took 40 blocks, and the epoch they belong to. */
-async function startWarmRun(t: TestContext) {
-  const run = await startRun(t, {}, 50);
+async function startWarmRun(t: TestContext, sentinels?: SentinelTopology) {
+  const run = await startRun(t, {}, 50, sentinels);
   const host = await run.startHost();
   run.sender.start();
   for (const name of NAMES) {
@@ -353,6 +377,64 @@ test(
     assert.equal(readiness.answers.at(-1)?.status, 200, 'ready again at the end');
     process.stdout.write(
       `chaos-figures ${JSON.stringify({ scenario: 'plugins across an empty Redis restart', notReadyAnswers: failed.length, ...figures })}\n`,
+    );
+  },
+);
+
+/** Each step of a plugin's record is the next height or a step back (a redelivery): never a skip. */
+function assertAtLeastOnceInOrder(heights: number[], from: number, to: number, what: string): void {
+  assert.equal(heights[0], from, `${what}: starts at ${from}`);
+  heights.forEach((height, i) => {
+    if (i > 0) assert.ok(height <= heights[i - 1]! + 1, `${what}: ${heights[i - 1]} then ${height}`);
+  });
+  assert.equal(heights.at(-1), to, `${what}: ends at ${to}`);
+}
+
+test(
+  'Sentinel failover under a running plugin host: it follows the new master and every block reaches each plugin at least once in order, any rollback told',
+  { ...chaosSkip(), timeout: 150_000 },
+  async (t) => {
+    const sentinels = await startSentinelTopology();
+    const { run, host } = await startWarmRun(t, sentinels);
+    const before = await sentinels.master();
+    const after = await sentinels.failover();
+    assert.notEqual(after.port, before.port, 'another node is master');
+    // The old master takes writes until its demotion, and they are discarded then: run on past it.
+    const promotedAt = run.sender.acknowledged;
+    await waitUntil(
+      () => run.sender.acknowledged >= promotedAt + 300,
+      60_000,
+      '300 blocks after the promotion',
+    );
+    const final = await run.sender.stop();
+    await deliveredTo(run, final);
+    const scrape = await Scrape.of(`${host.opsUrl}/metrics`);
+    const signals = recordedSignals(run.recordDir, 'told');
+    const resets = scrape.sum('blockcast_plugins_resets_total', { plugin: 'told' });
+    assert.equal(resets, signals.length, 'each reset counted is told');
+    assert.ok(
+      signals.every((each) => each.kind === 'reset' && each.cause === 'rollback'),
+      'only rollbacks',
+    );
+    // Split at the signals: within each history every block at least once, in order.
+    const told = heightsOf(recordedEvents(run.recordDir, 'told'));
+    const cuts = [0, ...signals.map((each) => each.delivered), told.length];
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const part = told.slice(cuts[i], cuts[i + 1]);
+      if (part.length === 0) continue;
+      assertAtLeastOnceInOrder(
+        part,
+        i === 0 ? 1 : part[0]!,
+        i + 2 === cuts.length ? final : part.at(-1)!,
+        `told, history ${i + 1}`,
+      );
+    }
+    const plain = heightsOf(recordedEvents(run.recordDir, 'plain'));
+    assertAtLeastOnceInOrder(plain, 1, final, 'plain');
+    assert.equal(scrape.sum('blockcast_plugins_history_gaps_total'), 0, 'no gap');
+    assert.equal((await fetch(`${host.opsUrl}/readyz`)).status, 200, 'ready at the end');
+    process.stdout.write(
+      `chaos-figures ${JSON.stringify({ scenario: 'plugins across a Sentinel failover', final, rollbacksTold: signals.length, told: told.length, plain: plain.length })}\n`,
     );
   },
 );
