@@ -1,5 +1,11 @@
 export * from './app.js';
-export { loadPluginsConfig, type PluginSpec, type PluginsConfig } from './config.js';
+export {
+  loadPluginsConfig,
+  loadReplayConfig,
+  type PluginSpec,
+  type PluginsConfig,
+  type ReplayConfig,
+} from './config.js';
 export type {
   BlockPluginEvent,
   GenericPluginEvent,
