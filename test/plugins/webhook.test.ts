@@ -192,7 +192,7 @@ describe('webhook plugin', { skip: redisSkip }, () => {
     const host = await startHost(t, {
       PLUGINS: 'webhook',
       PLUGINS_WEBHOOK_URL: receiver.url,
-      PLUGINS_WEBHOOK_TIMEOUT_MS: '300',
+      PLUGINS_WEBHOOK_TIMEOUT_MS: '1000',
       PLUGINS_WEBHOOK_RETRY_MIN_MS: '10',
     });
     await host.app.start();
