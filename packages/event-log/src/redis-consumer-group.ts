@@ -443,9 +443,12 @@ class GroupReader {
       STALL_GRACE_MS,
       'log state read',
     );
-    await this.#createGroup(connection, '0');
+    // A group that is still there came back with the stream (an older snapshot whose rollback a
+    // gateway told first): delivery goes on from where it stands, as after a rollback.
+    const created = await this.#createGroup(connection, '0');
     this.#newHistory(state.epoch);
-    return { kind: 'reset', reset: { cause: 'reset', previousEpoch, epoch: state.epoch } };
+    const cause = created ? 'reset' : 'rollback';
+    return { kind: 'reset', reset: { cause, previousEpoch, epoch: state.epoch } };
   }
 
   #newHistory(epoch: string | null): void {
@@ -455,12 +458,14 @@ class GroupReader {
     this.#queued.length = 0;
   }
 
-  /** XGROUP CREATE without MKSTREAM (a stream made here would take the stale epoch key); an existing group stays. */
-  async #createGroup(connection: Redis, from: '0' | '$'): Promise<void> {
+  /** XGROUP CREATE without MKSTREAM (a stream made here would take the stale epoch key); false when the group exists (it stays). */
+  async #createGroup(connection: Redis, from: '0' | '$'): Promise<boolean> {
     try {
       await connection.xgroup('CREATE', this.#key, this.#options.group, from);
+      return true;
     } catch (error) {
       if (!isBusyGroup(error)) throw error;
+      return false;
     }
   }
 
