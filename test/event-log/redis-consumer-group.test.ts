@@ -346,4 +346,38 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     await waitUntil(() => entries.length === 13, 5000, 'the new history');
     assert.deepEqual(entries.slice(10), replacements, 'the new blocks after the restored position');
   });
+
+  test('a rollback whose new epoch another reader (a gateway) started first is told as a rollback too, and the group goes on', async (t) => {
+    const sut = await openRedisLog();
+    t.after(() => sut.cleanup());
+    const resets: HistoryReset[] = [];
+    const group = await openGroup(sut, {
+      start: 'first',
+      blockMs: 200,
+      onReset: (reset) => void resets.push(reset),
+    });
+    const entries = readAll(t, group);
+    for (const block of makeBlockEvents(1, 3)) await sut.log.append(block);
+    await waitUntil(
+      async () => entries.length === 3 && (await group.pendingCount()) === 0,
+      5000,
+      'three taken',
+    );
+    const copy = await sut.admin.dumpBuffer(group.key);
+    for (const block of makeBlockEvents(4, 3)) await sut.log.append(block);
+    await waitUntil(() => entries.length === 6, 5000, 'six taken');
+    const before = await sut.log.epoch();
+    await sut.admin
+      .multi()
+      .restore(group.key, 0, copy!, 'REPLACE')
+      .set(sut.log.epochKey, 'started-by-a-gateway')
+      .exec();
+
+    await waitUntil(() => resets.length === 1, 5000, 'the rollback told');
+    assert.deepEqual(resets, [{ cause: 'rollback', previousEpoch: before, epoch: 'started-by-a-gateway' }]);
+    const replacement = makeBlockEvent(4, 2);
+    await sut.log.append(replacement);
+    await waitUntil(() => entries.length === 7, 5000, 'the new block 4');
+    assert.deepEqual(entries.at(-1), replacement, 'from the restored group position');
+  });
 });
