@@ -25,3 +25,14 @@ export async function run(events, context) {
     }
   }
 }
+
+/** Optional: blocks trimmed from the bus before this plugin took them (its host was down too long). */
+export function onGap(gap) {
+  const to = gap.resumedAt === null ? 'the end' : `before ${gap.resumedAt.height}`;
+  console.log(`[example] missed ${gap.lost ?? 'some'} entries from height ${gap.from.height} to ${to}`);
+}
+
+/** Optional: the bus was reset or rolled back; the blocks that follow are another history. */
+export function onReset(reset) {
+  console.log(`[example] bus ${reset.cause}: epoch ${reset.previousEpoch} -> ${reset.epoch}`);
+}

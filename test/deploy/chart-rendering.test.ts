@@ -321,6 +321,10 @@ describe('Helm chart rendering', { ...('skip' in available ? { skip: available.s
       'BlockcastIngestConflicts',
       'BlockcastIngestErrors',
       'BlockcastNoBlocksAppended',
+      'BlockcastPluginDeadLetters',
+      'BlockcastPluginHistoryGaps',
+      'BlockcastPluginNotRunning',
+      'BlockcastPluginResets',
       'BlockcastTargetDown',
     ]);
     const dashboard = ofKind(manifests, 'ConfigMap').find(

@@ -1,13 +1,14 @@
 /**
- * The metrics an operator alerts on must agree with the traffic: ingest, two gateways and
- * discovery as processes on one Redis; blocks posted (some again, some refused), clients on every
- * stream of both gateways, refused upgrades, client closes and discovery requests; then every
- * /metrics is scraped and each counter must equal what was posted, refused, received or closed.
+ * The metrics an operator alerts on must agree with the traffic: ingest, two gateways, discovery
+ * and a plugin host (the console plugin) as processes on one Redis; blocks posted (some again,
+ * some refused), clients on every stream of both gateways, refused upgrades, client closes and
+ * discovery requests; then every /metrics is scraped and each counter must equal what was posted,
+ * refused, received, taken or closed.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { makeBlock, waitUntil } from '@blockcast/devkit';
+import { freePort, makeBlock, type ServiceProcess, startService, waitUntil } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
 import { settledFrames } from '../support/barrier.js';
 import { BlockFeed } from '../support/block-feed.js';
@@ -42,13 +43,34 @@ describe('metrics agree with traffic', { skip: 'skip' in available ? available.s
   let stack: ServiceStack;
   const clients: { gateway: number; stream: string; client: RecordingClient }[] = [];
   let blocks: CommittedBlock[] = [];
-  const scrapes = { ingest: undefined as Scrape | undefined, discovery: undefined as Scrape | undefined };
+  const scrapes = {
+    ingest: undefined as Scrape | undefined,
+    discovery: undefined as Scrape | undefined,
+    plugins: undefined as Scrape | undefined,
+  };
+  let pluginHost: { process: ServiceProcess; opsUrl: string } | undefined;
   const gatewayScrapes: Scrape[] = [];
 
   before(
     async () => {
       if (!('redis' in available)) return;
       stack = await startServiceStack({ redisUrl: available.redis.url, label: 'e2e-metrics', gateways: 2 });
+      const pluginOps = await freePort();
+      pluginHost = {
+        process: startService('plugins', {
+          env: {
+            REDIS_URL: available.redis.url,
+            BLOCKCAST_STREAM_PREFIX: stack.prefix,
+            PLUGINS: 'console',
+            PLUGINS_START: 'first',
+            PLUGINS_HOST: '127.0.0.1',
+            PLUGINS_OPS_PORT: String(pluginOps),
+            LOG_LEVEL: 'warn',
+          },
+        }),
+        opsUrl: `http://127.0.0.1:${pluginOps}`,
+      };
+      await pluginHost.process.waitUntilReady(`${pluginHost.opsUrl}/readyz`);
       for (const [gateway, { port }] of stack.gateways.entries()) {
         for (const stream of Object.keys(STREAMS)) {
           for (let i = 0; i < CLIENTS_PER_STREAM; i += 1) {
@@ -110,13 +132,23 @@ describe('metrics agree with traffic', { skip: 'skip' in available ? available.s
       }
       scrapes.ingest = await Scrape.of(`${stack.ingest.opsUrl}/metrics`);
       scrapes.discovery = await Scrape.of(`${stack.discovery.opsUrl}/metrics`);
+      const pluginMetrics = `${pluginHost.opsUrl}/metrics`;
+      await waitUntil(
+        async () => (await Scrape.of(pluginMetrics)).sum('blockcast_plugins_events_total') === BLOCKS,
+        10_000,
+        'the console plugin taking every block',
+        50,
+      );
+      scrapes.plugins = await Scrape.of(pluginMetrics);
     },
     { timeout: 60_000 },
   );
 
   after(async () => {
     await Promise.all(clients.map(({ client }) => client.close()));
+    const pluginHostCode = await pluginHost?.process.stop(5000);
     const codes = await stack?.stop();
+    assert.equal(pluginHostCode, 0, 'the plugin host exits cleanly on SIGTERM');
     if ('redis' in available) await available.redis.stop();
     assert.deepEqual(codes, [0, 0, 0, 0], 'every service exits cleanly on SIGTERM');
   });
@@ -207,11 +239,30 @@ describe('metrics agree with traffic', { skip: 'skip' in available ? available.s
     assert.deepEqual(scrape.labelValues(name, 'route'), ['/', '/api/v1/', '/api/v1/streams', 'unmatched']);
   });
 
+  test('the plugin host counts each block its plugin took, and no gap, reset, dead letter or failure', () => {
+    const scrape = scrapes.plugins!;
+    const labels = { plugin: 'console' };
+    assert.equal(scrape.sum('blockcast_plugins_events_total', labels), BLOCKS, 'one BLOCK_VALID per block');
+    assert.equal(scrape.sum('blockcast_plugins_running', labels), 1);
+    for (const name of [
+      'blockcast_plugins_history_gaps_total',
+      'blockcast_plugins_entries_skipped_total',
+      'blockcast_plugins_resets_total',
+      'blockcast_plugins_dead_letters_total',
+      'blockcast_plugins_dead_letters',
+      'blockcast_plugins_failures_total',
+    ]) {
+      assert.equal(scrape.sum(name, labels), 0, name);
+      assert.ok(scrape.declared.has(name), `${name} declared before it ever counts`);
+    }
+  });
+
   test('every service exports each metric docs/operations.md lists', () => {
     const scrapesOf: Record<string, Scrape[]> = {
       ingest: [scrapes.ingest!],
       gateway: gatewayScrapes,
       discovery: [scrapes.discovery!],
+      plugins: [scrapes.plugins!],
     };
     const missing = documentedMetrics().flatMap((metric) => {
       const services = metric === 'blockcast_build_info' ? Object.keys(scrapesOf) : [metric.split('_')[1]!];

@@ -1,8 +1,14 @@
 /** RedisConsumerGroup: at-least-once, one entry at a time, pending entries first after a restart. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { makeBlockEvents, waitUntil } from '@blockcast/devkit';
-import { type GroupDelivery, RedisConsumerGroup } from '@blockcast/event-log';
+import { makeBlockEvent, makeBlockEvents, waitUntil } from '@blockcast/devkit';
+import {
+  type GroupDelivery,
+  type HistoryGap,
+  type HistoryReset,
+  RedisConsumerGroup,
+} from '@blockcast/event-log';
+import type { LogEntry } from '@blockcast/protocol';
 import { openRedisLog, redisSkip } from './redis-log-fixture.js';
 
 type LogUnderTest = Awaited<ReturnType<typeof openRedisLog>>;
@@ -33,6 +39,25 @@ async function take(group: RedisConsumerGroup, count: number, ack: boolean): Pro
   }
   return taken;
 }
+
+/** Reads and acknowledges every entry in the background until the test ends. */
+function readAll(t: { after(fn: () => unknown): void }, group: RedisConsumerGroup): LogEntry[] {
+  const controller = new AbortController();
+  const entries: LogEntry[] = [];
+  const reading = (async () => {
+    for await (const delivery of group.deliveries(controller.signal)) {
+      entries.push(delivery.entry);
+      await delivery.ack();
+    }
+  })();
+  t.after(async () => {
+    controller.abort();
+    await reading;
+  });
+  return entries;
+}
+
+const heightsOf = (entries: LogEntry[]) => entries.map((entry) => entry.height);
 
 describe('RedisConsumerGroup', { skip: redisSkip }, () => {
   test('a new group at "first" delivers every retained block in order', async (t) => {
@@ -205,5 +230,154 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
       'each block once, in order',
     );
     assert.equal(await group.pendingCount(), 0);
+  });
+
+  test('entries trimmed while pending and before delivery are one exact gap, told before the next entry and again until onGap returns', async (t) => {
+    const sut = await openRedisLog({ retainBlocks: 5, trim: 'exact' });
+    t.after(() => sut.cleanup());
+    for (const block of makeBlockEvents(1, 3)) await sut.log.append(block);
+    const gaps: HistoryGap[] = [];
+    let failFirst = true;
+    const group = await openGroup(sut, {
+      start: 'first',
+      onGap: (gap) => {
+        gaps.push(gap);
+        if (failFirst) {
+          failFirst = false;
+          throw new Error('plugin fault in onGap');
+        }
+      },
+    });
+    const [one, two] = await take(group, 3, false);
+    await one!.ack();
+    await two!.ack();
+    // 3 stays pending while 4..12 trim everything below 8.
+    for (const block of makeBlockEvents(4, 9)) await sut.log.append(block);
+    assert.deepEqual(await sut.storedHeights(), [8, 9, 10, 11, 12]);
+
+    await assert.rejects(take(group, 1, true), /plugin fault in onGap/);
+    const after = await take(group, 5, true);
+    assert.deepEqual(
+      after.map((delivery) => delivery.entry.height),
+      [8, 9, 10, 11, 12],
+    );
+    const told = {
+      from: { height: 3, seq: 0 },
+      resumedAt: { height: 8, seq: 0 },
+      oldest: { height: 8, seq: 0 },
+      lost: 5,
+    };
+    assert.deepEqual(gaps, [told, told], 'told again after the failed onGap, then crossed');
+    assert.equal(await group.pendingCount(), 0, 'the trimmed pending entry acknowledged once told');
+  });
+
+  test('a group created at "first" on a trimmed stream, or reading ahead of the trimming, is told no gap', async (t) => {
+    const sut = await openRedisLog({ retainBlocks: 5, trim: 'exact' });
+    t.after(() => sut.cleanup());
+    for (const block of makeBlockEvents(1, 12)) await sut.log.append(block);
+    const gaps: HistoryGap[] = [];
+    const group = await openGroup(sut, { start: 'first', onGap: (gap) => void gaps.push(gap) });
+    const entries = readAll(t, group);
+    await waitUntil(() => entries.length === 5, 5000, 'the retained five');
+    // Each read before the next append: trimming only ever removes entries already delivered.
+    for (const block of makeBlockEvents(13, 18)) {
+      await sut.log.append(block);
+      await waitUntil(() => entries.at(-1)?.height === block.height, 5000, `height ${block.height}`);
+    }
+    assert.deepEqual(heightsOf(entries), [8, 9, 10, 11, 12, ...Array.from({ length: 18 }, (_, i) => 13 + i)]);
+    assert.deepEqual(gaps, []);
+  });
+
+  test('a group deleted by hand while reading is created again at its start, with no reset told', async (t) => {
+    const sut = await openRedisLog();
+    t.after(() => sut.cleanup());
+    const resets: HistoryReset[] = [];
+    const errors: string[] = [];
+    const group = await openGroup(sut, {
+      start: 'first',
+      blockMs: 200,
+      onReset: (reset) => void resets.push(reset),
+      onError: (error) => void errors.push(String(error)),
+    });
+    const entries = readAll(t, group);
+    for (const block of makeBlockEvents(1, 3)) await sut.log.append(block);
+    await waitUntil(() => entries.length === 3, 5000, 'three entries');
+    await sut.admin.xgroup('DESTROY', group.key, 'g');
+    for (const block of makeBlockEvents(4, 2)) await sut.log.append(block);
+    await waitUntil(() => entries.at(-1)?.height === 5, 5000, 'height 5');
+    assert.deepEqual(heightsOf(entries), [1, 2, 3, 1, 2, 3, 4, 5], 'replayed from its start ("first")');
+    assert.deepEqual(resets, []);
+    assert.ok(
+      errors.some((error) =>
+        /consumer group g was deleted; created again at its start \(first\)/.test(error),
+      ),
+    );
+  });
+
+  test('a stream restored under the group to an older copy (a rollback) is told with a new epoch, then the new history follows', async (t) => {
+    const sut = await openRedisLog();
+    t.after(() => sut.cleanup());
+    const resets: HistoryReset[] = [];
+    const group = await openGroup(sut, {
+      start: 'first',
+      blockMs: 200,
+      onReset: (reset) => void resets.push(reset),
+    });
+    const entries = readAll(t, group);
+    for (const block of makeBlockEvents(1, 5)) await sut.log.append(block);
+    await waitUntil(
+      async () => entries.length === 5 && (await group.pendingCount()) === 0,
+      5000,
+      'five taken',
+    );
+    // DUMP keeps the group with the stream: RESTORE puts both back as an older snapshot would.
+    const copy = await sut.admin.dumpBuffer(group.key);
+    for (const block of makeBlockEvents(6, 5)) await sut.log.append(block);
+    await waitUntil(() => entries.length === 10, 5000, 'ten taken');
+    const before = await sut.log.epoch();
+    await sut.admin.restore(group.key, 0, copy!, 'REPLACE');
+
+    await waitUntil(() => resets.length === 1, 5000, 'the rollback told');
+    const after = await sut.log.epoch();
+    assert.notEqual(after, before, 'a new epoch started');
+    assert.deepEqual(resets, [{ cause: 'rollback', previousEpoch: before, epoch: after }]);
+    const replacements = [6, 7, 8].map((height) => makeBlockEvent(height, 3));
+    for (const block of replacements) await sut.log.append(block);
+    await waitUntil(() => entries.length === 13, 5000, 'the new history');
+    assert.deepEqual(entries.slice(10), replacements, 'the new blocks after the restored position');
+  });
+
+  test('a rollback whose new epoch another reader (a gateway) started first is told as a rollback too, and the group goes on', async (t) => {
+    const sut = await openRedisLog();
+    t.after(() => sut.cleanup());
+    const resets: HistoryReset[] = [];
+    const group = await openGroup(sut, {
+      start: 'first',
+      blockMs: 200,
+      onReset: (reset) => void resets.push(reset),
+    });
+    const entries = readAll(t, group);
+    for (const block of makeBlockEvents(1, 3)) await sut.log.append(block);
+    await waitUntil(
+      async () => entries.length === 3 && (await group.pendingCount()) === 0,
+      5000,
+      'three taken',
+    );
+    const copy = await sut.admin.dumpBuffer(group.key);
+    for (const block of makeBlockEvents(4, 3)) await sut.log.append(block);
+    await waitUntil(() => entries.length === 6, 5000, 'six taken');
+    const before = await sut.log.epoch();
+    await sut.admin
+      .multi()
+      .restore(group.key, 0, copy!, 'REPLACE')
+      .set(sut.log.epochKey, 'started-by-a-gateway')
+      .exec();
+
+    await waitUntil(() => resets.length === 1, 5000, 'the rollback told');
+    assert.deepEqual(resets, [{ cause: 'rollback', previousEpoch: before, epoch: 'started-by-a-gateway' }]);
+    const replacement = makeBlockEvent(4, 2);
+    await sut.log.append(replacement);
+    await waitUntil(() => entries.length === 7, 5000, 'the new block 4');
+    assert.deepEqual(entries.at(-1), replacement, 'from the restored group position');
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '@blockcast/common';
-import { loadPluginsConfig } from '@blockcast/plugins';
+import { loadPluginsConfig, loadReplayConfig } from '@blockcast/plugins';
 
 const CWD = process.cwd();
 
@@ -88,5 +88,17 @@ describe('plugins config', () => {
       exchangeType: 'topic',
       confirmTimeoutMs: 10_000,
     });
+  });
+
+  test('replay-dead-letters: the plugin named by its argument (default webhook), its webhook settings as the plugin reads them', () => {
+    const env = { PLUGINS_WEBHOOK_URL: 'https://example.org/hook', PLUGINS_WEBHOOK_ATTEMPTS: '2' };
+    const config = loadReplayConfig(env, []);
+    assert.equal(config.plugin, 'webhook');
+    assert.equal(config.webhook.url, 'https://example.org/hook');
+    assert.equal(config.webhook.attempts, 2);
+    assert.equal(loadReplayConfig(env, ['hooks-b']).plugin, 'hooks-b');
+    assert.throws(() => loadReplayConfig(env, ['a', 'b']), /takes one plugin name/);
+    assert.throws(() => loadReplayConfig(env, ['bad name']), /must be letters, digits/);
+    assert.throws(() => loadReplayConfig({}, []), /PLUGINS_WEBHOOK_URL: required/);
   });
 });

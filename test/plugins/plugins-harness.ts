@@ -8,7 +8,12 @@ import { RedisConsumerGroup, RedisStreamLog } from '@blockcast/event-log';
 import { buildPluginsApp, loadPluginsConfig, type PluginsApp } from '@blockcast/plugins';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { type RecordedEvent, recordedEvents } from '../support/plugin-records.js';
+import {
+  type RecordedEvent,
+  type RecordedSignal,
+  recordedEvents,
+  recordedSignals,
+} from '../support/plugin-records.js';
 import { redisOrSkip, uniquePrefix } from '../support/redis.js';
 
 const available = await redisOrSkip();
@@ -34,6 +39,8 @@ export interface HostUnderTest {
   redisUrl: string;
   /** What the fixture plugin `name` recorded, in order (names are unique per test file, so per test). */
   received(name: string): Received[];
+  /** The gap and reset signals the fixture plugin `name` (signal-recorder.mjs) was given, in order. */
+  signals(name: string): RecordedSignal[];
   /** Pending (delivered, unacknowledged) entries of plugin `name`'s group. */
   pending(name: string): Promise<number>;
   /** A counter or gauge's value for one plugin. */
@@ -77,6 +84,7 @@ export async function startHost(
     registry,
     redisUrl,
     received: (name) => recordedEvents(recordDir, name),
+    signals: (name) => recordedSignals(recordDir, name),
     pending: (name) =>
       new RedisConsumerGroup({ redis, prefix, group: `plugin:${name}`, consumer: name }).pendingCount(),
     metric: async (name, plugin) => {

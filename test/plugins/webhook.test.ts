@@ -4,7 +4,8 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
-import { makeBlockEvent, waitUntil } from '@blockcast/devkit';
+import { fileURLToPath } from 'node:url';
+import { makeBlockEvent, startService, waitUntil } from '@blockcast/devkit';
 import { deadLetterKey } from '@blockcast/plugins';
 import { blockValidEventFrame } from '@blockcast/protocol';
 import { redisSkip, startHost } from './plugins-harness.js';
@@ -51,6 +52,30 @@ function signatureValid(delivery: Delivery): boolean {
 }
 
 const heightOf = (delivery: Delivery) => (JSON.parse(delivery.body) as { height: number }).height;
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** `replay-dead-letters.ts <plugin>` as its own process, with only `env` (no PLUGINS* or REDIS_* of this one). */
+async function replayDeadLetters(
+  plugin: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const inherited = Object.fromEntries(
+    Object.keys(process.env)
+      .filter((name) => name.startsWith('PLUGINS') || name.startsWith('REDIS_'))
+      .map((name) => [name, '']),
+  );
+  const replay = startService('plugins', {
+    name: 'replay',
+    env: { ...inherited, ...env },
+    launch: {
+      command: process.execPath,
+      args: ['--import', 'tsx', 'services/plugins/src/replay-dead-letters.ts', plugin],
+      cwd: REPO_ROOT,
+    },
+  });
+  return { code: await replay.exited, output: replay.output() };
+}
 
 describe('webhook plugin', { skip: redisSkip }, () => {
   test('POSTs each event as its events-stream JSON, HMAC-signed, retrying until a 2xx answer', async (t) => {
@@ -107,6 +132,59 @@ describe('webhook plugin', { skip: redisSkip }, () => {
     assert.equal(fields.event, blockValidEventFrame(blocks[1]!));
     assert.match(fields.reason!, /3 attempts failed; the last: HTTP 503/);
     await waitUntil(async () => (await host.pending('webhook')) === 0, 5000, 'all acknowledged');
+    assert.equal(await host.metric('blockcast_plugins_dead_letters_total', 'webhook'), 1, 'counted');
+    assert.equal(await host.metric('blockcast_plugins_dead_letters', 'webhook'), 1, 'the stream length');
+  });
+
+  test('replay-dead-letters re-sends each dead letter, signed, and deletes it once the endpoint answers 2xx; refused ones stay', async (t) => {
+    let accepted = new Set([1]);
+    const receiver = await startReceiver(t, (delivery) => (accepted.has(heightOf(delivery)) ? 200 : 503));
+    const settings = {
+      PLUGINS_WEBHOOK_URL: receiver.url,
+      PLUGINS_WEBHOOK_SECRET: SECRET,
+      PLUGINS_WEBHOOK_ATTEMPTS: '1',
+    };
+    const host = await startHost(t, { PLUGINS: 'webhook', ...settings });
+    await host.app.start();
+    const blocks = [1, 2, 3].map((height) => makeBlockEvent(height, 1));
+    for (const block of blocks) await host.log.append(block);
+    await waitUntil(
+      async () => (await host.pending('webhook')) === 0 && receiver.deliveries.length === 3,
+      10_000,
+      'all tried',
+    );
+    const dead = deadLetterKey(host.prefix, 'webhook');
+    await waitUntil(async () => (await host.redis.xlen(dead)) === 2, 5000, 'two dead letters');
+    await host.app.close();
+    const env = {
+      REDIS_URL: host.redisUrl,
+      BLOCKCAST_STREAM_PREFIX: host.prefix,
+      LOG_LEVEL: 'info',
+      ...settings,
+    };
+
+    accepted = new Set([1, 2]);
+    const partly = await replayDeadLetters('webhook', env);
+    assert.equal(partly.code, 1, `exits 1 while dead letters remain: ${partly.output}`);
+    assert.match(partly.output, /1 replayed, 1 still dead/);
+    const replayed = receiver.deliveries.slice(3);
+    assert.deepEqual(replayed.map(heightOf), [2, 3], 'each dead letter sent again, oldest first');
+    assert.equal(replayed[0]!.body, blockValidEventFrame(blocks[1]!));
+    assert.equal(replayed[0]!.headers['x-blockcast-event-id'], '2:BLOCK_VALID');
+    assert.ok(replayed.every(signatureValid), 'signed as the plugin signs');
+    const left = await host.redis.xrange(dead, '-', '+');
+    assert.deepEqual(
+      left.map(([, fields]) => fields[fields.indexOf('event_id') + 1]),
+      ['3:BLOCK_VALID'],
+      'the refused one stays',
+    );
+
+    accepted = new Set([1, 2, 3]);
+    const rest = await replayDeadLetters('webhook', env);
+    assert.equal(rest.code, 0, rest.output);
+    assert.match(rest.output, /1 replayed, 0 still dead/);
+    assert.equal(await host.redis.xlen(dead), 0, 'every dead letter delivered and removed');
+    assert.deepEqual(receiver.deliveries.slice(5).map(heightOf), [3]);
   });
 
   test('a receiver that does not answer within PLUGINS_WEBHOOK_TIMEOUT_MS counts as a failed try', async (t) => {
@@ -114,7 +192,7 @@ describe('webhook plugin', { skip: redisSkip }, () => {
     const host = await startHost(t, {
       PLUGINS: 'webhook',
       PLUGINS_WEBHOOK_URL: receiver.url,
-      PLUGINS_WEBHOOK_TIMEOUT_MS: '300',
+      PLUGINS_WEBHOOK_TIMEOUT_MS: '1000',
       PLUGINS_WEBHOOK_RETRY_MIN_MS: '10',
     });
     await host.app.start();

@@ -28,6 +28,8 @@ export interface StackGateway {
 
 export interface ServiceStack {
   readonly token: string;
+  /** The key prefix every service of the stack uses (`BLOCKCAST_STREAM_PREFIX`). */
+  readonly prefix: string;
   readonly ingest: { url: string; opsUrl: string; process: ServiceProcess };
   readonly discovery: { url: string; opsUrl: string; process: ServiceProcess };
   readonly gateways: StackGateway[];
@@ -43,9 +45,10 @@ export interface ServiceStack {
 
 export async function startServiceStack(options: StackOptions): Promise<ServiceStack> {
   const token = randomBytes(24).toString('hex');
+  const prefix = uniquePrefix(options.label);
   const shared = {
     REDIS_URL: options.redisUrl,
-    BLOCKCAST_STREAM_PREFIX: uniquePrefix(options.label),
+    BLOCKCAST_STREAM_PREFIX: prefix,
     BLOCKCAST_PROFILE: options.profile ?? 'bigchaindb',
     LOG_LEVEL: 'warn',
   };
@@ -113,6 +116,7 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
 
   return {
     token,
+    prefix,
     ingest,
     discovery,
     gateways,

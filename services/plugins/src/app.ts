@@ -5,10 +5,12 @@ import {
   type RedisTarget,
   silentLogger,
 } from '@blockcast/common';
+import { createRedisClient } from '@blockcast/event-log';
 import type { Registry } from 'prom-client';
 import type { PluginsConfig } from './config.js';
 import { PluginsMetrics } from './metrics.js';
 import { PluginProcess } from './plugin-process.js';
+import { deadLetterKey } from './runner/dead-letter-stream.js';
 
 export interface PluginsAppOptions {
   config: PluginsConfig;
@@ -37,7 +39,12 @@ export function buildPluginsApp(options: PluginsAppOptions): PluginsApp {
   const logger = options.logger ?? silentLogger();
   const registry = options.registry ?? createMetricsRegistry('plugins');
   const names = config.plugins.map((spec) => spec.name);
-  const metrics = new PluginsMetrics(registry, names);
+  // Only for the dead-letter gauge: the plugins read the bus on connections of their own processes.
+  const redis = createRedisClient(options.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error (dead-letter gauge)'));
+  const metrics = new PluginsMetrics(registry, names, (plugin) =>
+    redis.xlen(deadLetterKey(config.streamPrefix, plugin)),
+  );
   const plugins = config.plugins.map(
     (spec) =>
       new PluginProcess({
@@ -88,6 +95,7 @@ export function buildPluginsApp(options: PluginsAppOptions): PluginsApp {
       closed ??= (async () => {
         await stopAll();
         await ops.close();
+        redis.disconnect();
       })();
       return closed;
     },

@@ -17,6 +17,7 @@ import {
 } from '@blockcast/common';
 import type { GroupStart } from '@blockcast/event-log';
 import { BUILTIN_PLUGINS, builtinModule, isBuiltin } from './builtin/builtin-plugins.js';
+import type { WebhookOptions } from './builtin/webhook-options.js';
 
 /** One entry of PLUGINS, resolved. */
 export interface PluginSpec {
@@ -53,6 +54,34 @@ export interface PluginsConfig {
 }
 
 const PLUGIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** What `replay-dead-letters.ts [plugin]` reads: whose dead letters to re-send, and where to. */
+export interface ReplayConfig {
+  /** The argument, default `webhook`: the webhook plugin's name in PLUGINS, whose `<prefix>plugins:<name>:dead` is replayed. */
+  plugin: string;
+  /** PLUGINS_WEBHOOK_* as for the plugin: URL, secret, attempts per event, waits, timeout. */
+  webhook: WebhookOptions;
+  /** REDIS_URL or REDIS_SENTINELS + REDIS_SENTINEL_MASTER (required by the command). */
+  redis: RedisTarget | undefined;
+  /** BLOCKCAST_STREAM_PREFIX, default `blockcast:`. */
+  streamPrefix: string;
+  /** LOG_LEVEL, default `info`. */
+  logLevel: LogLevel;
+}
+
+export function loadReplayConfig(env: Env, args: readonly string[]): ReplayConfig {
+  if (args.length > 1) {
+    throw new ConfigError('arguments', `takes one plugin name (default webhook), got ${args.join(' ')}`);
+  }
+  const plugin = args[0] ?? 'webhook';
+  return {
+    plugin: checkedName(plugin, plugin),
+    webhook: BUILTIN_PLUGINS.webhook(env),
+    redis: readRedisTarget(env),
+    streamPrefix: readStreamPrefix(env),
+    logLevel: readLogLevel(env),
+  };
+}
 
 /** `cwd` resolves relative plugin paths and package names (default: the process's). */
 export function loadPluginsConfig(env: Env, cwd: string = process.cwd()): PluginsConfig {

@@ -1,4 +1,5 @@
 import type { Logger } from '@blockcast/common';
+import type { HistoryGap, HistoryReset } from '@blockcast/event-log';
 import type { BlockEvent, EmittedEventTypeName, GenericEvent } from '@blockcast/protocol';
 
 /**
@@ -11,7 +12,30 @@ import type { BlockEvent, EmittedEventTypeName, GenericEvent } from '@blockcast/
 export interface PluginModule {
   eventTypes: number;
   run(events: AsyncIterable<PluginEvent>, context: PluginContext): Promise<void> | void;
+  /**
+   * Optional: bus entries were trimmed by retention before the plugin took them (the host was down,
+   * or the plugin too slow, for longer than RETAIN_BLOCKS). Called between two events, before the
+   * first one after the gap; the events resume when it returns. Without it the gap is still logged
+   * and counted. Throwing fails the plugin like run() throwing, and the gap is told again.
+   */
+  onGap?(gap: PluginGap, context: PluginContext): Promise<void> | void;
+  /**
+   * Optional: the bus was reset (recreated) or rolled back, so the events that follow belong to
+   * another history (another epoch) than those before. Called before the first event of the new
+   * history, which is delivered from its start. Without it the reset is still logged and counted.
+   */
+  onReset?(reset: PluginReset, context: PluginContext): Promise<void> | void;
 }
+
+/**
+ * What onGap is told, as bus positions `{height, seq}` (a block is seq 0): every entry from `from`
+ * up to, not including, `resumedAt` is gone; `lost` counts them (null when Redis cannot tell);
+ * `oldest` is the oldest entry the bus still holds.
+ */
+export type PluginGap = HistoryGap;
+
+/** What onReset is told: `cause` (`reset` or `rollback`), `previousEpoch` and `epoch` (null when none). */
+export type PluginReset = HistoryReset;
 
 /**
  * One event, in bus order: derived from a block (BLOCK_VALID, and BLOCK_INVALID when it has

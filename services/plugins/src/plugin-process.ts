@@ -19,7 +19,14 @@ export interface PluginProcessOptions {
   logger: Logger;
 }
 
-export type PluginState = 'starting' | 'running' | 'waiting to restart' | 'refused' | 'stopped';
+/** `not reading`: the process is up but cannot read the bus (Redis away, the stream reset); `problem` says why. */
+export type PluginState =
+  | 'starting'
+  | 'running'
+  | 'not reading'
+  | 'waiting to restart'
+  | 'refused'
+  | 'stopped';
 
 /** The module is not a plugin (no run, bad mask, cannot be imported): restarting would not help. */
 export class PluginModuleError extends Error {
@@ -134,6 +141,21 @@ export class PluginProcess {
         metrics.taken(this.name, message.events);
         // Progress again: the next failure starts the backoff from the shortest delay.
         this.#failuresInARow = 0;
+        return;
+      case 'reading':
+        if (this.#state !== 'running' && this.#state !== 'not reading') return;
+        this.#state = message.problem === undefined ? 'running' : 'not reading';
+        this.#lastProblem = message.problem;
+        metrics.running(this.name, message.problem === undefined);
+        return;
+      case 'gap':
+        metrics.gap(this.name, message.lost);
+        return;
+      case 'reset':
+        metrics.reset(this.name);
+        return;
+      case 'dead-letter':
+        metrics.deadLettered(this.name);
         return;
       case 'refused':
       case 'failed':

@@ -24,9 +24,12 @@ export async function run(events: AsyncIterable<PluginEvent>, context: PluginCon
   }
 }
 
+/** What a POST carries: the event's name and id (headers) and its JSON (the body). */
+export type WebhookEvent = Pick<PluginEvent, 'id' | 'name' | 'json'>;
+
 /** Tries until a 2xx answer (undefined) or the last failure's description. */
-async function deliver(
-  event: PluginEvent,
+export async function deliver(
+  event: WebhookEvent,
   options: WebhookOptions,
   signal: AbortSignal,
 ): Promise<string | undefined> {
@@ -42,7 +45,7 @@ async function deliver(
 
 /** One POST; '' when answered 2xx, else what went wrong. */
 async function post(
-  event: PluginEvent,
+  event: WebhookEvent,
   attempt: number,
   options: WebhookOptions,
   stop: AbortSignal,

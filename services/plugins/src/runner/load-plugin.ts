@@ -29,5 +29,10 @@ export async function loadPlugin(name: string, module: string): Promise<PluginMo
       `plugin "${name}" (${module}) exports eventTypes ${String(mask)}: ${problem}, such as EventType.BLOCK_VALID | EventType.BLOCK_INVALID`,
     );
   }
+  for (const hook of ['onGap', 'onReset'] as const) {
+    if (candidate[hook] !== undefined && typeof candidate[hook] !== 'function') {
+      throw new PluginRefusedError(`plugin "${name}" (${module}) exports ${hook} that is not a function`);
+    }
+  }
   return candidate as PluginModule;
 }

@@ -8,6 +8,7 @@ import { createRedisClient, RedisConsumerGroup } from '@blockcast/event-log';
 import type { PluginContext } from '../plugin-api.js';
 import { acknowledgedEvents } from './acknowledged-events.js';
 import { addDeadLetter, deadLetterKey } from './dead-letter-stream.js';
+import { describeGap, describeReset } from './history-signals.js';
 import { loadPlugin, PluginRefusedError } from './load-plugin.js';
 import { EXIT_REFUSED, type HostMessage, type RunnerMessage } from './runner-messages.js';
 
@@ -41,15 +42,6 @@ redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error
 let exitCode = 0;
 try {
   const plugin = await loadPlugin(init.name, init.module);
-  const group = new RedisConsumerGroup({
-    redis,
-    prefix: init.streamPrefix,
-    group: `plugin:${init.name}`,
-    consumer: init.name,
-    start: init.start,
-    onError: (error) => logger.warn({ err: error }, 'consumer group read failed; retrying'),
-  });
-  await group.create();
   const deadLetters = deadLetterKey(init.streamPrefix, init.name);
   const context: PluginContext = {
     name: init.name,
@@ -58,8 +50,33 @@ try {
     logger,
     deadLetter: async (event, reason) => {
       await addDeadLetter(redis, deadLetters, event, reason);
+      void report({ kind: 'dead-letter' });
     },
   };
+  const group = new RedisConsumerGroup({
+    redis,
+    prefix: init.streamPrefix,
+    group: `plugin:${init.name}`,
+    consumer: init.name,
+    start: init.start,
+    onError: (error) => logger.warn({ err: error }, 'consumer group read failed; retrying'),
+    onReadable: (problem) => {
+      if (problem !== undefined) logger.warn({ problem }, 'cannot read the bus; not ready until it can');
+      else logger.info('reading the bus again');
+      void report({ kind: 'reading', ...(problem === undefined ? {} : { problem }) });
+    },
+    onGap: async (gap) => {
+      logger.error({ ...gap, stream: group.key }, describeGap(gap));
+      void report({ kind: 'gap', lost: gap.lost });
+      await plugin.onGap?.(gap, context);
+    },
+    onReset: async (reset) => {
+      logger.error({ ...reset, stream: group.key }, describeReset(reset));
+      void report({ kind: 'reset' });
+      await plugin.onReset?.(reset, context);
+    },
+  });
+  await group.create();
   const events = acknowledgedEvents(group.deliveries(stopping.signal), plugin.eventTypes, (count, height) => {
     void report({ kind: 'taken', events: count, height });
   });

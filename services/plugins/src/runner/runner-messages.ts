@@ -16,10 +16,18 @@ export type HostMessage =
     }
   | { kind: 'stop' };
 
-/** What a runner reports: `started` once reading, `taken` per acknowledged block, `refused` when the module is not a plugin. */
+/**
+ * What a runner reports: `started` once reading, `taken` per acknowledged block, `reading` when it
+ * can read the bus again (no problem) or cannot (why), `gap` and `reset` per history signal,
+ * `dead-letter` per event parked, `refused` when the module is not a plugin.
+ */
 export type RunnerMessage =
   | { kind: 'started'; eventTypes: number }
   | { kind: 'taken'; events: number; height: number }
+  | { kind: 'reading'; problem?: string }
+  | { kind: 'gap'; lost: number | null }
+  | { kind: 'reset' }
+  | { kind: 'dead-letter' }
   | { kind: 'refused'; message: string }
   | { kind: 'failed'; message: string };
 
