@@ -176,7 +176,13 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     },
   });
 
-  const resumeCheck = new ResumeCheck({ head, ring, log, boundsTtlMs: 1000 });
+  const resumeCheck = new ResumeCheck({
+    head,
+    ring,
+    log,
+    firstRetained: () => history.firstRetained(),
+    boundsTtlMs: 1000,
+  });
   app.ws(
     `${STREAMS_PATH}*`,
     streamBehavior({
