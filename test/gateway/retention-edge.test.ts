@@ -21,7 +21,7 @@ import {
   expectedValidBlocks,
 } from '../support/expected-frames.js';
 import { redisSkip, startGateway } from '../support/gateway-harness.js';
-import { slowHistoryReads } from '../support/log-wrappers.js';
+import { laggingLog, slowHistoryReads } from '../support/log-wrappers.js';
 import { type ClosedWith, RecordingClient, refusedUpgrade } from '../support/ws-client.js';
 
 const ALL = -1;
@@ -217,5 +217,48 @@ test(
     await bus.published();
     await expectOpenWith(blocks, framesOf('valid_blocks', busAfter(bus.items, '12')), 'valid_blocks since=12');
     await blocks.close();
+  },
+);
+
+test(
+  'a gateway whose own tail falls behind the retention edge closes its live sockets with 4010 at their position, never feeding them past a gap',
+  { skip: redisSkip, timeout: 60_000 },
+  async (t) => {
+    // The tail hands entries on 20 ms apart, a read of 100 at a time: a burst of blocks trims
+    // what it has not read yet.
+    const gateway = await startGateway(t, { log: 'redis', retainBlocks: 10, wrapLog: (log) => laggingLog(log, 20) });
+    const bus = new Bus(gateway);
+    await bus.block(1);
+    await bus.emit('NODE_STATUS');
+    await bus.published();
+    const epoch = await gateway.log.epoch();
+    await waitUntil(() => gateway.app.epoch === epoch, 10_000, 'the gateway knows the epoch');
+    const since = busPosition(bus.items.at(-1)!);
+    const paths: Path[] = ['events', 'valid_blocks', 'events?types=BLOCK_VALID'];
+    const clients = await Promise.all(paths.map((path) => RecordingClient.connect(gateway.stream(path))));
+    for (let i = 0; i < 400; i += 1) {
+      await bus.block(1);
+      if (i % 2 === 0) await bus.emit('NODE_STATUS');
+    }
+    const items = [...bus.items];
+    await bus.published();
+    for (const [i, client] of clients.entries()) {
+      const path = paths[i]!;
+      const last = framesOf(path, items).at(-1);
+      let closed: ClosedWith | undefined;
+      void client.closed.then((close) => {
+        closed = close;
+      });
+      await waitUntil(() => closed !== undefined || client.frames.at(-1) === last, 30_000, `${path} closed or at the end`);
+      assert.ok(closed, `${path}: still open after ${client.frames.length} frames, the last ${client.frames.at(-1)}`);
+      assert.equal(closed.code, CloseCode.HISTORY_GONE, `${path}: ${closed.code} ${closed.reason}`);
+      const position = positionIn(closed.reason)!;
+      assert.equal(position.epoch, epoch);
+      const at = { height: position.since, seq: position.seq ?? 0 };
+      const upTo = framesOf(path, between(items, since, at));
+      assert.deepEqual(client.frames, upTo, `${path}: every frame up to ${formatPosition(at)}, nothing after`);
+      const oldest = Number(/(?:^|; )oldest=(\d+)/.exec(closed.reason)?.[1]);
+      assert.ok(oldest > position.since + 1, `${path}: oldest ${oldest} is past a gap after ${position.since}`);
+    }
   },
 );
