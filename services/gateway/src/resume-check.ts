@@ -41,7 +41,7 @@ type Resuming = Pick<StreamRequest, 'since' | 'epoch' | 'stream' | 'typeMask' | 
  */
 export class ResumeCheck {
   readonly #options: ResumeCheckOptions;
-  #edges: { at: number; value: Promise<LogEdges> } | undefined;
+  #edges: { at: number; epoch: string | null; value: Promise<LogEdges> } | undefined;
 
   constructor(options: ResumeCheckOptions) {
     this.#options = options;
@@ -117,15 +117,18 @@ export class ResumeCheck {
 
   #readEdges(fresh: boolean): Promise<LogEdges> {
     const now = Date.now();
-    if (fresh || this.#edges === undefined || now - this.#edges.at > this.#options.boundsTtlMs) {
+    // A reading of another history says nothing about this one's edges.
+    const epoch = this.#options.head.epoch();
+    const edges = this.#edges;
+    if (fresh || edges === undefined || edges.epoch !== epoch || now - edges.at > this.#options.boundsTtlMs) {
       const value = Promise.all([this.#options.log.bounds(), this.#options.firstRetained()]).then(
         ([bounds, first]) => ({ bounds, first }),
       );
       value.catch(() => {
         if (this.#edges?.value === value) this.#edges = undefined;
       });
-      this.#edges = { at: now, value };
+      this.#edges = { at: now, epoch, value };
     }
-    return this.#edges.value;
+    return this.#edges!.value;
   }
 }
