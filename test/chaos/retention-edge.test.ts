@@ -234,9 +234,20 @@ test(
     const final = await stopLoad(run);
     await allAt(run, readers, final);
 
-    assertWhole(verify(run, fromBlock, final));
+    const checks = [verify(run, fromBlock, final), verify(run, refused, final)];
+    t.diagnostic(
+      `edge-figures ${JSON.stringify({
+        readers: readers.length,
+        blocks: final,
+        events: poster.events.length,
+        logStartsAt: `${edge.height}-${edge.seq}`,
+        checked: checks[0]!.checked + checks[1]!.checked + fromEvent.current.frames.length,
+        signals: readers.flatMap((reader) => reader.signals.map((signal) => signal.slice(0, 60))),
+      })}`,
+    );
+    assertWhole(checks[0]!);
     for (const reader of fromBlock) assert.deepEqual(reader.signals, [], `${reader.stream} from ${O1}: no signal`);
-    assertWhole(verify(run, refused, final));
+    assertWhole(checks[1]!);
     for (const reader of refused) {
       assert.deepEqual(reader.segments[0]!.frames, [], 'events from O−1: nothing delivered before the refusal');
       assert.equal(reader.signals.length, 1, 'refused once, then resumed by the rule');
