@@ -30,8 +30,12 @@ export class EdgeReader {
   readonly segments: DeliverySegment[] = [];
   /** Every close frame and refusal met, in order (`code reason`). */
   readonly signals: string[] = [];
-  /** Connections that ended without a close frame. */
+  /** Connections that ended without a close frame (resumed by the cut rule). */
   cuts = 0;
+  /** Frames dropped by the cut rule (already held before the cut). */
+  droppedRepeats = 0;
+  /** After a cut: the frames held after the position resumed from, which come again first. */
+  #repeats = new Set<string>();
   readonly #options: EdgeReaderOptions;
   #since: string;
   #epoch: string;
@@ -91,7 +95,7 @@ export class EdgeReader {
       if (this.#paused) this.#raw()?.pause();
       opened?.();
     });
-    socket.on('message', (data) => this.current.frames.push(String(data)));
+    socket.on('message', (data) => this.#receive(String(data)));
     socket.on('error', () => {});
     socket.on('unexpected-response', (_request, response) => {
       refused = true;
@@ -121,9 +125,44 @@ export class EdgeReader {
         if (position.epoch) this.#epoch = position.epoch;
       } else {
         this.cuts += 1;
+        this.#afterCut();
       }
       this.#connect();
     });
+  }
+
+  #receive(frame: string): void {
+    if (this.#repeats.size > 0) {
+      if (this.#repeats.has(frame)) {
+        this.droppedRepeats += 1;
+        return;
+      }
+      this.#repeats.clear();
+    }
+    this.current.frames.push(frame);
+  }
+
+  /**
+   * The documented rule after a cut without a close frame: after a generic event `H-S` resume from
+   * it exactly; after a block frame of height H from H − 1, dropping what comes again.
+   */
+  #afterCut(): void {
+    const frames = this.current.frames;
+    const last = frames.at(-1);
+    if (last === undefined) return;
+    const { height, seq } = JSON.parse(last) as { height: number; seq?: number };
+    if (seq !== undefined) {
+      this.#since = `${height}-${seq}`;
+      return;
+    }
+    this.#since = String(height - 1);
+    const held = (frame: string) => {
+      const at = JSON.parse(frame) as { height: number; seq?: number };
+      return at.height === height ? at.seq === undefined : at.height === height - 1 && at.seq !== undefined;
+    };
+    let first = frames.length;
+    while (first > 0 && held(frames[first - 1]!)) first -= 1;
+    this.#repeats = new Set(frames.slice(first));
   }
 
   /** The documented rule after the history is gone: `oldest` with generic events, `oldest − 1` without. */
