@@ -229,7 +229,6 @@ test(
     const gateway = await startGateway(t, { log: 'redis', retainBlocks: 10, wrapLog: (log) => laggingLog(log, 20) });
     const bus = new Bus(gateway);
     await bus.block(1);
-    await bus.emit('NODE_STATUS');
     await bus.published();
     const epoch = await gateway.log.epoch();
     await waitUntil(() => gateway.app.epoch === epoch, 10_000, 'the gateway knows the epoch');
