@@ -119,6 +119,7 @@ test(
     // One after another, as readers that paused for different times: each reads after the last.
     for (const reader of readers) outcomes.push(await drain(reader));
     let gone = 0;
+    let cuts = 0;
     for (const { path, since, client, all, closed } of outcomes) {
       t.diagnostic(`${path} from ${since}: ${client.frames.length} of ${all.length} frames, ${closed ? `${closed.code} ${closed.reason}` : 'open'}`);
       const what = `${path} from ${since}`;
@@ -127,6 +128,16 @@ test(
         assert.ok(
           client.frames.every((frame, i) => frame === all[i]),
           `${what}: every frame in order`,
+        );
+        continue;
+      }
+      if (closed.code === 1006) {
+        // Cut before the close frame arrived (it was queued behind megabytes not yet read): the
+        // cut rule resumes it; what did arrive must still be the stream without a gap.
+        cuts += 1;
+        assert.ok(
+          client.frames.every((frame, i) => frame === all[i]),
+          `${what}: cut after ${client.frames.length} frames, every one in order`,
         );
         continue;
       }
@@ -145,7 +156,7 @@ test(
       );
     }
     assert.ok(gone > 0, 'the edge passed at least one reader');
-    t.diagnostic(`closed with 4010: ${gone} of ${outcomes.length}`);
+    t.diagnostic(`closed with 4010: ${gone} of ${outcomes.length}; cut without a close frame: ${cuts}`);
   },
 );
 
