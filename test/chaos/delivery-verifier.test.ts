@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeBlock } from '@blockcast/devkit';
-import type { CommittedBlock } from '@blockcast/protocol';
+import { type CommittedBlock, genericEventFrame } from '@blockcast/protocol';
 import { verifyDelivery } from '../support/delivery-verifier.js';
 import { expectedValidBlocks } from '../support/expected-frames.js';
 import type { DeliverySegment } from '../support/resuming-client.js';
@@ -87,4 +87,25 @@ test('a log that begins above 1 (an empty restart) is checked from its first hei
   });
   assert.equal(check.problems.length, 0, check.problems.join('\n'));
   assert.equal(check.checked, 8);
+});
+
+test('an events run closed at a generic event owes the events before it, and nothing after it', () => {
+  const event = (height: number, seq: number) =>
+    genericEventFrame({ type: 'APP_MESSAGE', height, seq, content: { topic: 't', body: seq } });
+  // On `events`, height h brings the generic events after block h − 1, then block h.
+  const withEvents = (height: number) =>
+    chain.has(height) ? [event(height - 1, 1), event(height - 1, 2), frameAt(height)] : undefined;
+  const segment = (frames: string[]): DeliverySegment => ({
+    since: 0,
+    epoch: undefined,
+    startedBy: 'start',
+    frames,
+  });
+  const last: DeliverySegment = { since: 3, epoch: undefined, startedBy: '4010', frames: [] };
+  for (let height = 4; height <= 10; height += 1) last.frames.push(...withEvents(height)!);
+  const upTo3 = [1, 2, 3].flatMap((height) => withEvents(height)!);
+  const whole = verifyDelivery([segment([...upTo3, event(3, 1)]), last], withEvents, LOG);
+  assert.deepEqual([whole.lost, whole.changed, whole.problems], [0, 0, []]);
+  const skipped = verifyDelivery([segment([...upTo3, event(3, 2)]), last], withEvents, LOG);
+  assert.equal(skipped.lost, 1, 'event 3-1 was owed before 3-2');
 });

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DemoLedger, waitUntil } from '@blockcast/devkit';
+import { waitUntil } from '@blockcast/devkit';
 import { type EventLog, MemoryLog } from '@blockcast/event-log';
-import { CloseCode, type EmittedEventTypeName, EventType, positionIn } from '@blockcast/protocol';
+import { CloseCode, EventType, positionIn } from '@blockcast/protocol';
 import { expectFrames } from '../support/barrier.js';
+import { Bus } from '../support/bus.js';
 import {
   after,
   type BusItem,
@@ -26,40 +27,6 @@ import { laggingLog, slowHistoryReads } from '../support/log-wrappers.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';
 
 const ALL = -1;
-
-/** Commits blocks and emits generic events on one gateway's log, recording the bus order. */
-class Bus {
-  readonly items: BusItem[] = [];
-  readonly #ledger = new DemoLedger();
-  #events = 0;
-
-  constructor(readonly gateway: GatewayHarness) {}
-
-  async block(transactions = 2): Promise<void> {
-    const block = this.#ledger.nextBlock(transactions);
-    await this.gateway.commit(block);
-    this.items.push({ block });
-  }
-
-  async emit(type: EmittedEventTypeName): Promise<void> {
-    this.#events += 1;
-    const content =
-      type === 'NODE_STATUS'
-        ? { node_id: `node-${this.#events}`, status: 'syncing', height: this.#events }
-        : { topic: 'greetings', body: { text: `hello ✓ ${this.#events}`, n: [this.#events, null, true] } };
-    this.items.push({ event: await this.gateway.emit(type, content) });
-  }
-
-  get blocks() {
-    return busBlocks(this.items);
-  }
-
-  /** Waits until the gateway has published the last block committed. */
-  async published(): Promise<void> {
-    const last = this.blocks.at(-1)?.height;
-    await waitUntil(() => this.gateway.app.height === last, 10_000, `height ${last} published`);
-  }
-}
 
 async function metric(gateway: GatewayHarness, pattern: RegExp): Promise<number> {
   const text = await (await fetch(`${gateway.opsUrl}/metrics`)).text();

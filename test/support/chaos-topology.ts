@@ -52,6 +52,8 @@ export interface ChaosTopologyOptions {
   sentinels?: SentinelTopology;
   /** More environment for ingest, e.g. `{ REDIS_WAIT_REPLICAS: '1' }`. */
   ingestEnv?: Record<string, string>;
+  /** More environment for every service, e.g. `{ RETAIN_BLOCKS: '50' }`. */
+  env?: Record<string, string>;
 }
 
 export class ChaosTopology {
@@ -69,11 +71,13 @@ export class ChaosTopology {
   readonly #redisArgs: string[];
   readonly #sentinels: SentinelTopology | undefined;
   readonly #ingestEnv: Record<string, string>;
+  readonly #env: Record<string, string>;
 
   private constructor(options: ChaosTopologyOptions) {
     this.#redisArgs = options.redisArgs ?? [];
     this.#sentinels = options.sentinels;
     this.#ingestEnv = options.ingestEnv ?? {};
+    this.#env = options.env ?? {};
   }
 
   static async start(options: ChaosTopologyOptions = {}): Promise<ChaosTopology> {
@@ -133,11 +137,16 @@ export class ChaosTopology {
     }
   }
 
+  /** The stream's key on Redis. */
+  get streamKey(): string {
+    return `${this.prefix}blocks`;
+  }
+
   /** Every entry on the stream now, read back with XRANGE: what the clients are checked against. */
   async loggedBlocks(): Promise<LoggedBlock[]> {
     const admin = this.admin();
     try {
-      const entries = await admin.xrange(`${this.prefix}blocks`, '-', '+');
+      const entries = await admin.xrange(this.streamKey, '-', '+');
       return entries.map(([id, fields]) => {
         const field = (name: string) => fields[fields.indexOf(name) + 1];
         return {
@@ -165,6 +174,7 @@ export class ChaosTopology {
       ...this.#redisEnv(),
       BLOCKCAST_STREAM_PREFIX: this.prefix,
       LOG_LEVEL: 'warn',
+      ...this.#env,
     };
     const ingestPort = await freePort();
     const ingestOpsPort = await freePort();

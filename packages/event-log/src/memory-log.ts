@@ -6,6 +6,7 @@ import {
   type GenericEvent,
   isGenericEvent,
   type LogEntry,
+  oldestBlockFrom,
   type Position,
 } from '@blockcast/protocol';
 import { assertBlockHeight, assertCursor, assertPosition, assertReadRange } from './block-height.js';
@@ -253,7 +254,7 @@ export class MemoryLog implements EventLog {
     const first = this.#entries[this.#head];
     const last = this.#last();
     if (first === undefined || last === undefined) return null;
-    const bounds = { first: first.height + (isGenericEvent(first) ? 1 : 0), last: last.height };
+    const bounds = { first: oldestBlockFrom(entryPosition(first)), last: last.height };
     return bounds.first > bounds.last ? null : bounds;
   }
 

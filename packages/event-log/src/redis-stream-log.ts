@@ -4,7 +4,7 @@ import {
   DEFAULT_STREAM_PREFIX,
   linkedAbort,
 } from '@blockcast/common';
-import type { BlockEvent, LogEntry, Position } from '@blockcast/protocol';
+import { type BlockEvent, type LogEntry, oldestBlockFrom, type Position } from '@blockcast/protocol';
 import type { Redis } from 'ioredis';
 import { appendWithScript, type TrimMode } from './append-script.js';
 import { assertBlockHeight, assertCursor, assertPosition, assertReadRange } from './block-height.js';
@@ -245,7 +245,7 @@ export class RedisStreamLog implements EventLog {
     // Blocks only. Retained entries are a suffix of the stream, so an event first means its block
     // is gone (or never was: the events emitted before the first block).
     const first = positionOfId(oldest[0]);
-    const bounds = { first: first.height + (first.seq > 0 ? 1 : 0), last: heightOfId(newest[0]) };
+    const bounds = { first: oldestBlockFrom(first), last: heightOfId(newest[0]) };
     return bounds.first > bounds.last ? null : bounds;
   }
 

@@ -1,6 +1,6 @@
 import { isGenericEvent, type LogEntry } from './generic-event.js';
 import { genericEventFramesFor } from './generic-event-selection.js';
-import type { Position } from './position.js';
+import { comparePositions, type Position } from './position.js';
 import { framesFor, type Subscription } from './subscription.js';
 
 /** The frames a subscription gets for one entry of the bus, block or generic event, in order. */
@@ -21,4 +21,25 @@ export function entryPosition(entry: LogEntry): Position {
 export function isNextOnBus(previous: Position, next: Position): boolean {
   if (next.seq === 0) return next.height === previous.height + 1;
   return next.height === previous.height && next.seq === previous.seq + 1;
+}
+
+/**
+ * Whether a run of the log that starts at `first` and has nothing missing from there on holds
+ * every entry a reader at `cursor` needs next, when the run is not known to hold the cursor's own
+ * entry (it may have been trimmed). `withEvents`: the reader receives generic events. A block's
+ * events can be trimmed before it, so a reader of events is served only from a run that starts at
+ * or before its cursor or with the very next event of its height; a reader of blocks only needs
+ * the next block, whatever became of the events before it. The one exception is the start of the
+ * chain (`0`): a log starting with block 1 is read from the start.
+ */
+export function continuesAfter(cursor: Position, first: Position, withEvents: boolean): boolean {
+  if (comparePositions(first, cursor) <= 0) return true;
+  if (first.height === cursor.height && first.seq === cursor.seq + 1) return true;
+  if (withEvents) return cursor.height === 0 && cursor.seq === 0 && first.height === 1 && first.seq === 0;
+  return first.height === cursor.height || (first.seq === 0 && first.height === cursor.height + 1);
+}
+
+/** The oldest block a log holds when its oldest entry is at `first`: a generic event first means its block is gone. */
+export function oldestBlockFrom(first: Position): number {
+  return first.height + (first.seq > 0 ? 1 : 0);
 }

@@ -83,9 +83,9 @@ export const CLOSE_CODES: Readonly<Record<CloseCodeName, CloseCodeSpec>> = {
   HISTORY_GONE: {
     code: 4010,
     reason: 'history gone',
-    when: 'a client in catch-up whose next block left the retained history (the reason names `oldest`)',
+    when: 'a client in catch-up whose next entry left the retained history (the reason names `oldest`, the oldest block kept)',
     next: 'resync',
-    todo: 'the blocks after since are no longer kept: resynchronise, then connect with since >= oldest - 1',
+    todo: 'the entries after since are no longer kept: resynchronise, then connect with since >= oldest - 1 (on events with generic event types: since >= oldest)',
   },
   RESET: {
     code: 4011,

@@ -88,6 +88,6 @@ export function blockInvalidEventFrame(block: BlockEvent): string {
 }
 
 /** `events?types=<emitted type>`: a generic event, with its place on the bus (resume with `since=H-S`). */
-export function genericEventFrame(event: GenericEvent): string {
+export function genericEventFrame(event: Pick<GenericEvent, 'type' | 'height' | 'seq' | 'content'>): string {
   return pythonJson({ type: event.type, height: event.height, seq: event.seq, content: event.content });
 }

@@ -70,8 +70,8 @@ export const UPGRADE_ERRORS = {
   },
   HISTORY_GONE: {
     status: 410,
-    when: '`since` is older than the retained history (`oldest` is the oldest height still available)',
-    todo: 'resynchronise from another source, then resume from oldest - 1 or later',
+    when: 'the log no longer holds everything after `since` (`oldest` is the oldest block still available)',
+    todo: 'resynchronise from another source, then resume from oldest - 1 or later (on events with generic event types: oldest or later)',
   },
   DESCRIPTORS_EXHAUSTED: {
     status: 503,

@@ -39,7 +39,7 @@ const RESUME = {
     'Delivers every event after the position since — from the gateway’s memory, then the event log, then live — with no gap or duplicate at the seam; filters apply to the replay too. A height H means after block H (and, on events, the generic events emitted after it); H-S means after the generic event S emitted after block H.',
   rule: 'Every close reason the gateway sends names the position to resume from: since=<H> (or <H>-<S> on events with generic events); epoch=<E>. If a connection ends without one (network error, 1006), resume with since = the last height you received minus 1 and drop frames you already have (same transaction_id; same height on valid_blocks).',
   too_old:
-    'A since older than the retained history is refused with HTTP 410 HISTORY_GONE naming the oldest available height; never a partial replay.',
+    'A since whose following entries are no longer all retained is refused with HTTP 410 HISTORY_GONE naming the oldest block still held (oldest_height), and a reader in catch-up that falls behind the retention is closed with 4010 and the same; never a partial or silent replay. Resume with since >= oldest_height - 1, or on events with generic event types since >= oldest_height (a block’s events may be trimmed before it).',
 } as const;
 
 /** Frames of the 0.10 legacy profile are BigchainDB's; only Planetmint differs (`asset_ids`). */

@@ -3,11 +3,15 @@ import { createMetricsRegistry, type Logger, OpsServer, silentLogger, sleep } fr
 import type { EventLog } from '@blockcast/event-log';
 import {
   type BlockEvent,
+  continuesAfter,
+  formatPosition,
   type GenericEvent,
   isGenericEvent,
   LEGACY_IDLE_TIMEOUT_MS,
   type LogEntry,
+  oldestBlockFrom,
   STREAMS_PATH,
+  selectsGenericEvents,
   UpgradeError,
 } from '@blockcast/protocol';
 import type { Registry } from 'prom-client';
@@ -155,9 +159,18 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     log,
     logger,
     onEntry: (entry: LogEntry) => (isGenericEvent(entry) ? onGenericEvent(entry) : onBlock(entry)),
-    onGap: (expected, got) => {
+    onGap: (after, got) => {
       metrics.gaps.inc();
-      logger.error({ expected, got }, 'gap in the event log: heights were skipped');
+      logger.error(
+        { after: formatPosition(after), got: formatPosition(got) },
+        'the event log trimmed entries before this gateway read them: live sockets that needed them are closed with 4010',
+      );
+      // Live sockets hold every entry up to `after`; each one the skipped entries concern is told, never fed past them.
+      for (const ws of connections) {
+        const { mode, subscription } = ws.getUserData();
+        if (mode === 'live' && !continuesAfter(after, got, selectsGenericEvents(subscription)))
+          connections.end(ws, 'HISTORY_GONE', { oldest: oldestBlockFrom(got) });
+      }
     },
     onReset: (reset) => {
       metrics.resets.inc();
@@ -177,7 +190,13 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     },
   });
 
-  const resumeCheck = new ResumeCheck({ head, ring, log, boundsTtlMs: 1000 });
+  const resumeCheck = new ResumeCheck({
+    head,
+    ring,
+    log,
+    firstRetained: () => history.firstRetained(),
+    boundsTtlMs: 1000,
+  });
   app.ws(
     `${STREAMS_PATH}*`,
     streamBehavior({

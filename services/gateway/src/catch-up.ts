@@ -2,11 +2,9 @@ import type { WebSocket } from 'uWebSockets.js';
 import {
   comparePositions,
   entryFramesFor,
-  entryPosition,
-  isGenericEvent,
-  isNextOnBus,
   type LogEntry,
   type Position,
+  selectsGenericEvents,
 } from '@blockcast/protocol';
 import type { EntryHistory } from './entry-history.js';
 import type { LiveSubscriptions } from './live-subscriptions.js';
@@ -26,15 +24,15 @@ export interface CatchUpOptions {
   onEnter(): void;
   onExit(): void;
   onServed(source: 'ring' | 'log'): void;
-  /** The next entry a socket needs is no longer retained (`oldest` is the oldest block height that is). */
+  /** An entry a socket needs next is no longer retained (`oldest` is the oldest block height that is). */
   onHistoryGone(ws: Socket, oldest: number | null): void;
 }
 
 /**
  * Sockets off the live path: a resuming client, or one whose queue passed the soft limit. Each is
  * fed whole entries (blocks and generic events) after its cursor — from the ring, else from the
- * log — while it drains, and rejoins its live topic the moment its cursor reaches the live
- * position. JS is single-threaded and an entry is published in one synchronous call, so between
+ * log, each only when it is provably the next one (else the socket is closed with 4010) — while it
+ * drains, and rejoins its live topic the moment its cursor reaches the live position. JS is single-threaded and an entry is published in one synchronous call, so between
  * two entries "cursor = live position" means the next live entry is exactly the next one it
  * needs: no gap, no duplicate.
  */
@@ -103,9 +101,10 @@ export class CatchUp {
       // Resumed from a position this gateway has not published yet: live entries bring it there.
       if (behind > 0) return;
       const build = (entry: LogEntry) => entryFramesFor(data.subscription, entry);
-      const atHand = history.entryAfter(data.cursor, data.key, build);
+      const withEvents = selectsGenericEvents(data.subscription);
+      const atHand = history.entryAfter(data.cursor, data.key, build, withEvents);
       if (atHand === undefined) {
-        this.#load(ws, data.cursor);
+        this.#load(ws, data.cursor, withEvents);
         return;
       }
       ws.cork(() => {
@@ -126,23 +125,20 @@ export class CatchUp {
     this.#options.onExit();
   }
 
-  #load(ws: Socket, cursor: Position): void {
+  #load(ws: Socket, cursor: Position, withEvents: boolean): void {
     this.#waiting.add(ws);
     const resume = () => {
       if (!this.#waiting.delete(ws)) return;
       this.pump(ws);
     };
-    this.#options.history.load(cursor).then(
-      (entries) => {
-        const next = entries[0];
-        if (next === undefined) return void setTimeout(resume, this.#options.retryMs).unref();
-        if (!isNextOnBus(cursor, entryPosition(next)) && this.#waiting.has(ws)) {
+    this.#options.history.load(cursor, withEvents).then(
+      (loaded) => {
+        if ('gone' in loaded) {
+          if (!this.#waiting.has(ws)) return;
           this.forget(ws);
-          return this.#options.onHistoryGone(
-            ws,
-            entries.find((entry) => !isGenericEvent(entry))?.height ?? next.height,
-          );
+          return this.#options.onHistoryGone(ws, loaded.oldest);
         }
+        if (loaded.entries.length === 0) return void setTimeout(resume, this.#options.retryMs).unref();
         resume();
       },
       () => void setTimeout(resume, this.#options.retryMs).unref(),

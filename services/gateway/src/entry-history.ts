@@ -1,5 +1,12 @@
 import type { EventLog } from '@blockcast/event-log';
-import { comparePositions, entryPosition, type LogEntry, type Position } from '@blockcast/protocol';
+import {
+  comparePositions,
+  continuesAfter,
+  entryPosition,
+  type LogEntry,
+  oldestBlockFrom,
+  type Position,
+} from '@blockcast/protocol';
 import type { BlockRing, EntryFrames } from './block-ring.js';
 
 export interface EntryHistoryOptions {
@@ -13,11 +20,16 @@ export interface EntryHistoryOptions {
 }
 
 interface Batch {
-  /** The batch is the log's entries strictly after this position, in order. */
+  /** The batch is the entries the log held strictly after this position when it was read, in order. */
   after: Position;
   entries: Promise<LogEntry[]>;
-  /** The entries once the read has finished, for synchronous access, with their positions. */
-  settled: { entries: LogEntry[]; positions: Position[] } | undefined;
+  /**
+   * The entries once the read has finished, for synchronous access, with their positions.
+   * `whole`: the log still held `after` (or what precedes it) after the read, so nothing between
+   * `after` and the first entry was trimmed away; otherwise the batch is only known to be a
+   * gap-free run from its first entry on.
+   */
+  settled: { entries: LogEntry[]; positions: Position[]; whole: boolean } | undefined;
   frames: Map<string, readonly string[]>;
 }
 
@@ -26,12 +38,17 @@ export interface EntryAtHand extends EntryFrames {
   source: 'ring' | 'log';
 }
 
+/** What the log holds after a cursor: entries (none yet: empty), or not all of them any more. */
+export type LoadedHistory = { entries: LogEntry[] } | { gone: true; oldest: number | null };
+
 /**
  * Entries (blocks and generic events) older than the ring, read from the event log in batches
  * that start at aligned heights: concurrent readers of the same range share one XRANGE, and
  * recent batches are kept, so the number of Redis reads grows with the entries replayed, not with
- * the sockets replaying them. A batch is a run of the log with nothing left out, so the first of
- * its entries after a cursor inside it is the next entry after that cursor.
+ * the sockets replaying them. A batch is a run of the log with nothing left out from its first
+ * entry on; the first of its entries after a cursor is handed out only when nothing before it can
+ * have been trimmed away for that cursor (`continuesAfter`): a batch read behind the retention
+ * edge is no run for the cursors it skipped.
  */
 export class EntryHistory {
   readonly #options: EntryHistoryOptions;
@@ -42,17 +59,21 @@ export class EntryHistory {
     this.#options = options;
   }
 
-  /** The entry after `cursor` with the frames of `key`, when it is at hand (ring or a loaded batch). */
+  /**
+   * The entry after `cursor` with the frames of `key`, when it is at hand (ring or a loaded batch)
+   * and provably the next one; `withEvents`: the reader receives generic events.
+   */
   entryAfter(
     cursor: Position,
     key: string,
     build: (entry: LogEntry) => readonly string[],
+    withEvents: boolean,
   ): EntryAtHand | undefined {
     const fromRing = this.#options.ring.after(cursor, key, build);
     if (fromRing !== undefined) return { ...fromRing, source: 'ring' };
     for (const batch of this.#batches.values()) {
       const index = indexAfter(batch, cursor);
-      if (index === undefined) continue;
+      if (index === undefined || !continues(batch, cursor, withEvents)) continue;
       const { entries, positions } = batch.settled!;
       const position = positions[index]!;
       const cacheKey = `${position.height}-${position.seq}|${key}`;
@@ -69,9 +90,10 @@ export class EntryHistory {
   /**
    * Reads a batch holding the entries after `cursor` (once, however many ask): the aligned one, or,
    * when that one ends before the cursor, one starting at the cursor itself. Resolves with the
-   * entries of the log after `cursor` that the batch holds (empty: none yet).
+   * entries of the log after `cursor` that the batch holds (empty: none yet), or `gone` when the
+   * log no longer holds everything after it that a reader (`withEvents` or not) needs.
    */
-  async load(cursor: Position): Promise<LogEntry[]> {
+  async load(cursor: Position, withEvents: boolean): Promise<LoadedHistory> {
     const aligned = this.#alignedAfter(cursor);
     let batch = await this.#loaded(aligned);
     if (
@@ -89,9 +111,19 @@ export class EntryHistory {
     if (index === undefined) {
       // Nothing after the cursor yet: not kept, so the next reader asks the log again.
       this.#forget(batch);
-      return [];
+      return { entries: [] };
     }
-    return batch.settled!.entries.slice(index);
+    if (!continues(batch, cursor, withEvents)) {
+      const first = await this.firstRetained();
+      return { gone: true, oldest: oldestBlockFrom(first ?? batch.settled.positions[0]!) };
+    }
+    return { entries: batch.settled!.entries.slice(index) };
+  }
+
+  /** The position of the oldest entry the log holds now (undefined: it holds none). */
+  async firstRetained(): Promise<Position | undefined> {
+    const [first] = await this.#options.log.readEntries(ORIGIN, 1);
+    return first === undefined ? undefined : entryPosition(first);
   }
 
   /** After a reset the old history is another chain's. */
@@ -115,8 +147,15 @@ export class EntryHistory {
 
   #read(after: Position): Batch {
     const batch: Batch = { after, entries: Promise.resolve([]), settled: undefined, frames: new Map() };
-    batch.entries = this.#options.log.readEntries(after, this.#options.batchBlocks).then((read) => {
-      batch.settled = { entries: read, positions: read.map(entryPosition) };
+    batch.entries = this.#options.log.readEntries(after, this.#options.batchBlocks).then(async (read) => {
+      const positions = read.map(entryPosition);
+      const first = positions[0];
+      // Trimming only ever moves the log's start on: one still at or before `after` now was then.
+      const whole =
+        first === undefined ||
+        continuesAfter(after, first, true) ||
+        comparePositions((await this.firstRetained()) ?? first, after) <= 0;
+      batch.settled = { entries: read, positions, whole };
       this.#options.onRead(read.length);
       return read;
     });
@@ -136,6 +175,15 @@ export class EntryHistory {
     const start = Math.floor((next - 1) / size) * size + 1;
     return { height: Math.max(0, start - 1), seq: 0 };
   }
+}
+
+/** Before every entry: no entry sits at `0-0`. */
+const ORIGIN: Position = { height: 0, seq: 0 };
+
+/** Whether the batch's entries after `cursor` are the log's next ones for that reader. */
+function continues(batch: Batch, cursor: Position, withEvents: boolean): boolean {
+  const { whole, positions } = batch.settled!;
+  return whole || continuesAfter(cursor, positions[0]!, withEvents);
 }
 
 function key(position: Position): string {

@@ -4,6 +4,7 @@ import {
   comparePositions,
   entryPosition,
   isGenericEvent,
+  isNextOnBus,
   type LogEntry,
   type Position,
 } from '@blockcast/protocol';
@@ -14,8 +15,11 @@ export interface LogFollowerOptions {
   logger: Logger;
   /** Every entry in bus order: blocks and the generic events emitted between them. */
   onEntry(entry: LogEntry): void;
-  /** Block heights were skipped: `expected` is the next height, `got` the height that came. */
-  onGap(expected: number, got: number): void;
+  /**
+   * Entries were skipped (trimmed before this tail read them): `got` does not follow `after`, the
+   * last entry handed on. Called before `got` is handed on.
+   */
+  onGap(after: Position, got: Position): void;
   /** The history changed under the follower; it goes on from the log's new top. */
   onReset(reset: LogResetError): void;
   /** An entry whose publishing threw: it is counted and logged, never retried (that would duplicate). */
@@ -140,10 +144,8 @@ export class LogFollower {
   #deliver(entry: LogEntry): void {
     const position = entryPosition(entry);
     if (this.#position !== undefined && comparePositions(position, this.#position) <= 0) return;
-    const last = this.#lastHeight;
-    // A generic event keeps the height of the block before it: only a block height moves.
-    const expected = last === undefined ? undefined : isGenericEvent(entry) ? last : last + 1;
-    if (expected !== undefined && entry.height !== expected) this.#options.onGap(last! + 1, entry.height);
+    if (this.#position !== undefined && !isNextOnBus(this.#position, position))
+      this.#options.onGap(this.#position, position);
     if (!isGenericEvent(entry)) this.#lastHeight = entry.height;
     this.#position = position;
     this.#lastError = undefined;

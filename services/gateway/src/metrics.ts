@@ -124,7 +124,7 @@ export class GatewayMetrics {
     });
     this.gaps = new Counter({
       name: 'blockcast_gateway_gaps_total',
-      help: 'Times the event log delivered a height that did not follow the last one',
+      help: 'Times the event log skipped entries this gateway had not read yet (trimmed first): its live sockets were closed with 4010',
       registers,
     });
     this.resets = new Counter({

@@ -1,10 +1,13 @@
 import type { EventLog, LogBounds } from '@blockcast/event-log';
 import {
   comparePositions,
+  continuesAfter,
   entryPosition,
   formatPosition,
+  oldestBlockFrom,
   type Position,
   type StreamRequest,
+  selectsGenericEvents,
   UpgradeError,
 } from '@blockcast/protocol';
 import type { BlockRing } from './block-ring.js';
@@ -14,44 +17,57 @@ export interface ResumeCheckOptions {
   head: StreamHead;
   ring: BlockRing;
   log: Pick<EventLog, 'bounds' | 'epoch' | 'readEntries'>;
+  /** The position of the oldest entry the log holds (the same reading catch-up judges by). */
+  firstRetained(): Promise<Position | undefined>;
   /** How long one reading of the log's bounds answers for everyone (a reconnect storm reads it once). */
   boundsTtlMs: number;
 }
+
+/** The two ends of the log: its block bounds and the position of its oldest entry. */
+interface LogEdges {
+  bounds: LogBounds | null;
+  first: Position | undefined;
+}
+
+type Resuming = Pick<StreamRequest, 'since' | 'epoch' | 'stream' | 'typeMask' | 'filter'>;
 
 /**
  * Whether a resuming request can be served from this gateway, decided at upgrade so a refusal is
  * an HTTP status, never a silent partial replay. Answered from memory when the ring covers
  * `since`; otherwise from the log, since another gateway may already have sent positions this one
- * has not published yet, and those must not be refused.
+ * has not published yet, and those must not be refused. "Still held" is judged by the rule
+ * catch-up applies to every entry it hands out (`continuesAfter`), so a resume accepted here is
+ * not ended by catch-up for the same reading of the log.
  */
 export class ResumeCheck {
   readonly #options: ResumeCheckOptions;
-  #bounds: { at: number; value: Promise<LogBounds | null> } | undefined;
+  #edges: { at: number; epoch: string | null; value: Promise<LogEdges> } | undefined;
 
   constructor(options: ResumeCheckOptions) {
     this.#options = options;
   }
 
   /** Undefined when the request is fine as it is; else a promise that rejects with the UpgradeError. */
-  check(request: Pick<StreamRequest, 'since' | 'epoch'>): Promise<void> | undefined {
+  check(request: Resuming): Promise<void> | undefined {
     const { head, ring } = this.#options;
     if (request.epoch !== undefined && request.epoch !== head.epoch())
       return this.#epochMismatch(request.epoch);
     const { since } = request;
     if (since === undefined) return undefined;
     if (comparePositions(since, head.livePosition()) <= 0 && ring.covers(since)) return undefined;
-    return this.#againstTheLog(since);
+    return this.#againstTheLog(since, selectsGenericEvents(request));
   }
 
-  async #againstTheLog(since: Position): Promise<void> {
-    let bounds: LogBounds | null;
+  async #againstTheLog(since: Position, withEvents: boolean): Promise<void> {
+    let edges: LogEdges;
     try {
-      bounds = await this.#readBounds(false);
+      edges = await this.#readEdges(false);
       // A cached reading may predate the block the client resumes from: ask again before refusing.
-      if (since.height > (bounds?.last ?? 0)) bounds = await this.#readBounds(true);
+      if (since.height > (edges.bounds?.last ?? 0)) edges = await this.#readEdges(true);
     } catch {
       throw new UpgradeError('LOG_UNAVAILABLE', 'the event log did not answer: retry shortly');
     }
+    const { bounds, first } = edges;
     const last = bounds?.last ?? 0;
     const named = formatPosition(since);
     if (since.height > last || (await this.#eventAhead(since, last))) {
@@ -59,13 +75,14 @@ export class ResumeCheck {
         head: last,
       });
     }
-    // A block's generic events are trimmed with it: after an event of a trimmed block, more may be gone.
-    const oldestResumable = since.seq === 0 ? (bounds?.first ?? 0) - 1 : (bounds?.first ?? 0);
-    if (bounds !== null && since.height < oldestResumable) {
+    // A cached reading is older, its start no later than now: a refusal from it stands.
+    if (first !== undefined && !continuesAfter(since, first, withEvents)) {
+      const oldest = oldestBlockFrom(first);
       throw new UpgradeError(
         'HISTORY_GONE',
-        `entries after ${named} are no longer retained: the oldest block available is ${bounds.first}`,
-        { oldest: bounds.first, epoch: this.#options.head.epoch() },
+        `entries after ${named} are no longer retained: the oldest block available is ${oldest}` +
+          (withEvents ? ` (with generic events, resume from since=${oldest})` : ''),
+        { oldest, epoch: this.#options.head.epoch() },
       );
     }
   }
@@ -98,15 +115,20 @@ export class ResumeCheck {
     );
   }
 
-  #readBounds(fresh: boolean): Promise<LogBounds | null> {
+  #readEdges(fresh: boolean): Promise<LogEdges> {
     const now = Date.now();
-    if (fresh || this.#bounds === undefined || now - this.#bounds.at > this.#options.boundsTtlMs) {
-      const value = this.#options.log.bounds();
+    // A reading of another history says nothing about this one's edges.
+    const epoch = this.#options.head.epoch();
+    const edges = this.#edges;
+    if (fresh || edges === undefined || edges.epoch !== epoch || now - edges.at > this.#options.boundsTtlMs) {
+      const value = Promise.all([this.#options.log.bounds(), this.#options.firstRetained()]).then(
+        ([bounds, first]) => ({ bounds, first }),
+      );
       value.catch(() => {
-        if (this.#bounds?.value === value) this.#bounds = undefined;
+        if (this.#edges?.value === value) this.#edges = undefined;
       });
-      this.#bounds = { at: now, value };
+      this.#edges = { at: now, epoch, value };
     }
-    return this.#bounds.value;
+    return this.#edges!.value;
   }
 }
