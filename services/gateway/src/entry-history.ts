@@ -113,11 +113,12 @@ export class EntryHistory {
       this.#forget(batch);
       return { entries: [] };
     }
+    const settled = batch.settled!;
     if (!continues(batch, cursor, withEvents)) {
       const first = await this.firstRetained();
-      return { gone: true, oldest: oldestBlockFrom(first ?? batch.settled.positions[0]!) };
+      return { gone: true, oldest: oldestBlockFrom(first ?? settled.positions[0]!) };
     }
-    return { entries: batch.settled!.entries.slice(index) };
+    return { entries: settled.entries.slice(index) };
   }
 
   /** The position of the oldest entry the log holds now (undefined: it holds none). */
