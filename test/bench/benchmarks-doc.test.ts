@@ -112,7 +112,7 @@ test('every results file is cited by name in docs/ or bench/README.md, and nothi
   assert.deepEqual(uncited, []);
 });
 
-test('bench/README.md lists every figure section of docs/benchmarks.md, and its links reach a heading', () => {
+test('bench/README.md lists every figure section of docs/benchmarks.md, and every link to a section reaches one', () => {
   const markdown = read(BENCHMARKS);
   const readme = read(BENCH_README);
   const anchors = new Set(sections(markdown).map((section) => slug(section.heading)));
@@ -121,6 +121,13 @@ test('bench/README.md lists every figure section of docs/benchmarks.md, and its 
     linked.filter((anchor) => !anchors.has(anchor)),
     [],
     'links in bench/README.md to no heading',
+  );
+  assert.deepEqual(
+    [...markdown.matchAll(/\]\(#([\w-]+)\)/g)]
+      .map((match) => match[1]!)
+      .filter((anchor) => !anchors.has(anchor)),
+    [],
+    'links inside docs/benchmarks.md to no heading',
   );
   const listed = new Set(linked);
   assert.deepEqual(
