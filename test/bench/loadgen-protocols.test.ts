@@ -6,7 +6,7 @@ import {
   type ProtocolHost,
   SocketIoProtocol,
   socketIoPids,
-} from '../../bench/loadgen-protocols.js';
+} from '../../bench/loadgen/protocols.js';
 
 /** A host that records what a protocol did, as the load generator's raw client would act on it. */
 function recordingHost() {

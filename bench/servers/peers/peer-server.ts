@@ -1,0 +1,13 @@
+/** A server under test in bench/scenarios/peers-compare.bench.ts, whichever it is, and how a client speaks to it. */
+import type { ClientKind } from '../../harness/messages.js';
+import type { RunningServer } from '../servers.js';
+
+export interface PeerServer extends RunningServer {
+  clientKind: ClientKind;
+  /** Node processes with bench/servers/gc-hook.ts: SIGUSR2 runs a full GC before an RSS reading. */
+  collectsGarbageOnSignal: boolean;
+  /** How a cut client gets what it missed, or undefined: it does not. */
+  recovery: string | undefined;
+  /** Query string a resuming client adds to its URL (blockcast's `since`), if the peer takes one. */
+  resumeQuery?: (since: number) => string;
+}
