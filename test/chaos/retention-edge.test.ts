@@ -10,7 +10,7 @@ import { type TestContext, test } from 'node:test';
 import { waitUntil } from '@blockcast/devkit';
 import { oldestBlockFrom, parsePosition } from '@blockcast/protocol';
 import { BlockSender } from '../support/block-sender.js';
-import { chaosSkip, ChaosTopology, type ChaosTopologyOptions } from '../support/chaos-topology.js';
+import { ChaosTopology, type ChaosTopologyOptions, chaosSkip } from '../support/chaos-topology.js';
 import { type DeliveryCheck, sumChecks, verifyDelivery } from '../support/delivery-verifier.js';
 import { EdgeReader, type EdgeStream, edgeFrames } from '../support/edge-reader.js';
 import { EventPoster } from '../support/event-poster.js';
@@ -28,7 +28,11 @@ async function startRun(
   options: ChaosTopologyOptions & { rate: number; padding: number; perBlock: number },
 ): Promise<EdgeRun> {
   const topology = await ChaosTopology.start(options);
-  const sender = new BlockSender({ ingestUrl: topology.ingestUrl, token: topology.token, rate: options.rate });
+  const sender = new BlockSender({
+    ingestUrl: topology.ingestUrl,
+    token: topology.token,
+    rate: options.rate,
+  });
   const poster = new EventPoster({
     ingestUrl: topology.ingestUrl,
     token: topology.token,
@@ -71,12 +75,16 @@ async function stopLoad(run: EdgeRun): Promise<number> {
 
 /** Waits until every reader's current segment holds the last frame of block `final`. */
 async function allAt(run: EdgeRun, readers: readonly EdgeReader[], final: number): Promise<void> {
-  const lastOf = (reader: EdgeReader) => edgeFrames(reader.stream, run.sender, run.poster.events)(final)!.at(-1);
+  const lastOf = (reader: EdgeReader) =>
+    edgeFrames(reader.stream, run.sender, run.poster.events)(final)!.at(-1);
   const done = (reader: EdgeReader) => reader.current.frames.at(-1) === lastOf(reader);
   const behind = () =>
     readers
       .filter((reader) => !done(reader))
-      .map((reader) => `${reader.stream} at ${reader.current.frames.at(-1)?.slice(0, 60)} after ${reader.signals.join(' | ')}`);
+      .map(
+        (reader) =>
+          `${reader.stream} at ${reader.current.frames.at(-1)?.slice(0, 60)} after ${reader.signals.join(' | ')}`,
+      );
   await waitUntil(
     () => readers.every(done),
     30_000,
@@ -124,13 +132,21 @@ test(
     await waitUntil(() => sender.acknowledged >= 60, 20_000, '60 blocks: the edge is moving');
     const gateways = topology.gatewayUrls;
     const make = (stream: EdgeStream, i: number, since: number) =>
-      new EdgeReader({ gateway: gateways[i % gateways.length]!, stream, since: String(since), epoch: run.epoch });
+      new EdgeReader({
+        gateway: gateways[i % gateways.length]!,
+        stream,
+        since: String(since),
+        epoch: run.epoch,
+      });
     // Six paused from near the oldest block (the edge may pass them before they connect: then 410),
     // two reading all along from near the head.
     const streams: EdgeStream[] = ['events', 'valid_blocks', 'events', 'events?types=BLOCK_VALID'];
     const from = (await oldestBlock(topology)) + 10;
     const paused = Array.from({ length: 6 }, (_, i) => make(streams[i % streams.length]!, i, from));
-    const steady = [make('events', 0, sender.acknowledged - 5), make('valid_blocks', 1, sender.acknowledged - 5)];
+    const steady = [
+      make('events', 0, sender.acknowledged - 5),
+      make('valid_blocks', 1, sender.acknowledged - 5),
+    ];
     for (const reader of paused) {
       await reader.start();
       reader.pause();
@@ -228,7 +244,10 @@ test(
     const fromBlock: EdgeReader[] = [];
     const refused: EdgeReader[] = [];
     for (const gateway of topology.gatewayUrls) {
-      fromBlock.push(await open(gateway, 'valid_blocks', O1), await open(gateway, 'events?types=BLOCK_VALID', O1));
+      fromBlock.push(
+        await open(gateway, 'valid_blocks', O1),
+        await open(gateway, 'events?types=BLOCK_VALID', O1),
+      );
       refused.push(await open(gateway, 'events', O1));
     }
     const fromEvent = await open(topology.gatewayUrls[1]!, 'events', `${edge.height}-${edge.seq - 1}`);
@@ -249,13 +268,21 @@ test(
       })}`,
     );
     assertWhole(checks[0]!);
-    for (const reader of fromBlock) assert.deepEqual(reader.signals, [], `${reader.stream} from ${O1}: no signal`);
+    for (const reader of fromBlock)
+      assert.deepEqual(reader.signals, [], `${reader.stream} from ${O1}: no signal`);
     assertWhole(checks[1]!);
     for (const reader of refused) {
-      assert.deepEqual(reader.segments[0]!.frames, [], 'events from O−1: nothing delivered before the refusal');
+      assert.deepEqual(
+        reader.segments[0]!.frames,
+        [],
+        'events from O−1: nothing delivered before the refusal',
+      );
       assert.equal(reader.signals.length, 1, 'refused once, then resumed by the rule');
       assert.match(reader.signals[0]!, /^410 .*"code":"HISTORY_GONE".*"oldest":(\d+)/);
-      assert.deepEqual([reader.segments[1]!.since, reader.segments[1]!.startedBy], [edge.height + 1, 'HISTORY_GONE']);
+      assert.deepEqual(
+        [reader.segments[1]!.since, reader.segments[1]!.startedBy],
+        [edge.height + 1, 'HISTORY_GONE'],
+      );
     }
     // From the event before the log's first: exactly the log from there, starting with that event.
     const frames = edgeFrames('events', sender, poster.events);
@@ -263,6 +290,9 @@ test(
     for (let height = edge.height + 2; height <= final; height += 1) owed.push(...frames(height)!);
     assert.deepEqual(fromEvent.signals, []);
     assert.equal(fromEvent.current.frames.length, owed.length, 'every frame after the position, once');
-    assert.ok(fromEvent.current.frames.every((frame, i) => frame === owed[i]), 'in order, from the first event held');
+    assert.ok(
+      fromEvent.current.frames.every((frame, i) => frame === owed[i]),
+      'in order, from the first event held',
+    );
   },
 );

@@ -48,7 +48,9 @@ function between(items: readonly BusItem[], since: string, upTo: Position): BusI
 /** Fails as soon as the client is closed: a stream that must go on. */
 async function expectOpenWith(client: RecordingClient, frames: readonly string[], what: string) {
   const closed = client.closed.then((close) => {
-    throw new Error(`${what}: closed with ${close.code} "${close.reason}" after ${client.frames.length} frames`);
+    throw new Error(
+      `${what}: closed with ${close.code} "${close.reason}" after ${client.frames.length} frames`,
+    );
   });
   await Promise.race([expectFrames(client, frames, what), closed]);
 }
@@ -79,7 +81,14 @@ test(
     await bus.published();
     const epoch = gateway.app.epoch!;
     // Six resume from the oldest block (from the log), two are live readers that fall behind.
-    const paths: Path[] = ['events', 'events', 'events', 'events', 'valid_blocks', 'events?types=BLOCK_VALID'];
+    const paths: Path[] = [
+      'events',
+      'events',
+      'events',
+      'events',
+      'valid_blocks',
+      'events?types=BLOCK_VALID',
+    ];
     const readers: { path: Path; since: string; client: RecordingClient }[] = [];
     for (const path of paths) {
       const since = '1';
@@ -121,7 +130,9 @@ test(
     let gone = 0;
     let cuts = 0;
     for (const { path, since, client, all, closed } of outcomes) {
-      t.diagnostic(`${path} from ${since}: ${client.frames.length} of ${all.length} frames, ${closed ? `${closed.code} ${closed.reason}` : 'open'}`);
+      t.diagnostic(
+        `${path} from ${since}: ${client.frames.length} of ${all.length} frames, ${closed ? `${closed.code} ${closed.reason}` : 'open'}`,
+      );
       const what = `${path} from ${since}`;
       if (closed === undefined) {
         assert.deepEqual(client.frames.length, all.length, `${what}: every frame once`);
@@ -147,9 +158,16 @@ test(
       assert.equal(position.epoch, epoch);
       const at = { height: position.since, seq: position.seq ?? 0 };
       const oldest = Number(/(?:^|; )oldest=(\d+)/.exec(closed.reason)?.[1]);
-      assert.ok(oldest > position.since, `${what}: oldest ${oldest} is after its position ${formatPosition(at)}`);
+      assert.ok(
+        oldest > position.since,
+        `${what}: oldest ${oldest} is after its position ${formatPosition(at)}`,
+      );
       const upTo = framesOf(path, between(items, since, at));
-      assert.equal(client.frames.length, upTo.length, `${what}: every frame up to ${formatPosition(at)}, nothing after`);
+      assert.equal(
+        client.frames.length,
+        upTo.length,
+        `${what}: every frame up to ${formatPosition(at)}, nothing after`,
+      );
       assert.ok(
         client.frames.every((frame, i) => frame === upTo[i]),
         `${what}: the frames up to ${formatPosition(at)}, in order`,
@@ -161,7 +179,10 @@ test(
 );
 
 /** A gateway whose log starts with generic event 12-3: events 12-1 and 12-2 were trimmed, block 12 too. */
-async function logStartingWithAnEvent(t: Parameters<typeof startGateway>[0], wrap?: (log: EventLog) => EventLog) {
+async function logStartingWithAnEvent(
+  t: Parameters<typeof startGateway>[0],
+  wrap?: (log: EventLog) => EventLog,
+) {
   const gateway = await startGateway(t, {
     log: 'redis',
     config: { ringBlocks: 2 },
@@ -185,7 +206,9 @@ test(
     await trim();
     assert.deepEqual(await gateway.log.bounds(), { first: 13, last: 20 });
     const open = async (path: string, since: string) =>
-      RecordingClient.connect(gateway.stream(`${path}${path.includes('?') ? '&' : '?'}since=${since}&epoch=${epoch}`));
+      RecordingClient.connect(
+        gateway.stream(`${path}${path.includes('?') ? '&' : '?'}since=${since}&epoch=${epoch}`),
+      );
     const blocks = await open('valid_blocks', '12');
     const blockEvents = await open('events?types=BLOCK_VALID', '12');
     const fromEvent = await open('events', '12-2');
@@ -196,7 +219,11 @@ test(
     assert.deepEqual([partway.status, partway.body.code, partway.body.oldest], [410, 'HISTORY_GONE', 13]);
     await bus.block(1);
     await bus.published();
-    await expectOpenWith(blocks, framesOf('valid_blocks', busAfter(bus.items, '12')), 'valid_blocks since=12');
+    await expectOpenWith(
+      blocks,
+      framesOf('valid_blocks', busAfter(bus.items, '12')),
+      'valid_blocks since=12',
+    );
     await expectOpenWith(
       blockEvents,
       framesOf('events?types=BLOCK_VALID', busAfter(bus.items, '12')),
@@ -213,7 +240,9 @@ test(
   { skip: redisSkip, timeout: 60_000 },
   async (t) => {
     // History reads take a second: the trim lands between the upgrade and the socket's first read.
-    const { gateway, bus, trim, epoch } = await logStartingWithAnEvent(t, (log) => slowHistoryReads(log, 1000));
+    const { gateway, bus, trim, epoch } = await logStartingWithAnEvent(t, (log) =>
+      slowHistoryReads(log, 1000),
+    );
     const [events, blocks] = await Promise.all([
       RecordingClient.connect(gateway.stream(`events?since=12&epoch=${epoch}`)),
       RecordingClient.connect(gateway.stream(`valid_blocks?since=12&epoch=${epoch}`)),
@@ -226,7 +255,11 @@ test(
     assert.deepEqual(events.frames, [], 'nothing after the position was sent');
     await bus.block(1);
     await bus.published();
-    await expectOpenWith(blocks, framesOf('valid_blocks', busAfter(bus.items, '12')), 'valid_blocks since=12');
+    await expectOpenWith(
+      blocks,
+      framesOf('valid_blocks', busAfter(bus.items, '12')),
+      'valid_blocks since=12',
+    );
     await blocks.close();
   },
 );
@@ -237,7 +270,11 @@ test(
   async (t) => {
     // The tail hands entries on 20 ms apart, a read of 100 at a time: a burst of blocks trims
     // what it has not read yet.
-    const gateway = await startGateway(t, { log: 'redis', retainBlocks: 10, wrapLog: (log) => laggingLog(log, 20) });
+    const gateway = await startGateway(t, {
+      log: 'redis',
+      retainBlocks: 10,
+      wrapLog: (log) => laggingLog(log, 20),
+    });
     const bus = new Bus(gateway);
     await bus.block(1);
     await bus.published();
@@ -259,16 +296,30 @@ test(
       void client.closed.then((close) => {
         closed = close;
       });
-      await waitUntil(() => closed !== undefined || client.frames.at(-1) === last, 30_000, `${path} closed or at the end`);
-      assert.ok(closed, `${path}: still open after ${client.frames.length} frames, the last ${client.frames.at(-1)}`);
+      await waitUntil(
+        () => closed !== undefined || client.frames.at(-1) === last,
+        30_000,
+        `${path} closed or at the end`,
+      );
+      assert.ok(
+        closed,
+        `${path}: still open after ${client.frames.length} frames, the last ${client.frames.at(-1)}`,
+      );
       assert.equal(closed.code, CloseCode.HISTORY_GONE, `${path}: ${closed.code} ${closed.reason}`);
       const position = positionIn(closed.reason)!;
       assert.equal(position.epoch, epoch);
       const at = { height: position.since, seq: position.seq ?? 0 };
       const upTo = framesOf(path, between(items, since, at));
-      assert.deepEqual(client.frames, upTo, `${path}: every frame up to ${formatPosition(at)}, nothing after`);
+      assert.deepEqual(
+        client.frames,
+        upTo,
+        `${path}: every frame up to ${formatPosition(at)}, nothing after`,
+      );
       const oldest = Number(/(?:^|; )oldest=(\d+)/.exec(closed.reason)?.[1]);
-      assert.ok(oldest > position.since + 1, `${path}: oldest ${oldest} is past a gap after ${position.since}`);
+      assert.ok(
+        oldest > position.since + 1,
+        `${path}: oldest ${oldest} is past a gap after ${position.since}`,
+      );
     }
   },
 );

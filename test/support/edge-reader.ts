@@ -8,10 +8,10 @@
  */
 import { genericEventFrame, positionIn } from '@blockcast/protocol';
 import WebSocket from 'ws';
-import type { FramesOfBlock } from './delivery-verifier.js';
-import { expectedEvents, expectedValidBlocks } from './expected-frames.js';
 import type { BlockSender } from './block-sender.js';
+import type { FramesOfBlock } from './delivery-verifier.js';
 import type { PostedEvent } from './event-poster.js';
+import { expectedEvents, expectedValidBlocks } from './expected-frames.js';
 import type { DeliverySegment } from './resuming-client.js';
 
 /** The streams read here: everything on `events`, its blocks only, and `valid_blocks`. */
@@ -47,7 +47,12 @@ export class EdgeReader {
     this.#options = options;
     this.#since = options.since;
     this.#epoch = options.epoch;
-    this.segments.push({ since: Number.parseInt(options.since, 10), epoch: options.epoch, startedBy: 'start', frames: [] });
+    this.segments.push({
+      since: Number.parseInt(options.since, 10),
+      epoch: options.epoch,
+      startedBy: 'start',
+      frames: [],
+    });
   }
 
   get stream(): EdgeStream {
@@ -121,7 +126,8 @@ export class EdgeReader {
         this.#fromOldest(Number(/(?:^|; )oldest=(\d+)/.exec(reason)?.[1]), '4010');
       } else if (position) {
         this.signals.push(`${code} ${reason}`);
-        this.#since = position.seq === undefined ? String(position.since) : `${position.since}-${position.seq}`;
+        this.#since =
+          position.seq === undefined ? String(position.since) : `${position.since}-${position.seq}`;
         if (position.epoch) this.#epoch = position.epoch;
       } else {
         this.cuts += 1;
@@ -177,7 +183,11 @@ export class EdgeReader {
  * The frames one height brings on a stream, from the chain as sent and the events as ingest
  * acknowledged them: on `events`, the generic events after block h − 1, then block h.
  */
-export function edgeFrames(stream: EdgeStream, sender: BlockSender, events: readonly PostedEvent[]): FramesOfBlock {
+export function edgeFrames(
+  stream: EdgeStream,
+  sender: BlockSender,
+  events: readonly PostedEvent[],
+): FramesOfBlock {
   const after = new Map<number, PostedEvent[]>();
   for (const event of events) after.set(event.height, [...(after.get(event.height) ?? []), event]);
   return (height) => {

@@ -63,7 +63,8 @@ export class EventPoster {
       body: JSON.stringify({ content }),
     });
     const answer = (await response.json()) as { height: number; seq: number };
-    if (response.status !== 201) throw new Error(`emit answered ${response.status}: ${JSON.stringify(answer)}`);
+    if (response.status !== 201)
+      throw new Error(`emit answered ${response.status}: ${JSON.stringify(answer)}`);
     this.events.push({ type: 'APP_MESSAGE', height: answer.height, seq: answer.seq, content });
   }
 }
