@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import {
   buildRuntimeLayout,
   makeBlock,
+  SERVICE_ENTRIES,
   type ServiceKind,
   type ServiceProcess,
   startService,
@@ -24,6 +25,7 @@ import {
 } from '@blockcast/devkit';
 import { expectedValidTransactions } from '../support/expected-frames.js';
 import { freePort, redisOrSkip, uniquePrefix } from '../support/redis.js';
+import { unbuiltCopy } from '../support/unbuilt-copy.js';
 import { RecordingClient } from '../support/ws-client.js';
 
 const run = promisify(execFile);
@@ -45,15 +47,20 @@ describe(
         launch: { command: join(layout, 'entrypoint.sh'), args: [kind], cwd: layout },
       });
 
+    // Built in a copy without any compiled output, as in a fresh clone: CI's type check (`tsc -b`)
+    // compiles every project first and would hide a service `npm run build` leaves out.
+    const source = unbuiltCopy(REPO_ROOT);
+
     before(async () => {
-      await run('npm', ['run', 'build'], { cwd: REPO_ROOT });
+      await run('npm', ['run', 'build'], { cwd: source });
       // --prefer-offline: the packages are in the npm cache from the development install.
-      await buildRuntimeLayout(layout, { preferOffline: true });
+      await buildRuntimeLayout(layout, { repo: source, preferOffline: true });
     });
 
     after(async () => {
       const codes = await Promise.all(services.map((service) => service.stop()));
       rmSync(layout, { recursive: true, force: true });
+      rmSync(source, { recursive: true, force: true });
       assert.deepEqual(
         codes,
         codes.map(() => 0),
@@ -78,7 +85,7 @@ describe(
       );
     });
 
-    test('ingest, gateway, discovery and the demo chain run from compiled JavaScript and stream blocks', async () => {
+    test('ingest, gateway, discovery, the demo chain and the plugin host run from compiled JavaScript and stream blocks', async () => {
       const token = randomBytes(24).toString('hex');
       const shared = {
         REDIS_URL: 'redis' in available ? available.redis.url : '',
@@ -168,6 +175,17 @@ describe(
         'the demo chain commits heights 2, 3, … after the posted block',
       );
       await blocksClient.close();
+
+      // The fifth: the plugin host forks its runners from compiled JavaScript too.
+      const pluginsOps = await freePort();
+      const plugins = fromLayout('plugins', {
+        ...shared,
+        PLUGINS: 'console',
+        PLUGINS_HOST: '127.0.0.1',
+        PLUGINS_OPS_PORT: String(pluginsOps),
+      });
+      services.push(plugins);
+      await plugins.waitUntilReady(`http://127.0.0.1:${pluginsOps}/readyz`);
     });
 
     test('the entrypoint refuses an unknown service, naming the ones it runs', async () => {
@@ -176,7 +194,9 @@ describe(
         (error: { code: number; stderr: string }) => error,
       );
       assert.equal(refused.code, 64);
-      assert.match(refused.stderr, /ingest\|gateway\|discovery\|demo-chain.*got 'gatewya'/);
+      const named = Object.keys(SERVICE_ENTRIES).join('|');
+      assert.ok(refused.stderr.includes(`${named} `), `the usage names every service: ${refused.stderr}`);
+      assert.match(refused.stderr, /got 'gatewya'/);
       const unset = await run(join(layout, 'entrypoint.sh'), [], {
         env: { ...process.env, BLOCKCAST_SERVICE: 'bogus' },
       }).then(
