@@ -127,11 +127,10 @@ describe(
         plugins.waitUntilReady(`http://127.0.0.1:${ports.pluginsOps}/readyz`, 90_000),
       ]);
       const metrics = await (await fetch(`http://127.0.0.1:${ports.gatewayOps}/metrics`)).text();
-      assert.match(
-        metrics,
-        /^blockcast_gateway_transport_info\{kind="native"\} 1$/m,
-        'the native uWS binary loaded',
-      );
+      const transport = metrics
+        .split('\n')
+        .find((line) => line.startsWith('blockcast_gateway_transport_info{'));
+      assert.match(transport ?? 'none', /kind="native".* 1$/, 'the native uWS binary loaded');
       const { stdout } = await podman(
         'inspect',
         '--format',
@@ -152,7 +151,7 @@ describe(
       );
     });
 
-    test('SIGTERM drains the gateway container within its grace: readiness fails, clients get 1001, exit 0', async () => {
+    test('SIGTERM drains the gateway container within its grace: its client gets 1001, the container exits 0', async () => {
       const gateway = services[1] as ServiceProcess;
       const client = await RecordingClient.connect(
         `ws://127.0.0.1:${ports.gateway}/api/v1/streams/valid_blocks`,
