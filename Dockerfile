@@ -22,7 +22,7 @@ FROM build AS test
 # Debian's current packages of the release the base pins; versions move with its security updates.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends redis-server redis-sentinel haproxy \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server redis-sentinel haproxy \
     && rm -rf /var/lib/apt/lists/*
 ENV REQUIRE_REDIS=1
 ENTRYPOINT ["npx", "tsx", "scripts/run-tests.ts"]

@@ -56,7 +56,9 @@ if [ -z "${BLOCKCAST_IMAGE_CACHE:-}" ]; then
   fi
 fi
 mkdir -p "$BLOCKCAST_IMAGE_CACHE"
-base_tar="$BLOCKCAST_IMAGE_CACHE/base-${DEBIAN_SUITE}-node${NODE_VERSION}-npm${NPM_VERSION}.tar"
+# Named by everything that makes it: a change to the recipe below bumps BASE_RECIPE.
+BASE_RECIPE=2
+base_tar="$BLOCKCAST_IMAGE_CACHE/base-${DEBIAN_SUITE}-node${NODE_VERSION}-npm${NPM_VERSION}-r${BASE_RECIPE}.tar"
 
 # An npm tarball, fetched by npm itself and refused unless its integrity is the pinned one.
 fetch_npm_tarball() { # name version integrity dir
@@ -71,7 +73,8 @@ fetch_npm_tarball() { # name version integrity dir
 build_base_tar() {
   local work rootfs
   work=$(mktemp -d "$BLOCKCAST_IMAGE_CACHE/work.XXXXXX")
-  trap 'rm -rf "$work"' RETURN
+  # --one-file-system: never into a /proc debootstrap failed to unmount.
+  trap 'umount "$work/rootfs/proc" "$work/rootfs/sys" 2>/dev/null || true; rm -rf --one-file-system "$work"' RETURN
   rootfs="$work/rootfs"
   log "debootstrap --variant=minbase $DEBIAN_SUITE from $DEBIAN_MIRROR"
   nice -n 10 debootstrap --variant=minbase "$DEBIAN_SUITE" "$rootfs" "$DEBIAN_MIRROR" >"$work/debootstrap.log" 2>&1 ||
@@ -89,7 +92,19 @@ build_base_tar() {
   # The same user as the official node images: uid/gid 1000, the image's USER.
   chroot "$rootfs" groupadd --gid 1000 node
   chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
-  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/log/*.log
+  # Slim as Debian's slim images: no package archives, lists, docs, man pages or translations,
+  # and dpkg keeps them out of packages installed later (the test stage's).
+  cat >"$rootfs/etc/dpkg/dpkg.cfg.d/blockcast-slim" <<'DPKG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+DPKG
+  find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+  rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/*
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin \
+    "$rootfs"/var/log/*.log
   tar --numeric-owner --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' \
     -C "$rootfs" -cf "$base_tar.partial" .
   mv "$base_tar.partial" "$base_tar"

@@ -26,6 +26,14 @@ export function detectTransport(module: object = uWS): TransportKind {
 
 const require = createRequire(import.meta.url);
 
+/**
+ * The request line and headers uWS accepts. 20.57 answers 431 above UWS_HTTP_MAX_HEADERS_SIZE,
+ * 4 KiB by default — less than a query filtering on MAX_FILTER_VALUES keys needs; it reads the
+ * variable when its binary loads, so it is set before. (The Node 20 build has no such limit.)
+ */
+export const MAX_REQUEST_HEAD_BYTES = 32 * 1024;
+process.env.UWS_HTTP_MAX_HEADERS_SIZE ??= String(MAX_REQUEST_HEAD_BYTES);
+
 /** The first package whose native binary loads; else the last one, whose JS fallback is then refused or probed. */
 function loadUws(): { module: typeof UWS; from: UwsPackage } {
   for (const from of UWS_PACKAGES.slice(0, -1)) {
