@@ -22,10 +22,12 @@ FROM build AS test
 # Debian's current packages of the release the base pins; versions move with its security updates.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server redis-sentinel haproxy \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server redis-sentinel haproxy tini \
     && rm -rf /var/lib/apt/lists/*
 ENV REQUIRE_REDIS=1
-ENTRYPOINT ["npx", "tsx", "scripts/run-tests.ts"]
+# tini as PID 1 reaps the processes the fault scenarios orphan (npm would leave them zombies,
+# and a test waiting for a killed PID to be gone would wait forever).
+ENTRYPOINT ["/usr/bin/tini", "--", "npx", "tsx", "scripts/run-tests.ts"]
 CMD ["test/gateway", "test/e2e"]
 
 FROM ${BASE_IMAGE} AS runtime
