@@ -161,6 +161,16 @@ nice -n 10 buildah bud --runtime runc --pull-never --layers --network host --qui
   --build-arg REVISION="$revision" \
   --build-arg SOURCE="$source_url" \
   --tag "$ref" --file Dockerfile . >&2
+if [ "$target" = runtime ]; then
+  # buildah 1.28 reuses a cached LABEL layer built with other --build-arg values (seen: a new
+  # commit's image labelled with the previous revision), so the build's own values are set last.
+  ctr=$(buildah from --pull-never --quiet "$ref")
+  buildah config \
+    --label org.opencontainers.image.version="$version" \
+    --label org.opencontainers.image.revision="$revision" \
+    --label org.opencontainers.image.source="$source_url" "$ctr"
+  buildah commit --quiet --rm "$ctr" "$ref" >/dev/null
+fi
 log "built $ref in $((SECONDS - build_started)) s ($((SECONDS - started)) s in all)"
 
 if [ -n "$archive" ]; then

@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -102,6 +104,17 @@ describe(
         'process.version + " " + process.getuid()',
       );
       assert.match(stdout.trim(), /^v24\.\d+\.\d+ 1000$/);
+    });
+
+    test('the image is labelled with the version and the commit it was built from', async () => {
+      const { stdout } = await podman('image', 'inspect', '--format', '{{json .Labels}}', IMAGE as string);
+      const labels = JSON.parse(stdout) as Record<string, string>;
+      const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        version: string;
+      };
+      const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT })).stdout.trim();
+      assert.equal(labels['org.opencontainers.image.version'], manifest.version);
+      assert.match(labels['org.opencontainers.image.revision'] ?? '', new RegExp(`^${head}(-dirty)?$`));
     });
 
     test('every service starts from the image on a read-only root filesystem', async () => {
