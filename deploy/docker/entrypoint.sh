@@ -5,9 +5,9 @@ set -eu
 app_dir=$(dirname "$(readlink -f "$0")")
 service=${1:-${BLOCKCAST_SERVICE:-}}
 case "$service" in
-  ingest | gateway | discovery | demo-chain) ;;
+  ingest | gateway | discovery | demo-chain | plugins) ;;
   *)
-    echo "usage: <image> ingest|gateway|discovery|demo-chain (or set BLOCKCAST_SERVICE); got '${service}'" >&2
+    echo "usage: <image> ingest|gateway|discovery|demo-chain|plugins (or set BLOCKCAST_SERVICE); got '${service}'" >&2
     exit 64
     ;;
 esac

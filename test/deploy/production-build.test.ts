@@ -8,22 +8,24 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   buildRuntimeLayout,
-  makeBlock,
+  SERVICE_ENTRIES,
   type ServiceKind,
   type ServiceProcess,
   startService,
+  uwsBinaries,
   workspaceFolders,
 } from '@blockcast/devkit';
-import { expectedValidTransactions } from '../support/expected-frames.js';
+import { assertFirstBlockDelivered, freeStackPorts, stackEnv } from '../support/deployed-stack.js';
 import { freePort, redisOrSkip, uniquePrefix } from '../support/redis.js';
+import { unbuiltCopy } from '../support/unbuilt-copy.js';
 import { RecordingClient } from '../support/ws-client.js';
 
 const run = promisify(execFile);
@@ -45,15 +47,20 @@ describe(
         launch: { command: join(layout, 'entrypoint.sh'), args: [kind], cwd: layout },
       });
 
+    // Built in a copy without any compiled output, as in a fresh clone: CI's type check (`tsc -b`)
+    // compiles every project first and would hide a service `npm run build` leaves out.
+    const source = unbuiltCopy(REPO_ROOT);
+
     before(async () => {
-      await run('npm', ['run', 'build'], { cwd: REPO_ROOT });
+      await run('npm', ['run', 'build'], { cwd: source });
       // --prefer-offline: the packages are in the npm cache from the development install.
-      await buildRuntimeLayout(layout, { preferOffline: true });
+      await buildRuntimeLayout(layout, { repo: source, preferOffline: true });
     });
 
     after(async () => {
       const codes = await Promise.all(services.map((service) => service.stop()));
       rmSync(layout, { recursive: true, force: true });
+      rmSync(source, { recursive: true, force: true });
       assert.deepEqual(
         codes,
         codes.map(() => 0),
@@ -70,53 +77,29 @@ describe(
         assert.equal(existsSync(join(layout, folder, 'src')), false, `${folder} ships no sources`);
         assert.ok(existsSync(join(layout, folder, 'dist', 'index.js')), `${folder} ships dist/index.js`);
       }
-      const binaries = readdirSync(join(layout, 'node_modules', 'uWebSockets.js', 'binaries'));
+      const own = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+      const binaries = uwsBinaries(layout);
+      assert.ok(binaries.length > 0, 'a uWebSockets.js binary is installed');
       assert.deepEqual(
-        binaries,
-        [`uws_${process.platform}_${process.arch}_${process.versions.modules}.node`],
-        'the gateway transport keeps only the native binary this Node loads',
+        binaries.filter((file) => basename(file) !== own),
+        [],
+        'the gateway transport keeps only the native binaries this Node loads',
       );
     });
 
-    test('ingest, gateway, discovery and the demo chain run from compiled JavaScript and stream blocks', async () => {
+    test('ingest, gateway, discovery, the demo chain and the plugin host run from compiled JavaScript and stream blocks', async () => {
       const token = randomBytes(24).toString('hex');
       const shared = {
         REDIS_URL: 'redis' in available ? available.redis.url : '',
         BLOCKCAST_STREAM_PREFIX: uniquePrefix('production-build'),
       };
-      const ports = {
-        ingest: await freePort(),
-        ingestOps: await freePort(),
-        gateway: await freePort(),
-        gatewayOps: await freePort(),
-        discovery: await freePort(),
-        discoveryOps: await freePort(),
-      };
+      const ports = await freeStackPorts();
+      const env = stackEnv(ports, token);
       services.push(
-        fromLayout('ingest', {
-          ...shared,
-          INGEST_HOST: '127.0.0.1',
-          INGEST_PORT: String(ports.ingest),
-          INGEST_OPS_PORT: String(ports.ingestOps),
-          INGEST_TOKENS: token,
-        }),
-        fromLayout('gateway', {
-          ...shared,
-          GATEWAY_HOST: '127.0.0.1',
-          GATEWAY_PORT: String(ports.gateway),
-          GATEWAY_OPS_PORT: String(ports.gatewayOps),
-          GATEWAY_EXCLUSIVE_PORT: 'true',
-          // No load balancer to wait for here: stop() then ends well within its SIGKILL fallback.
-          GATEWAY_DRAIN_DELAY_MS: '0',
-        }),
-        fromLayout('discovery', {
-          ...shared,
-          DISCOVERY_HOST: '127.0.0.1',
-          DISCOVERY_PORT: String(ports.discovery),
-          DISCOVERY_OPS_PORT: String(ports.discoveryOps),
-          ADVERTISED_STREAMS_HOST: '127.0.0.1',
-          ADVERTISED_STREAMS_PORT: String(ports.gateway),
-        }),
+        fromLayout('ingest', { ...shared, ...env.ingest }),
+        // No load balancer to wait for here: stop() then ends well within its SIGKILL fallback.
+        fromLayout('gateway', { ...shared, ...env.gateway, GATEWAY_DRAIN_DELAY_MS: '0' }),
+        fromLayout('discovery', { ...shared, ...env.discovery }),
       );
       const [ingest, gateway, discovery] = services as [ServiceProcess, ServiceProcess, ServiceProcess];
       await Promise.all([
@@ -132,25 +115,17 @@ describe(
         );
       }
 
-      const root = (await (await fetch(`http://127.0.0.1:${ports.discovery}/api/v1/`)).json()) as {
-        streams: string;
-      };
-      const client = await RecordingClient.connect(root.streams);
-      const block = makeBlock(1, 10);
-      const response = await fetch(`http://127.0.0.1:${ports.ingest}/api/v1/blocks`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify(block),
-      });
-      assert.equal(response.status, 201, await response.text());
-
-      const want = expectedValidTransactions([block], 'bigchaindb');
-      await client.waitForFrames(want.length, 15_000);
-      assert.deepEqual(client.frames, want);
-      await client.close();
+      const streams = await assertFirstBlockDelivered(
+        {
+          discovery: `http://127.0.0.1:${ports.discovery}`,
+          ingest: `http://127.0.0.1:${ports.ingest}`,
+          token,
+        },
+        15_000,
+      );
 
       // The fourth service of the image: its blocks continue the chain after the posted one.
-      const blocksUrl = new URL(root.streams);
+      const blocksUrl = new URL(streams);
       blocksUrl.pathname = '/api/v1/streams/valid_blocks';
       const blocksClient = await RecordingClient.connect(blocksUrl.toString());
       services.push(
@@ -168,6 +143,17 @@ describe(
         'the demo chain commits heights 2, 3, … after the posted block',
       );
       await blocksClient.close();
+
+      // The fifth: the plugin host forks its runners from compiled JavaScript too.
+      const pluginsOps = await freePort();
+      const plugins = fromLayout('plugins', {
+        ...shared,
+        PLUGINS: 'console',
+        PLUGINS_HOST: '127.0.0.1',
+        PLUGINS_OPS_PORT: String(pluginsOps),
+      });
+      services.push(plugins);
+      await plugins.waitUntilReady(`http://127.0.0.1:${pluginsOps}/readyz`);
     });
 
     test('the entrypoint refuses an unknown service, naming the ones it runs', async () => {
@@ -176,7 +162,9 @@ describe(
         (error: { code: number; stderr: string }) => error,
       );
       assert.equal(refused.code, 64);
-      assert.match(refused.stderr, /ingest\|gateway\|discovery\|demo-chain.*got 'gatewya'/);
+      const named = Object.keys(SERVICE_ENTRIES).join('|');
+      assert.ok(refused.stderr.includes(`${named} `), `the usage names every service: ${refused.stderr}`);
+      assert.match(refused.stderr, /got 'gatewya'/);
       const unset = await run(join(layout, 'entrypoint.sh'), [], {
         env: { ...process.env, BLOCKCAST_SERVICE: 'bogus' },
       }).then(
@@ -190,8 +178,8 @@ describe(
     test('the Dockerfile builds this layout with the same script and runs it as a non-root user', () => {
       const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
       const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-      assert.match(dockerfile, /^FROM \$\{NODE_IMAGE\} AS build$/m);
-      assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+      assert.match(dockerfile, /^FROM \$\{BASE_IMAGE\} AS build$/m);
+      assert.match(dockerfile, /^ARG BASE_IMAGE=node:24\.\d+\.\d+-trixie-slim$/m);
       assert.match(dockerfile, /npm run build && npx tsx scripts\/assemble-runtime\.ts \/runtime/);
       assert.match(
         finalStage,

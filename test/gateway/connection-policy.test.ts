@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import { MemoryLog } from '@blockcast/event-log';
 import { type GatewayConfig, loadGatewayConfig } from '@blockcast/gateway';
+import { UWS_LOADED_FROM } from '../../services/gateway/src/transport.js';
 import { startGateway } from '../support/gateway-harness.js';
 import { handshakeLines, rawRequest } from '../support/raw-http.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';
@@ -163,8 +164,10 @@ test('a TCP connection that never completes its upgrade, silent or trickling hea
     });
   const [silent, trickling] = await Promise.all([closedAfter(false), closedAfter(true)]);
   t.diagnostic(`silent closed after ${silent} ms, trickling after ${trickling} ms`);
-  // uWS's fixed HTTP timeout (10 s, checked every 4 s); see docs/protocol.md.
-  for (const ms of [silent, trickling]) assert.ok(ms < 15_000, `closed after ${ms} ms`);
+  // uWS's fixed HTTP timeout, see docs/protocol.md: 10 s checked every 4 s in the Node 20 build;
+  // the image's 20.57 closed both after 29.3 s and 30.6 s in two runs.
+  const bound = UWS_LOADED_FROM === 'uWebSockets.js' ? 15_000 : 40_000;
+  for (const ms of [silent, trickling]) assert.ok(ms < bound, `closed after ${ms} ms (within ${bound} ms)`);
 });
 
 test('a refused upgrade closes its TCP connection, so a refused client holds no descriptor', async (t) => {

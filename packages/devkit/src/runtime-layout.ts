@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -16,8 +16,11 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** Relative to the repository root; in the layout it lands at the root. */
 export const RUNTIME_ENTRYPOINT = 'deploy/docker/entrypoint.sh';
 
-/** uWebSockets.js ships its native binary for every platform and Node ABI (~90 MB); one is loaded. */
-const UWS_BINARIES = 'node_modules/uWebSockets.js/binaries';
+/**
+ * The gateway's uWebSockets.js builds (`uWebSockets.js`, `uWebSockets.js-v20.57`) each ship a
+ * native binary for every platform and Node ABI (~110 MB); only this Node's can load.
+ */
+const UWS_PACKAGE_PREFIX = 'uWebSockets.js';
 
 /** Workspace folders named by the root manifest's `workspaces` globs (`dir/*` only). */
 export function workspaceFolders(repo = REPO_ROOT): string[] {
@@ -71,10 +74,25 @@ export async function buildRuntimeLayout(into: string, options: RuntimeLayoutOpt
   removeForeignUwsBinaries(into);
 }
 
-/** Keeps only the uWS binary this platform's Node loads (`uws_<platform>_<arch>_<abi>.node`). */
+/** The `.node` files of the uWS packages installed in `root` (relative paths under node_modules). */
+export function uwsBinaries(root: string): string[] {
+  const modules = join(root, 'node_modules');
+  return readdirSync(modules)
+    .filter((name) => name.startsWith(UWS_PACKAGE_PREFIX))
+    .flatMap((name) =>
+      (readdirSync(join(modules, name), { recursive: true }) as string[])
+        .filter((file) => file.endsWith('.node'))
+        .map((file) => join(name, file)),
+    )
+    .sort();
+}
+
+/** Keeps only the uWS binaries this platform's Node loads (`uws_<platform>_<arch>_<abi>.node`). */
 function removeForeignUwsBinaries(into: string): void {
-  const binaries = join(into, UWS_BINARIES);
   const own = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
-  if (!existsSync(join(binaries, own))) throw new Error(`uWebSockets.js has no ${own} for this platform`);
-  for (const name of readdirSync(binaries)) if (name !== own) rmSync(join(binaries, name));
+  const binaries = uwsBinaries(into);
+  if (!binaries.some((file) => basename(file) === own)) {
+    throw new Error(`no uWebSockets.js package has ${own} for this platform`);
+  }
+  for (const file of binaries) if (basename(file) !== own) rmSync(join(into, 'node_modules', file));
 }

@@ -1,11 +1,18 @@
-import uWS from 'uWebSockets.js';
+import type * as UWS from 'uWebSockets.js';
+import { createRequire } from 'node:module';
 
 /**
- * The uWebSockets.js package we use silently swaps in a pure-JS `ws` implementation when its
- * native binary does not load (wrong glibc, wrong Node ABI, UWS_USE_FALLBACK). That fallback
- * is an order of magnitude slower and lacks SO_REUSEPORT, so the gateway refuses to run on it
- * unless the operator explicitly allows it.
+ * Two builds of uWebSockets.js, tried in this order (deploy/uws-binaries.json records both):
+ * `uWebSockets.js-v20.57` (@btc-vision/uwebsockets.js, upstream release 20.57.0: Node 20-25, glibc
+ * >= 2.38 — the image, Node 24 on Debian 13) throws when its binary does not load; `uWebSockets.js`
+ * (@trufflesuite/uws-js-unofficial: Node <= 20, glibc >= 2.27 — a Debian 12 host) silently swaps
+ * in a pure-JS `ws` implementation instead. That fallback is an order of magnitude slower and
+ * lacks SO_REUSEPORT, so the gateway refuses to run on it unless the operator explicitly allows it.
  */
+export const UWS_PACKAGES = ['uWebSockets.js-v20.57', 'uWebSockets.js'] as const;
+
+export type UwsPackage = (typeof UWS_PACKAGES)[number];
+
 export type TransportKind = 'native' | 'fallback';
 
 export function detectTransport(module: object = uWS): TransportKind {
@@ -17,12 +24,42 @@ export function detectTransport(module: object = uWS): TransportKind {
   return native ? 'native' : 'fallback';
 }
 
+const require = createRequire(import.meta.url);
+
+/**
+ * The request line and headers uWS accepts. 20.57 answers 431 above UWS_HTTP_MAX_HEADERS_SIZE,
+ * 4 KiB by default — less than a query filtering on MAX_FILTER_VALUES keys needs; it reads the
+ * variable when its binary loads, so it is set before. (The Node 20 build has no such limit.)
+ */
+export const MAX_REQUEST_HEAD_BYTES = 32 * 1024;
+process.env.UWS_HTTP_MAX_HEADERS_SIZE ??= String(MAX_REQUEST_HEAD_BYTES);
+
+/** The first package whose native binary loads; else the last one, whose JS fallback is then refused or probed. */
+function loadUws(): { module: typeof UWS; from: UwsPackage } {
+  for (const from of UWS_PACKAGES.slice(0, -1)) {
+    try {
+      const module = require(from) as typeof UWS;
+      if (detectTransport(module) === 'native') return { module, from };
+    } catch {
+      // Wrong Node ABI, older glibc, or not installed: the next package may load.
+    }
+  }
+  const from = UWS_PACKAGES[UWS_PACKAGES.length - 1] as UwsPackage;
+  return { module: require(from) as typeof UWS, from };
+}
+
+const loaded = loadUws();
+const uWS = loaded.module;
+
+/** Which of UWS_PACKAGES the gateway runs on (a test checks its binary against deploy/uws-binaries.json). */
+export const UWS_LOADED_FROM: UwsPackage = loaded.from;
+
 export class FallbackTransportError extends Error {
   readonly code = 'GATEWAY_FALLBACK_TRANSPORT';
   constructor() {
     super(
       'the native uWebSockets.js binary did not load and the package fell back to its JS implementation; ' +
-        'use Node 20 on glibc >= 2.27 (linux x64/arm64), or set GATEWAY_ALLOW_FALLBACK_TRANSPORT=true to run slowly anyway',
+        'use Node 24 on glibc >= 2.38 or Node 20 on glibc >= 2.27 (linux x64/arm64), or set GATEWAY_ALLOW_FALLBACK_TRANSPORT=true to run slowly anyway',
     );
     this.name = 'FallbackTransportError';
   }
