@@ -86,14 +86,23 @@ export class ChaosClients {
     );
   }
 
-  /** The verifier over every client; the blocks are the chain as sent, the bounds the log's. */
-  verify(chain: ReadonlyMap<number, CommittedBlock>, log: FinalLog): DeliveryCheck {
+  /**
+   * The verifier over every client; the blocks are the chain as sent (or, when the stream was
+   * replaced, the chain of each segment's epoch), the bounds the log's.
+   */
+  verify(
+    chain:
+      | ReadonlyMap<number, CommittedBlock>
+      | ((epoch: string | undefined) => ReadonlyMap<number, CommittedBlock>),
+    log: FinalLog,
+  ): DeliveryCheck {
+    const chainOf = typeof chain === 'function' ? chain : () => chain;
     return sumChecks(
       this.clients.map((client) =>
         verifyDelivery(
           client.segments,
-          (height) => {
-            const block = chain.get(height);
+          (height, segment) => {
+            const block = chainOf(segment.epoch).get(height);
             return block === undefined ? undefined : framesOf(client.stream, block);
           },
           log,
