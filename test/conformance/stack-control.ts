@@ -123,8 +123,9 @@ class StackController {
         gateway.process.waitUntilReady(`http://127.0.0.1:${gateway.opsPort}/readyz`, 30_000),
       ),
     ]);
-    this.haproxy = await startHaproxy({ servers: this.gateways });
-    for (const gateway of this.gateways) await this.haproxy.waitForState(gateway.name, 'UP');
+    // Checks tolerant of a loaded machine: a gateway slow to answer /readyz is not taken out.
+    this.haproxy = await startHaproxy({ servers: this.gateways, checkIntervalMs: 1000, fall: 3 });
+    for (const gateway of this.gateways) await this.haproxy.waitForState(gateway.name, 'UP', 30_000);
     this.discovery = {
       url: `http://127.0.0.1:${discoveryPort}`,
       process: startService('discovery', {
@@ -236,14 +237,14 @@ class StackController {
   async killGateway(args: Command): Promise<Record<string, unknown>> {
     const gateway = this.#gateway(args);
     await killAndWait(gateway.process.child.pid!);
-    await this.haproxy!.waitForState(gateway.name, 'DOWN');
+    await this.haproxy!.waitForState(gateway.name, 'DOWN', 30_000);
     return {};
   }
 
   async stopGateway(args: Command): Promise<Record<string, unknown>> {
     const gateway = this.#gateway(args);
     const exitCode = await gateway.process.stop(30_000);
-    await this.haproxy!.waitForState(gateway.name, 'DOWN');
+    await this.haproxy!.waitForState(gateway.name, 'DOWN', 30_000);
     return { exitCode };
   }
 
@@ -252,7 +253,7 @@ class StackController {
     if (alive(gateway.process.child.pid!)) throw new Error(`${gateway.name} is still running`);
     gateway.process = this.#launchGateway(gateway, this.#sharedEnv);
     await gateway.process.waitUntilReady(`http://127.0.0.1:${gateway.opsPort}/readyz`, 30_000);
-    await this.haproxy!.waitForState(gateway.name, 'UP');
+    await this.haproxy!.waitForState(gateway.name, 'UP', 30_000);
     return {};
   }
 

@@ -176,6 +176,11 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
     handed?.(true);
   }
 
+  /** The query the next connection uses; the current one is kept (LEAP: types narrowed by `unregister`). */
+  useParams(params: StreamParams): void {
+    this.#params = params;
+  }
+
   /** Changes the query (LEAP: the union of types): a new connection from the position, then the old one closes. */
   async changeParams(params: StreamParams): Promise<void> {
     this.#params = params;
@@ -258,7 +263,7 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
       try {
         streamsRoot ??= await readStreamsRoot(context.fetch, context.apiRoot);
         if (this.#point === undefined)
-          this.#point = pointAt(await readHistoryBounds(context.fetch, context.apiRoot));
+          this.#point = pointAt(await readHistoryBounds(context.fetch, context.apiRoot), this.stream);
       } catch (error) {
         await this.#waitFor(this.#backoff.next(), {
           reason: `API root unreachable: ${(error as Error).message}`,
@@ -641,10 +646,13 @@ function refusal(status: number, code: string, message: string, body: Record<str
 /**
  * Starting without a position: from the head the catalog names, in its epoch, so nothing committed
  * after `start()` is missed (the catalog may be a second old: a few earlier events may come too).
- * An empty stream has no head: the connection is live, pinned to the epoch if there is one.
+ * On `events` from the block before the head: `since=<head>` would skip generic events emitted
+ * after the head block once the catalog was read. An empty stream has no head: the connection is
+ * live, pinned to the epoch if there is one.
  */
-function pointAt(bounds: HistoryBounds): ResumePoint {
-  return { epoch: bounds.epoch, since: bounds.head === null ? null : String(bounds.head), delivered: [] };
+export function pointAt(bounds: HistoryBounds, stream: StreamName): ResumePoint {
+  const head = bounds.head === null ? null : stream === 'events' ? Math.max(0, bounds.head - 1) : bounds.head;
+  return { epoch: bounds.epoch, since: head === null ? null : String(head), delivered: [] };
 }
 
 export function queryOf(params: StreamParams): string {
