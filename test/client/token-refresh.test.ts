@@ -31,7 +31,7 @@ function skip(): { skip?: string } {
 
 test(
   'an expired token (1008) is replaced through getToken and the stream resumes without loss; no token at all is refused once',
-  { ...skip(), timeout: 180_000 },
+  { ...skip(), timeout: 300_000 },
   async (t) => {
     const control = new StackControl();
     t.after(() => control.stop());

@@ -23,7 +23,7 @@ function skip(): { skip?: string } {
 
 test(
   'the raw-protocol example loses nothing across gateway kills and stops with resynchronise on a rollback',
-  { ...skip(), timeout: 180_000 },
+  { ...skip(), timeout: 300_000 },
   async (t) => {
     const control = new StackControl();
     t.after(() => control.stop());
@@ -59,10 +59,14 @@ test(
     const owed = history.frames.filter((_, i) => Number(history.positions[i]) > head);
     await waitUntil(
       () => stdout.split('\n').filter(Boolean).length >= owed.length,
-      60_000,
+      90_000,
       `the example printing the ${owed.length} frames after block ${head}`,
       100,
-    );
+    ).catch((error: Error) => {
+      throw new Error(
+        `${error.message}; it printed ${stdout.split('\n').filter(Boolean).length}; stderr:\n${stderr}`,
+      );
+    });
     assert.deepEqual(stdout.split('\n').filter(Boolean), owed, 'every frame after the start, once, in order');
 
     await control.send({ cmd: 'restoreRedis' });

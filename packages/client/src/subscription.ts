@@ -489,8 +489,18 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
         // Cannot slow the socket (browser): end it; the resume point picks up after what is queued.
         received.from.connection.close(LOCAL_CLOSE.overflow, 'client queue full');
     }
-    this.#pumping ??= this.#pump().finally(() => {
+    this.#startPump();
+  }
+
+  /**
+   * One pump at a time. A pump that only dropped repeats ends without awaiting, before its
+   * `finally` ran: frames queued meanwhile (the same burst) start the next pump from there.
+   */
+  #startPump(): void {
+    if (this.#pumping !== undefined) return;
+    this.#pumping = this.#pump().finally(() => {
       this.#pumping = undefined;
+      if (this.#queue.length > 0 && this.#ended === undefined) this.#startPump();
     });
   }
 
