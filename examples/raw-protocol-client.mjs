@@ -72,6 +72,7 @@ function connect() {
 
   socket.on('open', () => {
     opened = true;
+    console.error(`connected from ${since ?? 'now'} in epoch ${epoch ?? 'unknown'}`);
   });
   socket.on('upgrade', (response) => {
     epoch ??= response.headers['x-blockcast-epoch']; // an empty stream at start: learn it here

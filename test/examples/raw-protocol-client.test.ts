@@ -46,6 +46,8 @@ test(
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     t.after(() => child.kill('SIGKILL'));
+    // Its start point (the catalog's head) is fixed once it connected: only then are more blocks owed to it.
+    await waitUntil(() => stderr.includes('connected from'), 60_000, 'the example connected', 50);
 
     await control.send({ cmd: 'postBlocks', n: 5 });
     await control.send({ cmd: 'killGateway', index: 0 });
@@ -63,8 +65,10 @@ test(
       `the example printing the ${owed.length} frames after block ${head}`,
       100,
     ).catch((error: Error) => {
+      const heights = (lines: string[]) =>
+        lines.map((line) => (JSON.parse(line) as { height: number }).height).join(',');
       throw new Error(
-        `${error.message}; it printed ${stdout.split('\n').filter(Boolean).length}; stderr:\n${stderr}`,
+        `${error.message}; it printed heights ${heights(stdout.split('\n').filter(Boolean))} of ${heights(owed)}; stderr:\n${stderr}`,
       );
     });
     assert.deepEqual(stdout.split('\n').filter(Boolean), owed, 'every frame after the start, once, in order');
