@@ -82,6 +82,8 @@ interface Dialled {
   connection: Connection;
   opened: Promise<boolean>;
   ended: Promise<Outcome>;
+  /** Deliver nothing more from this connection (a successor will send it). */
+  mute(): void;
   replace(): void;
 }
 
@@ -181,13 +183,24 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
     this.#params = params;
   }
 
-  /** Changes the query (LEAP: the union of types): a new connection from the position, then the old one closes. */
+  /**
+   * Changes the query (LEAP: the union of types): a new connection from the position, then the
+   * old one closes. The old one delivers nothing more from the moment of the change — what it
+   * would have sent comes again on the new one — so an event of a newly selected type that lies
+   * between the position and the swap is not skipped as "before the position".
+   */
   async changeParams(params: StreamParams): Promise<void> {
     this.#params = params;
     const previous = this.#current;
     if (previous === undefined || this.#state !== 'open') return; // the next connection uses them
+    previous.mute();
+    await this.#drained();
     const next = this.#dial(this.#url());
-    if (!(await next.opened)) return; // the old one stays; the next reconnect carries the new params
+    if (!(await next.opened)) {
+      // The old one is muted: end it; the run loop reconnects from the position with the new query.
+      previous.connection.close(LOCAL_CLOSE.replaced, 'types changed');
+      return;
+    }
     if (this.#current !== previous) {
       next.connection.close(LOCAL_CLOSE.replaced, 'superseded');
       return;
@@ -400,6 +413,7 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
     let opened = false;
     let delivered = 0;
     let replaced = false;
+    let muted = false;
     let openedAt = 0;
     let resolveOpened!: (value: boolean) => void;
     let resolveEnded!: (outcome: Outcome) => void;
@@ -426,6 +440,9 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
       },
       opened: openedPromise,
       ended,
+      mute: () => {
+        muted = true;
+      },
       replace: () => {
         replaced = true;
         stopTimers();
@@ -455,7 +472,7 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
       message: (text) => {
         clearTimeout(deadline);
         deadline = undefined;
-        if (replaced || text === 'pong') return;
+        if (replaced || muted || text === 'pong') return;
         let frame: unknown;
         try {
           frame = JSON.parse(text);
