@@ -18,7 +18,7 @@ import {
   uniquePrefix,
   waitUntil,
 } from '@blockcast/devkit';
-import type { BlockEvent } from '@blockcast/protocol';
+import type { BlockEvent, GenericEvent } from '@blockcast/protocol';
 import { Redis } from 'ioredis';
 
 /** `{ skip }` when no redis-server binary is installed (REQUIRE_REDIS=1 fails instead). */
@@ -54,6 +54,8 @@ export interface ChaosTopologyOptions {
   ingestEnv?: Record<string, string>;
   /** More environment for every service, e.g. `{ RETAIN_BLOCKS: '50' }`. */
   env?: Record<string, string>;
+  /** More environment for every gateway, e.g. `{ GATEWAY_RING_BLOCKS: '5' }`. */
+  gatewayEnv?: Record<string, string>;
 }
 
 export class ChaosTopology {
@@ -72,12 +74,14 @@ export class ChaosTopology {
   readonly #sentinels: SentinelTopology | undefined;
   readonly #ingestEnv: Record<string, string>;
   readonly #env: Record<string, string>;
+  readonly #gatewayEnv: Record<string, string>;
 
   private constructor(options: ChaosTopologyOptions) {
     this.#redisArgs = options.redisArgs ?? [];
     this.#sentinels = options.sentinels;
     this.#ingestEnv = options.ingestEnv ?? {};
     this.#env = options.env ?? {};
+    this.#gatewayEnv = options.gatewayEnv ?? {};
   }
 
   static async start(options: ChaosTopologyOptions = {}): Promise<ChaosTopology> {
@@ -142,12 +146,11 @@ export class ChaosTopology {
     return `${this.prefix}blocks`;
   }
 
-  /** Every entry on the stream now, read back with XRANGE: what the clients are checked against. */
+  /** Every block on the stream now, read back with XRANGE: what the clients are checked against. */
   async loggedBlocks(): Promise<LoggedBlock[]> {
-    const admin = this.admin();
-    try {
-      const entries = await admin.xrange(this.streamKey, '-', '+');
-      return entries.map(([id, fields]) => {
+    return (await this.#loggedEntries())
+      .filter(([id]) => id.endsWith('-0'))
+      .map(([id, fields]) => {
         const field = (name: string) => fields[fields.indexOf(name) + 1];
         return {
           height: Number(id.split('-')[0]),
@@ -155,6 +158,19 @@ export class ChaosTopology {
           block: JSON.parse(field('block') ?? 'null') as BlockEvent,
         };
       });
+  }
+
+  /** Every generic event on the stream now, in bus order. */
+  async loggedEvents(): Promise<GenericEvent[]> {
+    return (await this.#loggedEntries())
+      .filter(([id]) => !id.endsWith('-0'))
+      .map(([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1]!) as GenericEvent);
+  }
+
+  async #loggedEntries(): Promise<[id: string, fields: string[]][]> {
+    const admin = this.admin();
+    try {
+      return await admin.xrange(this.streamKey, '-', '+');
     } finally {
       admin.disconnect();
     }
@@ -203,6 +219,7 @@ export class ChaosTopology {
           GATEWAY_OPS_PORT: String(opsPort),
           GATEWAY_EXCLUSIVE_PORT: 'true',
           GATEWAY_DRAIN_DELAY_MS: '0',
+          ...this.#gatewayEnv,
         },
       });
       this.#started.push(service);

@@ -21,8 +21,11 @@ export interface DeliveryCheck {
   problems: string[];
 }
 
-/** The frames one committed block must produce on the client's stream; undefined if not committed. */
-export type FramesOfBlock = (height: number) => readonly string[] | undefined;
+/**
+ * The frames one committed block must produce on the client's stream, in the history of the
+ * segment (its epoch); undefined if not committed.
+ */
+export type FramesOfBlock = (height: number, segment: DeliverySegment) => readonly string[] | undefined;
 
 /** Where the event log stands when the check runs. */
 export interface FinalLog {
@@ -34,7 +37,9 @@ export interface FinalLog {
 
 /**
  * Checks every segment: each must hold exactly the frames of the blocks after its `since`, in
- * order; an earlier one up to its last block (whole), the last one up to the log's newest.
+ * order; an earlier one up to its last block (whole — or, when the client was cut and then told
+ * its history had changed, 409 EPOCH_MISMATCH, as much of that block as arrived before the cut),
+ * the last one up to the log's newest.
  */
 export function verifyDelivery(
   segments: readonly DeliverySegment[],
@@ -49,31 +54,70 @@ export function verifyDelivery(
     const start = last ? Math.max(segment.since, log.first - 1) : segment.since;
     const expected: string[] = [];
     for (let height = start + 1; height <= end; height += 1) {
-      const frames = framesOf(height);
+      const frames = framesOf(height, segment);
       if (frames === undefined) total.problems.push(`segment ${index}: height ${height} was never committed`);
       else expected.push(...frames);
     }
     // An `events` segment may end at a generic event after block `end` (a close at its position):
     // the frames of the next height up to that event are owed too, and nothing after it.
     if (!last && final !== undefined && isGenericEventFrame(final)) {
-      const next = framesOf(end + 1) ?? [];
+      const next = framesOf(end + 1, segment) ?? [];
       expected.push(...next.slice(0, next.indexOf(final) + 1));
     }
-    const check = compareFrames(expected, segment.frames);
-    total.checked += expected.length;
-    total.lost += check.lost;
-    total.duplicated += check.duplicated;
-    total.reordered += check.reordered;
-    total.changed += check.changed;
-    if (check.firstDifference !== undefined) {
-      const at = check.firstDifference;
-      total.problems.push(
-        `segment ${index} (since ${segment.since}, after ${segment.startedBy}): frame ${at} is ` +
-          `${segment.frames[at] ?? '(missing)'}, expected ${expected[at] ?? '(nothing more)'}`,
-      );
+    // A history left after a cut may end inside its last block: what arrived of it must be its start.
+    if (!last && segments[index + 1]?.startedBy === 'EPOCH_MISMATCH') {
+      const atEnd = segment.frames.filter((frame) => heightOf(frame) === end).length;
+      const whole = framesOf(end, segment)?.length ?? 0;
+      expected.splice(expected.length - whole + atEnd, whole - atEnd);
     }
+    addSegment(total, index, segment, expected);
   });
   return total;
+}
+
+/**
+ * The same check on `events` with generic events, whose history is not a function of the height:
+ * each segment is compared with the frames of the history of its epoch (`framesAfter(segment)`:
+ * every frame after the segment's position, in bus order, as the log held them), an earlier
+ * segment up to the last frame it received, the last one to the end.
+ */
+export function verifyEntryDelivery(
+  segments: readonly DeliverySegment[],
+  framesAfter: (segment: DeliverySegment) => readonly string[],
+): DeliveryCheck {
+  const total: DeliveryCheck = { checked: 0, lost: 0, duplicated: 0, reordered: 0, changed: 0, problems: [] };
+  segments.forEach((segment, index) => {
+    let expected = framesAfter(segment);
+    if (index < segments.length - 1) {
+      const end = expected.indexOf(segment.frames.at(-1) ?? '');
+      expected = expected.slice(0, end + 1);
+    }
+    addSegment(total, index, segment, expected);
+  });
+  return total;
+}
+
+/** Compares one segment with what it should hold and adds the counts (and its first difference) to `total`. */
+function addSegment(
+  total: DeliveryCheck,
+  index: number,
+  segment: DeliverySegment,
+  expected: readonly string[],
+): void {
+  const check = compareFrames(expected, segment.frames);
+  total.checked += expected.length;
+  total.lost += check.lost;
+  total.duplicated += check.duplicated;
+  total.reordered += check.reordered;
+  total.changed += check.changed;
+  if (check.firstDifference !== undefined) {
+    const at = check.firstDifference;
+    const since = segment.sinceSeq ? `${segment.since}-${segment.sinceSeq}` : segment.since;
+    total.problems.push(
+      `segment ${index} (since ${since}, epoch ${segment.epoch}, after ${segment.startedBy}): frame ${at} is ` +
+        `${segment.frames[at] ?? '(missing)'}, expected ${expected[at] ?? '(nothing more)'}`,
+    );
+  }
 }
 
 interface FrameComparison {

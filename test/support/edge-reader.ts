@@ -9,7 +9,6 @@
 import { genericEventFrame, positionIn } from '@blockcast/protocol';
 import WebSocket from 'ws';
 import type { BlockSender } from './block-sender.js';
-import type { FramesOfBlock } from './delivery-verifier.js';
 import type { PostedEvent } from './event-poster.js';
 import { expectedEvents, expectedValidBlocks } from './expected-frames.js';
 import type { DeliverySegment } from './resuming-client.js';
@@ -187,7 +186,7 @@ export function edgeFrames(
   stream: EdgeStream,
   sender: BlockSender,
   events: readonly PostedEvent[],
-): FramesOfBlock {
+): (height: number) => readonly string[] | undefined {
   const after = new Map<number, PostedEvent[]>();
   for (const event of events) after.set(event.height, [...(after.get(event.height) ?? []), event]);
   return (height) => {

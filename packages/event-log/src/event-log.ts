@@ -32,7 +32,8 @@ export interface EventLog {
    * `after: 'latest'` starts after whatever is last when the tail begins.
    * Survives connection loss: it resumes from the last height it yielded. Ends by throwing
    * {@link LogResetError} when the history under it changed (the epoch is not `options.epoch`,
-   * or the top went below a height this epoch held), so a cursor never reads another history.
+   * or the entries below the cursor are not the ones it read: the top fell below them, or the
+   * entry it took is gone or rewritten), so a cursor never reads another history.
    */
   tail(options: TailOptions): AsyncIterable<BlockEvent>;
 
@@ -45,8 +46,12 @@ export interface EventLog {
    */
   emit(request: EmitRequest): Promise<EmitResult>;
 
-  /** Entries (blocks and generic events) strictly after `after`, ascending, at most `limit`. */
-  readEntries(after: Position, limit: number): Promise<LogEntry[]>;
+  /**
+   * Entries (blocks and generic events) strictly after `after`, ascending, at most `limit`. With
+   * `epoch` (the history `after` belongs to), throws {@link LogResetError} (`reset`) instead when
+   * the log's epoch is another, so a reader of one history never takes entries of the next.
+   */
+  readEntries(after: Position, limit: number, epoch?: string): Promise<LogEntry[]>;
 
   /**
    * Like tail(), but every entry after `after` (a Position, or 'latest': the last entry when the

@@ -2,6 +2,7 @@ import type { EventLog, LogBounds } from '@blockcast/event-log';
 import {
   comparePositions,
   continuesAfter,
+  EPOCH_HEADER,
   entryPosition,
   formatPosition,
   oldestBlockFrom,
@@ -31,6 +32,9 @@ interface LogEdges {
 
 type Resuming = Pick<StreamRequest, 'since' | 'epoch' | 'stream' | 'typeMask' | 'filter'>;
 
+const EPOCH_REQUIRED_MESSAGE = (since: Position) =>
+  `since=${formatPosition(since)} needs the epoch it belongs to: add &epoch=<E>, read from the catalog (GET /api/v1/streams, field "epoch"), the ${EPOCH_HEADER} header of a 101 answer, or a close reason`;
+
 /**
  * Whether a resuming request can be served from this gateway, decided at upgrade so a refusal is
  * an HTTP status, never a silent partial replay. Answered from memory when the ring covers
@@ -54,6 +58,7 @@ export class ResumeCheck {
       return this.#epochMismatch(request.epoch);
     const { since } = request;
     if (since === undefined) return undefined;
+    if (request.epoch === undefined) return this.#epochRequired(since, selectsGenericEvents(request));
     if (comparePositions(since, head.livePosition()) <= 0 && ring.covers(since)) return undefined;
     return this.#againstTheLog(since, selectsGenericEvents(request));
   }
@@ -99,6 +104,20 @@ export class ResumeCheck {
       throw new UpgradeError('LOG_UNAVAILABLE', 'the event log did not answer: retry shortly');
     }
     return next === undefined;
+  }
+
+  /** `since` alone: refused while the stream has an epoch; on an empty stream, judged as before (SINCE_AHEAD). */
+  async #epochRequired(since: Position, withEvents: boolean): Promise<void> {
+    if (this.#options.head.epoch() === null) {
+      let current: string | null;
+      try {
+        current = await this.#options.log.epoch();
+      } catch {
+        throw new UpgradeError('LOG_UNAVAILABLE', 'the event log did not answer: retry shortly');
+      }
+      if (current === null) return this.#againstTheLog(since, withEvents);
+    }
+    throw new UpgradeError('EPOCH_REQUIRED', EPOCH_REQUIRED_MESSAGE(since));
   }
 
   async #epochMismatch(requested: string): Promise<void> {
