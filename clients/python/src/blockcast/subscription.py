@@ -1,0 +1,472 @@
+"""One stream, consumed exactly once: the connection, its resumes and its signals in one object.
+
+The socket is read only when the application asks for the next event, so a slow application
+leaves frames in the kernel and the gateway's catch-up takes over; the client never queues more
+than `max_queue` frames (the `websockets` library's bounded buffer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from .api_root import ApiRootError, stream_state, streams_root
+from .backoff import Backoff, retry_after_seconds
+from .close_reason import CloseReason
+from .cursor import Cursor, FrameIdentity, identify
+from .position import Position
+from .position_store import PositionStore
+from .signals import BlockcastSignal, CannotConnect, HistoryGone, Refused, Reset
+
+State = Literal["connecting", "connected", "disconnected", "closed"]
+TokenProvider = Callable[[], "str | Awaitable[str]"]
+Params = Mapping[str, "str | int | Sequence[str]"] | Sequence[tuple[str, str]] | str
+
+#: Close codes after which the stream is not continuous for this client: raised as signals.
+_RESET = 4011
+_HISTORY_GONE = 4010
+_DRAINING = 1001
+_TOKEN_EXPIRED = 1008
+#: Upgrade refusals that retrying cannot fix.
+_PERMANENT = {400, 401, 403, 404, 426}
+#: Answers after which the same request may work later.
+_TRY_LATER = {429, 503}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One frame delivered to the application."""
+
+    stream: str
+    #: The frame, parsed.
+    frame: dict[str, Any]
+    #: The frame exactly as the server sent it.
+    raw: str
+    #: `H` for a block's frame, `H-S` for a generic event; None on `valid_tx` (its frames carry no height).
+    position: Position | None
+    epoch: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    state: State
+    #: The close code or HTTP status that caused a disconnect (1006 for a cut without a close frame).
+    code: int | None = None
+    reason: str = ""
+    #: Seconds until the next attempt, when one is scheduled.
+    retry_in: float | None = None
+
+
+class Subscription:
+    """Every event of one stream, exactly once and in order, or a signal.
+
+    Consume it with `async for event in subscription` (an event counts as handled when the loop
+    asks for the next one, or when `async with` ends without an exception) or with
+    `await subscription.run(handler)`. `Reset`, `HistoryGone`, `Refused` (and `CannotConnect`,
+    with `give_up_after`) end the iteration as exceptions and are passed to `on_signal` first.
+    """
+
+    def __init__(
+        self,
+        api_root: str,
+        stream: str,
+        *,
+        params: Params | None = None,
+        since: str | Position | None = None,
+        epoch: str | None = None,
+        store: PositionStore | None = None,
+        token: str | TokenProvider | None = None,
+        headers: Mapping[str, str] | None = None,
+        backoff: Backoff | None = None,
+        connect_timeout: float = 10.0,
+        ping_interval: float = 30.0,
+        pong_timeout: float = 10.0,
+        max_queue: int = 16,
+        give_up_after: float | None = None,
+        on_state: Callable[[StateChange], None] | None = None,
+        on_signal: Callable[[BlockcastSignal], None] | None = None,
+    ) -> None:
+        name, _, query = stream.partition("?")
+        self.stream = name
+        self._api_root = api_root
+        self._params = _pairs(query) + _pairs(params)
+        self._initial_since = Position.parse(since) if isinstance(since, str) else since
+        self._initial_epoch = epoch
+        self._store = store
+        self._token = token
+        self._current_token: str | None = token if isinstance(token, str) else None
+        self._headers = dict(headers or {})
+        self._backoff = backoff or Backoff()
+        self._connect_timeout = connect_timeout
+        self._ping_interval = ping_interval
+        self._liveness = ping_interval + pong_timeout
+        self._max_queue = max_queue
+        self._give_up_after = give_up_after
+        self._on_state = on_state
+        self._on_signal = on_signal
+
+        self.cursor = Cursor()
+        self.state: State = "closed"
+        self._streams_root: str | None = None
+        self._started = False
+        #: The first connection is live from now, pinned to the epoch (no `since`) until one opens.
+        self._live_start = False
+        #: That epoch was read from the catalog, not given by the application.
+        self._epoch_from_catalog = False
+        self._ws: ClientConnection | None = None
+        self._keepalive: asyncio.Task[None] | None = None
+        self._pending: tuple[Event, FrameIdentity] | None = None
+        self._closed = False
+        self._failing_since: float | None = None
+        self._token_refreshed = False
+
+    # -- consuming -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            await self.commit()
+        await self.close()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self
+
+    async def __anext__(self) -> Event:
+        await self.commit()
+        if self._closed:
+            raise StopAsyncIteration
+        try:
+            return await self._next_event()
+        except BlockcastSignal as signal:
+            await self._drop_connection()
+            if self._on_signal is not None:
+                self._on_signal(signal)
+            raise
+
+    async def run(self, handler: Callable[[Event], Awaitable[None] | None]) -> None:
+        """Calls `handler` (sync or async) for every event until `close()`; raises the signals."""
+        async for event in self:
+            result = handler(event)
+            if inspect.isawaitable(result):
+                await result
+            await self.commit()
+
+    async def commit(self) -> None:
+        """Marks the last delivered event handled: the cursor (and the store) move past it."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        self.cursor.advance(pending[1])
+        await self._save()
+
+    async def close(self) -> None:
+        """Stops: the iteration ends and the connection is closed. An uncommitted event stays unhandled."""
+        self._closed = True
+        await self._drop_connection()
+        self._set_state(StateChange("closed"))
+
+    async def reposition(self, since: str | Position | None, epoch: str | None) -> None:
+        """Continues from another place, e.g. after a `Reset` once the application has
+        resynchronised: `since=None` with the new `epoch` is live from now."""
+        self._pending = None
+        self.cursor = Cursor(epoch=epoch, since=Position.parse(since) if isinstance(since, str) else since)
+        self._live_start = False
+        await self._drop_connection()
+        if since is None:
+            self._started = False
+            self._initial_since, self._initial_epoch = None, epoch
+            if self._store is not None:
+                await self._store.clear()
+        else:
+            self._started = True
+            await self._save()
+
+    async def set_params(self, params: Params) -> None:
+        """Changes the stream's parameters: a new connection opens from the last handled event
+        before the old one closes, so nothing is lost or repeated across the change."""
+        self._params = _pairs(params)
+        if self._ws is None:
+            return
+        old = self._ws
+        try:
+            new = await self._open()
+        except (OSError, TimeoutError, InvalidHandshake):
+            # The normal reconnect path will retry with the new parameters.
+            await self._drop_connection()
+            return
+        self._adopt(new)
+        await old.close()
+
+    # -- the connection --------------------------------------------------------------------
+
+    async def _next_event(self) -> Event:
+        while True:
+            if self._ws is None:
+                await self._connect()
+            ws = self._ws
+            assert ws is not None
+            try:
+                message = await _within(ws.recv(), self._liveness)
+            except TimeoutError:
+                ws.transport.abort()
+                await self._after_close(ws, 1006, f"no message within {self._liveness:.0f} s of a ping", exact=None)
+                continue
+            except ConnectionClosed as closed:
+                if ws is not self._ws:
+                    continue  # replaced by set_params: the new connection carries on
+                received = closed.rcvd
+                if received is None:
+                    await self._after_close(ws, 1006, "connection cut without a close frame", exact=None)
+                else:
+                    await self._after_close(ws, received.code, received.reason, exact=CloseReason.parse(received.reason))
+                continue
+            if not isinstance(message, str) or message == "pong":
+                continue
+            try:
+                frame = json.loads(message)
+                identity = identify(self.stream, frame)
+            except (ValueError, KeyError, TypeError):
+                continue
+            if self.cursor.is_duplicate(identity):
+                continue
+            self._backoff.reset()
+            event = Event(self.stream, frame, message, identity.position, self.cursor.epoch)
+            self._pending = (event, identity)
+            return event
+
+    async def _connect(self) -> None:
+        while True:
+            if self._closed:
+                raise StopAsyncIteration
+            self._set_state(StateChange("connecting"))
+            try:
+                if not self._started:
+                    await self._start()
+                ws = await self._open()
+            except InvalidStatus as refusal:
+                delay = await self._after_refusal(refusal)
+            except (OSError, TimeoutError, InvalidHandshake, ApiRootError) as error:
+                delay = self._backoff.next_delay()
+                self._check_give_up(str(error) or type(error).__name__)
+                self._set_state(StateChange("disconnected", None, str(error) or type(error).__name__, delay))
+            else:
+                self._failing_since = None
+                self._token_refreshed = False
+                self._adopt(ws)
+                return
+            await asyncio.sleep(delay)
+
+    async def _start(self) -> None:
+        """Where the first connection starts: the store, else `since`/`epoch`, else pinned live."""
+        if self._streams_root is None:
+            self._streams_root = await streams_root(self._api_root, timeout=self._connect_timeout)
+        stored = await self._store.load() if self._store is not None else None
+        if stored is not None:
+            self.cursor = Cursor.from_json(stored)
+        elif self._initial_since is not None:
+            epoch = self._initial_epoch
+            if epoch is None:
+                # `since` needs the epoch it belongs to: the current history's, from the catalog.
+                epoch = (await stream_state(self._api_root, timeout=self._connect_timeout)).epoch
+            self.cursor = Cursor(epoch=epoch, since=self._initial_since)
+        else:
+            state = await stream_state(self._api_root, timeout=self._connect_timeout)
+            self._epoch_from_catalog = self._initial_epoch is None
+            epoch = self._initial_epoch or state.epoch
+            head = state.head_height if state.head_height is not None else (0 if epoch is not None else None)
+            # Live from now, pinned to the epoch; the catalog's head is where a cut before any frame resumes.
+            self.cursor = Cursor(epoch=epoch, since=None if head is None else Position(head))
+            self._live_start = True
+        self._started = True
+
+    async def _open(self) -> ClientConnection:
+        headers = dict(self._headers)
+        token = await self._token_value()
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        ws = await connect(
+            self._url(),
+            additional_headers=headers,
+            open_timeout=self._connect_timeout,
+            ping_interval=None,  # liveness is judged by text "ping" only while the application waits
+            max_queue=self._max_queue,
+            max_size=2**24,
+            compression=None,
+            close_timeout=2,
+        )
+        epoch = ws.response.headers.get("X-Blockcast-Epoch") if ws.response is not None else None
+        if epoch and self.cursor.epoch is None:
+            self.cursor.epoch = epoch
+        return ws
+
+    def _adopt(self, ws: ClientConnection) -> None:
+        self._ws = ws
+        self._live_start = False
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+        self._keepalive = asyncio.ensure_future(self._ping(ws))
+        self._set_state(StateChange("connected"))
+
+    def _url(self) -> str:
+        assert self._streams_root is not None
+        pairs = [(k, v) for k, v in self._params if k not in ("since", "epoch")]
+        if self._live_start:
+            if self.cursor.epoch is not None:
+                pairs.append(("epoch", self.cursor.epoch))
+        elif self.cursor.since is not None:
+            pairs.append(("since", str(self.cursor.since)))
+            if self.cursor.epoch is not None:
+                pairs.append(("epoch", self.cursor.epoch))
+        elif self.cursor.epoch is not None:
+            pairs.append(("epoch", self.cursor.epoch))
+        query = urlencode(pairs)
+        return f"{self._streams_root}{self.stream}{'?' + query if query else ''}"
+
+    async def _ping(self, ws: ClientConnection) -> None:
+        """Text "ping" on every stream: valid_tx closes a client silent for 3 minutes, and a pong
+        (or any frame) within the deadline is how a cut nobody announced is noticed."""
+        try:
+            while True:
+                await ws.send("ping")
+                await asyncio.sleep(self._ping_interval)
+        except (ConnectionClosed, OSError):
+            return
+
+    async def _after_close(self, ws: ClientConnection, code: int, reason: str, exact: CloseReason | None) -> None:
+        await self._drop_connection()
+        if code == _RESET:
+            raise Reset(code, reason, exact.epoch if exact else None, exact.head if exact else None)
+        if code == _HISTORY_GONE:
+            raise HistoryGone(code, reason, exact.oldest if exact else None, exact.epoch if exact else None)
+        if exact is not None and exact.since is not None:
+            # Every frame before the close was delivered and handled: the position is exact.
+            self.cursor.resume_at(exact.since, exact.epoch)
+            await self._save()
+        elif self.cursor.epoch is None:
+            # Never learned which history this was: resuming could continue another one.
+            raise Reset(code, f"{reason}; the stream's epoch was never learned, so no resume is safe")
+        if code == _DRAINING:
+            delay = 0.0
+        elif code == _TOKEN_EXPIRED and not isinstance(self._token, str) and self._token is not None:
+            self._current_token = None
+            delay = 0.0
+        else:
+            delay = self._backoff.next_delay()
+        self._set_state(StateChange("disconnected", code, reason, delay))
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _after_refusal(self, refusal: InvalidStatus) -> float:
+        response = refusal.response
+        status = response.status_code
+        body = _json_body(response.body)
+        code = str(body.get("code", ""))
+        message = str(body.get("message", response.reason_phrase))
+        if status == 409:
+            if self._live_start and self._epoch_from_catalog:
+                # The history changed between reading the catalog and connecting; nothing was
+                # delivered from it, so start again from the current one.
+                self._started = False
+                return 0.0
+            raise Reset(status, message, _text(body.get("epoch")), _int(body.get("head")))
+        if status == 410:
+            raise HistoryGone(status, message, _int(body.get("oldest")), self.cursor.epoch)
+        if status == 401 and not isinstance(self._token, str) and self._token is not None and not self._token_refreshed:
+            self._token_refreshed = True
+            self._current_token = None
+            return 0.0
+        if status in _PERMANENT and code != "SINCE_AHEAD":
+            raise Refused(status, code or str(status), message, body)
+        later = retry_after_seconds(response.headers.get("Retry-After")) if status in _TRY_LATER else None
+        delay = later if later is not None else self._backoff.next_delay()
+        self._check_give_up(f"{status} {code}: {message}")
+        self._set_state(StateChange("disconnected", status, f"{code}: {message}", delay))
+        return delay
+
+    def _check_give_up(self, error: str) -> None:
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+        elif self._give_up_after is not None and now - self._failing_since >= self._give_up_after:
+            raise CannotConnect(now - self._failing_since, error)
+
+    async def _token_value(self) -> str | None:
+        if self._current_token is None and self._token is not None and not isinstance(self._token, str):
+            value = self._token()
+            self._current_token = await value if inspect.isawaitable(value) else value
+        return self._current_token
+
+    async def _drop_connection(self) -> None:
+        ws, self._ws = self._ws, None
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+            self._keepalive = None
+        if ws is not None:
+            await ws.close()
+
+    async def _save(self) -> None:
+        if self._store is not None:
+            await self._store.save(self.cursor.to_json())
+
+    def _set_state(self, change: StateChange) -> None:
+        if change.state == self.state and change.state != "disconnected":
+            return
+        self.state = change.state
+        if self._on_state is not None:
+            self._on_state(change)
+
+
+def _pairs(params: Params | None) -> list[tuple[str, str]]:
+    if params is None:
+        return []
+    if isinstance(params, str):
+        return parse_qsl(params, keep_blank_values=True)
+    if isinstance(params, Mapping):
+        pairs: list[tuple[str, str]] = []
+        for key, value in params.items():
+            if isinstance(value, (list, tuple)):
+                pairs.extend((key, str(item)) for item in value)
+            else:
+                pairs.append((key, str(value)))
+        return pairs
+    return [(str(key), str(value)) for key, value in params]
+
+
+def _json_body(body: bytes | None) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+if sys.version_info >= (3, 11):
+
+    async def _within(awaitable: Awaitable[Any], seconds: float) -> Any:
+        async with asyncio.timeout(seconds):
+            return await awaitable
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _within(awaitable: Awaitable[Any], seconds: float) -> Any:
+        return await asyncio.wait_for(awaitable, seconds)
