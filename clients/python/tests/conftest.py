@@ -5,7 +5,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from stack import Stack
+from stack import Stack, wait_until
+
+
+def _with_history(stack: Stack) -> Stack:
+    """One block committed and the catalog showing its epoch, so clients can pin it."""
+    stack.post_next(1)
+    wait_until(lambda: stack.catalog().get("epoch") is not None, 10, "the catalog showing the epoch", 0.2)
+    return stack
 
 
 def _require_tools() -> None:
@@ -20,7 +27,7 @@ def stack() -> Iterator[Stack]:
     _require_tools()
     started = Stack.start()
     try:
-        yield started
+        yield _with_history(started)
     finally:
         started.stop()
 
@@ -30,6 +37,6 @@ def fresh_stack() -> Iterator[Stack]:
     _require_tools()
     started = Stack.start()
     try:
-        yield started
+        yield _with_history(started)
     finally:
         started.stop()

@@ -111,6 +111,8 @@ class Stack:
     api_root: str = ""
     #: Transaction ids per height, as posted.
     chain: dict[int, list[str]] = field(default_factory=dict)
+    #: The next height `post_next` commits.
+    height: int = 1
 
     @classmethod
     def start(cls, *, gateways: int = 2, env: dict[str, str] | None = None) -> Stack:
@@ -206,6 +208,30 @@ class Stack:
             raise RuntimeError(f"ingest refused block {height}: {status} {body}")
         self.chain[height] = ids
         return ids
+
+    def post_next(self, count: int = 1, transactions: int = 2) -> list[str]:
+        """Commits the next `count` blocks; their transaction ids in order."""
+        ids: list[str] = []
+        for _ in range(count):
+            ids += self.post(self.height, transactions)
+            self.height += 1
+        return ids
+
+    def serving_gateway(self, client_port: int) -> int:
+        """Which gateway holds the connection from the client's local port (they share one port)."""
+        listing = subprocess.run(
+            ["ss", "-tnpH", "state", "established", f"( dport = :{client_port} )"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        for index, gateway in enumerate(self.gateways):
+            if gateway.process is not None and f"pid={gateway.process.pid}," in listing:
+                return index
+        raise LookupError(f"no gateway holds a connection from port {client_port}:\n{listing}")
+
+    def redis_cli(self, *args: str) -> str:
+        return subprocess.run(
+            ["redis-cli", "-p", str(self.redis_port), *args], capture_output=True, text=True, check=True
+        ).stdout
 
     def emit(self, event_type: str, content: Any) -> dict[str, Any]:
         status, body = self.http("POST", f"/api/v1/events/{event_type}", {"content": content})

@@ -6,6 +6,7 @@ from .cursor import Cursor
 from .position import Position
 from .position_store import FilePositionStore, MemoryPositionStore, PositionStore
 from .signals import BlockcastSignal, CannotConnect, HistoryGone, Refused, Reset
+from .leap import Emitted, Leap
 from .subscription import Event, StateChange, Subscription
 
 __all__ = [
@@ -13,9 +14,11 @@ __all__ = [
     "BlockcastSignal",
     "CannotConnect",
     "Cursor",
+    "Emitted",
     "Event",
     "FilePositionStore",
     "HistoryGone",
+    "Leap",
     "MemoryPositionStore",
     "Position",
     "PositionStore",

@@ -129,6 +129,16 @@ class Subscription:
         self._closed = False
         self._failing_since: float | None = None
         self._token_refreshed = False
+        #: Bumped by each change of parameters that needs a new connection; the open one's version.
+        self._params_version = 0
+        self._ws_version = 0
+        self._opened_version = 0
+        self._swapping = asyncio.Lock()
+
+    @property
+    def connection(self) -> ClientConnection | None:
+        """The open connection (for diagnostics: its addresses, the 101 response), or None."""
+        return self._ws
 
     # -- consuming -------------------------------------------------------------------------
 
@@ -193,21 +203,29 @@ class Subscription:
             self._started = True
             await self._save()
 
-    async def set_params(self, params: Params) -> None:
+    async def set_params(self, params: Params, *, reconnect: bool = True) -> None:
         """Changes the stream's parameters: a new connection opens from the last handled event
-        before the old one closes, so nothing is lost or repeated across the change."""
+        before the old one closes, so nothing is lost or repeated across the change. With
+        `reconnect=False` they apply from the next reconnect."""
         self._params = _pairs(params)
-        if self._ws is None:
-            return
-        old = self._ws
-        try:
-            new = await self._open()
-        except (OSError, TimeoutError, InvalidHandshake):
-            # The normal reconnect path will retry with the new parameters.
-            await self._drop_connection()
-            return
-        self._adopt(new)
-        await old.close()
+        if reconnect:
+            self._params_version += 1
+            await self._swap()
+
+    async def _swap(self) -> None:
+        """Opens a connection with the current parameters, then closes the one it replaces."""
+        async with self._swapping:
+            old = self._ws
+            if old is None or self._ws_version == self._params_version:
+                return
+            try:
+                new = await self._open()
+            except (OSError, TimeoutError, InvalidHandshake):  # InvalidStatus too: answered on reconnect
+                # The normal reconnect path retries with the new parameters.
+                await self._drop_connection()
+                return
+            self._adopt(new)
+            await old.close()
 
     # -- the connection --------------------------------------------------------------------
 
@@ -215,6 +233,9 @@ class Subscription:
         while True:
             if self._ws is None:
                 await self._connect()
+            elif self._ws_version != self._params_version:
+                await self._swap()
+                continue
             ws = self._ws
             assert ws is not None
             try:
@@ -292,6 +313,7 @@ class Subscription:
         self._started = True
 
     async def _open(self) -> ClientConnection:
+        version = self._params_version
         headers = dict(self._headers)
         token = await self._token_value()
         if token is not None:
@@ -309,10 +331,12 @@ class Subscription:
         epoch = ws.response.headers.get("X-Blockcast-Epoch") if ws.response is not None else None
         if epoch and self.cursor.epoch is None:
             self.cursor.epoch = epoch
+        self._opened_version = version
         return ws
 
     def _adopt(self, ws: ClientConnection) -> None:
         self._ws = ws
+        self._ws_version = self._opened_version
         self._live_start = False
         if self._keepalive is not None:
             self._keepalive.cancel()
