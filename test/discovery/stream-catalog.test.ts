@@ -204,6 +204,7 @@ describe('the catalog is rendered from the table the gateway parses requests wit
     );
     assert.equal(body.resume.parameter, 'since');
     assert.match(body.resume.rule, /minus 1/);
+    assert.match(body.resume.rule, /EPOCH_REQUIRED/);
   });
 
   test('with the event log at hand, the catalog shows its epoch and head', async (t) => {

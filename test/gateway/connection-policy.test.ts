@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
+import { DemoLedger, waitUntil } from '@blockcast/devkit';
 import { MemoryLog } from '@blockcast/event-log';
 import { type GatewayConfig, loadGatewayConfig } from '@blockcast/gateway';
 import { startGateway } from '../support/gateway-harness.js';
@@ -125,9 +126,12 @@ test('an upgrade whose checks do not finish within GATEWAY_HANDSHAKE_TIMEOUT_MS 
     eventLog: log,
     config: policyFrom({ GATEWAY_HANDSHAKE_TIMEOUT_MS: '300' }),
   });
+  // One block, so the stream has an epoch to resume in.
+  await gateway.commit(new DemoLedger().nextBlock(0));
+  await waitUntil(() => gateway.app.height === 1, 5000, 'published');
   hang = true;
   const started = Date.now();
-  const refused = await refusedUpgrade(gateway.stream('valid_blocks?since=5'));
+  const refused = await refusedUpgrade(gateway.resume('valid_blocks?since=5'));
   const tookMs = Date.now() - started;
   assert.deepEqual([refused.status, refused.body.code], [503, 'HANDSHAKE_TIMEOUT']);
   assert.ok(tookMs >= 250 && tookMs < 3000, `answered after ${tookMs} ms`);

@@ -74,22 +74,22 @@ forEachLog('filters', (log) => {
       clients.push(
         {
           name: `${name} valid_transactions`,
-          client: await RecordingClient.connect(gateway.stream(`valid_transactions?${q}`)),
+          client: await RecordingClient.connect(gateway.resume(`valid_transactions?${q}`)),
           expect: (blocks) => expectedFilteredTransactions(blocks, 'bigchaindb', filter),
         },
         {
           name: `${name} planetmint`,
-          client: await RecordingClient.connect(gateway.stream(`valid_transactions?profile=planetmint&${q}`)),
+          client: await RecordingClient.connect(gateway.resume(`valid_transactions?profile=planetmint&${q}`)),
           expect: (blocks) => expectedFilteredTransactions(blocks, 'planetmint', filter),
         },
         {
           name: `${name} invalid_transactions`,
-          client: await RecordingClient.connect(gateway.stream(`invalid_transactions?${q}`)),
+          client: await RecordingClient.connect(gateway.resume(`invalid_transactions?${q}`)),
           expect: (blocks) => expectedFilteredInvalid(blocks, filter),
         },
         {
           name: `${name} events`,
-          client: await RecordingClient.connect(gateway.stream(`events?types=-1&${q}`)),
+          client: await RecordingClient.connect(gateway.resume(`events?types=-1&${q}`)),
           expect: (blocks) => expectedEvents(blocks, 3, filter),
         },
       );

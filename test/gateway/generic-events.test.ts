@@ -183,7 +183,7 @@ forEachLog('generic events', (log) => {
       const path = kinds[Math.floor(i / 4) % kinds.length]!;
       const since = path === 'valid_blocks' ? busPosition(item).split('-')[0]! : busPosition(item);
       const query = `${path.includes('?') ? '&' : '?'}since=${since}`;
-      clients.push({ since, path, client: await RecordingClient.connect(gateway.stream(`${path}${query}`)) });
+      clients.push({ since, path, client: await RecordingClient.connect(gateway.resume(`${path}${query}`)) });
       await delay(15);
     }
     producing = false;
@@ -254,7 +254,7 @@ forEachLog('generic events', (log) => {
       await bus.emit('NODE_STATUS');
     }
     await bus.published();
-    const client = await RecordingClient.connect(gateway.stream('events?since=21-1'));
+    const client = await RecordingClient.connect(gateway.resume('events?since=21-1'));
     for (let i = 0; i < 20; i += 1) await bus.block(1);
     await bus.published();
     const closed = await client.closed;
@@ -273,12 +273,12 @@ forEachLog('generic events', (log) => {
       await bus.emit('NODE_STATUS');
     }
     await bus.published();
-    const ahead = await refusedUpgrade(gateway.stream('events?since=12-2'));
+    const ahead = await refusedUpgrade(gateway.resume('events?since=12-2'));
     assert.deepEqual([ahead.status, ahead.body.code, ahead.body.head], [400, 'SINCE_AHEAD', 12]);
-    const gone = await refusedUpgrade(gateway.stream('events?since=2-1'));
+    const gone = await refusedUpgrade(gateway.resume('events?since=2-1'));
     assert.deepEqual([gone.status, gone.body.code, gone.body.oldest], [410, 'HISTORY_GONE', 3]);
-    const atHead = await RecordingClient.connect(gateway.stream('events?since=12-1'));
-    const inside = await RecordingClient.connect(gateway.stream('events?types=NODE_STATUS&since=3-1'));
+    const atHead = await RecordingClient.connect(gateway.resume('events?since=12-1'));
+    const inside = await RecordingClient.connect(gateway.resume('events?types=NODE_STATUS&since=3-1'));
     await bus.emit('NODE_STATUS');
     await expectFrames(atHead, expectedBusEvents(busAfter(bus.items, '12-1'), ALL));
     await expectFrames(inside, expectedBusEvents(busAfter(bus.items, '3-1'), EventType.NODE_STATUS));
@@ -296,8 +296,8 @@ test('a client resuming from an event this gateway has not published yet is not 
   await bus.emit('NODE_STATUS');
   // Event 1-1 is on the log (another gateway may have sent it) but not published here yet.
   assert.ok(Number.isNaN(await metric(gateway, /^blockcast_gateway_generic_events_total/)));
-  const client = await RecordingClient.connect(gateway.stream('events?since=1-1'));
-  const ahead = await refusedUpgrade(gateway.stream('events?since=1-2'));
+  const client = await RecordingClient.connect(gateway.resume('events?since=1-1'));
+  const ahead = await refusedUpgrade(gateway.resume('events?since=1-2'));
   assert.deepEqual([ahead.status, ahead.body.code], [400, 'SINCE_AHEAD']);
   await bus.emit('APP_MESSAGE');
   await bus.block(0);

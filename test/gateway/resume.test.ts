@@ -31,7 +31,7 @@ forEachLog('resume with since', (log) => {
     const gateway = await startGateway(t, { log, config: { ringBlocks: 100 } });
     const ledger = new DemoLedger();
     const early = await commitChain(gateway, ledger, 20);
-    const client = await RecordingClient.connect(gateway.stream('valid_blocks?since=12'));
+    const client = await RecordingClient.connect(gateway.resume('valid_blocks?since=12'));
     const late = await commitChain(gateway, ledger, 5);
     await expectFrames(client, expectedValidBlocks(after([...early, ...late], 12)));
     await client.close();
@@ -41,8 +41,8 @@ forEachLog('resume with since', (log) => {
     const gateway = await startGateway(t, { log, config: { ringBlocks: 5, historyBatchBlocks: 7 } });
     const ledger = new DemoLedger();
     const early = await commitChain(gateway, ledger, 40);
-    const blocks = await RecordingClient.connect(gateway.stream('valid_blocks?since=3'));
-    const transactions = await RecordingClient.connect(gateway.stream('valid_transactions?since=0'));
+    const blocks = await RecordingClient.connect(gateway.resume('valid_blocks?since=3'));
+    const transactions = await RecordingClient.connect(gateway.resume('valid_transactions?since=0'));
     const late = await commitChain(gateway, ledger, 6);
     const all = [...early, ...late];
     await expectFrames(blocks, expectedValidBlocks(after(all, 3)));
@@ -56,12 +56,12 @@ forEachLog('resume with since', (log) => {
   test('since older than the retained history is refused with 410 and the oldest height', async (t) => {
     const gateway = await startGateway(t, { log, retainBlocks: 10 });
     await commitChain(gateway, new DemoLedger(), 30);
-    const refused = await refusedUpgrade(gateway.stream('valid_blocks?since=5'));
+    const refused = await refusedUpgrade(gateway.resume('valid_blocks?since=5'));
     assert.equal(refused.status, 410);
     assert.equal(refused.body.code, 'HISTORY_GONE');
     assert.equal(refused.body.oldest, 21);
     assert.equal(refused.body.epoch, gateway.app.epoch);
-    const justInside = await RecordingClient.connect(gateway.stream('valid_blocks?since=20'));
+    const justInside = await RecordingClient.connect(gateway.resume('valid_blocks?since=20'));
     assert.deepEqual((await settledFrames(justInside, 10)).map((frame) => JSON.parse(frame).height)[0], 21);
     await justInside.close();
   });
@@ -69,7 +69,7 @@ forEachLog('resume with since', (log) => {
   test('since beyond the head of the log is refused with 400 and the head', async (t) => {
     const gateway = await startGateway(t, { log });
     await commitChain(gateway, new DemoLedger(), 4);
-    const refused = await refusedUpgrade(gateway.stream('valid_transactions?since=9'));
+    const refused = await refusedUpgrade(gateway.resume('valid_transactions?since=9'));
     assert.deepEqual([refused.status, refused.body.code, refused.body.head], [400, 'SINCE_AHEAD', 4]);
   });
 
@@ -115,7 +115,7 @@ forEachLog('resume with since', (log) => {
       clients.push({
         since,
         stream,
-        client: await RecordingClient.connect(gateway.stream(`${stream}?since=${since}`)),
+        client: await RecordingClient.connect(gateway.resume(`${stream}?since=${since}`)),
       });
       await delay(15);
     }
@@ -144,7 +144,7 @@ forEachLog('resume with since', (log) => {
     });
     const ledger = new DemoLedger();
     await commitChain(gateway, ledger, 30);
-    const client = await RecordingClient.connect(gateway.stream('valid_blocks?since=20'));
+    const client = await RecordingClient.connect(gateway.resume('valid_blocks?since=20'));
     await commitChain(gateway, ledger, 20);
     const closed = await client.closed;
     assert.equal(closed.code, CloseCode.HISTORY_GONE);
@@ -165,7 +165,7 @@ test('a client resuming from a height this gateway has not published yet is not 
   await gateway.commit(blocks[3]!);
   // Block 4 is on the log (another gateway may have sent it) but not published here yet.
   assert.equal(gateway.app.height, 3);
-  const client = await RecordingClient.connect(gateway.stream('valid_blocks?since=4'));
+  const client = await RecordingClient.connect(gateway.resume('valid_blocks?since=4'));
   await gateway.commit(...blocks.slice(4));
   await waitUntil(() => gateway.app.height === 6, 5000, 'published');
   await expectFrames(client, expectedValidBlocks(blocks.slice(4)));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { createLogger } from '@blockcast/common';
-import { makeBlock } from '@blockcast/devkit';
+import { makeBlock, waitUntil } from '@blockcast/devkit';
 import { MemoryLog } from '@blockcast/event-log';
 import { buildGatewayApp, type GatewayConfig, loadGatewayConfig } from '@blockcast/gateway';
 import { CloseCode, normaliseBlock, positionIn } from '@blockcast/protocol';
@@ -138,9 +138,10 @@ test('RS256 and ES256 tokens are verified against the key set file; a key not in
 test('a connection whose token expires is closed with 1008 and its resume position', async (t) => {
   const gateway = await startGateway(t, { config: authFrom({ GATEWAY_JWT_SECRET: SECRET }) });
   await gateway.commit(makeBlock(1, 1), makeBlock(2, 1));
+  await waitUntil(() => gateway.app.height === 2, 5000, 'published');
   const expiresAt = now() + 2;
   const client = await RecordingClient.connect(
-    gateway.stream('valid_blocks?since=1'),
+    gateway.resume('valid_blocks?since=1'),
     bearer(await hs256({ exp: expiresAt })),
   );
   await client.waitForFrames(1);

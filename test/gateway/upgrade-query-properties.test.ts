@@ -119,6 +119,8 @@ test('random and mutated upgrade queries: never a 5xx, and each refusal is the p
         const request = parseStreamRequest(path, text, 'bigchaindb');
         if (request.epoch !== undefined && request.epoch !== gateway.app.epoch)
           expected = { status: 409, code: 'EPOCH_MISMATCH' };
+        else if (request.since !== undefined && request.epoch === undefined)
+          expected = { status: 400, code: 'EPOCH_REQUIRED' };
         // No generic event was emitted here, so an event position at the head is ahead of it too.
         else if (
           request.since !== undefined &&
@@ -146,7 +148,7 @@ test('random and mutated upgrade queries: never a 5xx, and each refusal is the p
   t.diagnostic(`outcomes: ${JSON.stringify(seen)}`);
   assert.ok((seen['101'] ?? 0) > 0 && (seen.INVALID_PARAMETER ?? 0) > 0, 'both sides were exercised');
   // Still serving after all of it.
-  const client = await RecordingClient.connect(gateway.stream(`valid_blocks?since=${HEAD - 1}`));
+  const client = await RecordingClient.connect(gateway.resume(`valid_blocks?since=${HEAD - 1}`));
   await expectFrames(client, expectedValidBlocks(BLOCKS.slice(HEAD - 1)));
   await client.close();
 });
@@ -165,7 +167,7 @@ test('an accepted request delivers exactly the frames its parameters select', as
       const parts = [`since=${since}`];
       if (profile && name === 'valid_transactions') parts.push(`profile=${profile}`);
       if (noise) parts.push(noise);
-      const client = await RecordingClient.connect(gateway.stream(`${name}?${parts.join('&')}`));
+      const client = await RecordingClient.connect(gateway.resume(`${name}?${parts.join('&')}`));
       const after = BLOCKS.filter((block) => block.height > since);
       const expected =
         name === 'valid_blocks'

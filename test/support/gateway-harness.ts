@@ -46,6 +46,8 @@ export interface GatewayHarness {
   opsUrl: string;
   /** `<url>/api/v1/streams/<path>` */
   stream(path: string): string;
+  /** `stream(path)` plus `epoch=<the gateway's current epoch>`: how a client sends `since` (with its epoch). */
+  resume(path: string): string;
   /** Appends committed blocks to the event log, in order. */
   commit(...blocks: CommittedBlock[]): Promise<void>;
   /** Emits a generic event on the event log (what ingest's POST does); resolves with its place. */
@@ -116,6 +118,7 @@ export async function startGateway(t: TestContext, options: HarnessOptions = {})
     url,
     opsUrl: `http://127.0.0.1:${opsPort}`,
     stream: (path) => `${url}/api/v1/streams/${path}`,
+    resume: (path) => `${url}/api/v1/streams/${path}${path.includes('?') ? '&' : '?'}epoch=${app.epoch}`,
     async commit(...blocks) {
       for (const block of blocks) await log.append(normaliseBlock(block));
     },

@@ -12,6 +12,8 @@ export interface ClosedWith {
 export class RecordingClient {
   readonly frames: string[] = [];
   readonly closed: Promise<ClosedWith>;
+  /** The headers of the 101 answer. */
+  upgradeHeaders: Record<string, string | string[] | undefined> = {};
   private waiters: { count: number; resolve: () => void }[] = [];
 
   private constructor(readonly socket: WebSocket) {
@@ -22,6 +24,9 @@ export class RecordingClient {
         waiter.resolve();
         return false;
       });
+    });
+    socket.once('upgrade', (response) => {
+      this.upgradeHeaders = response.headers;
     });
     this.closed = new Promise((resolve) => {
       socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));

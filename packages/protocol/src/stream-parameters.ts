@@ -18,6 +18,9 @@ export const OPERATIONS = [
   'DECOMPOSE',
 ] as const;
 
+/** The header of every 101 answer that names the stream's epoch (absent while the stream is empty). */
+export const EPOCH_HEADER = 'X-Blockcast-Epoch';
+
 /** Values one filter parameter may list (repeated or comma-separated): a bound on the work a client can ask for. */
 export const MAX_FILTER_VALUES = 100;
 
@@ -52,13 +55,12 @@ export const STREAM_PARAMETERS: Readonly<Record<ParameterName, ParameterSpec>> =
     name: 'since',
     repeatable: false,
     description:
-      'Resume: every event after this position, from history, then live, with no gap or duplicate at the seam. A block height H (after block H and, on events, the generic events emitted after it), or on events H-S (after the generic event at H-S). Take it from the last frame you received or from a close reason.',
+      'Resume: every event after this position, from history, then live, with no gap or duplicate at the seam. A block height H (after block H and, on events, the generic events emitted after it), or on events H-S (after the generic event at H-S). Take it from the last frame you received or from a close reason. Requires epoch (400 EPOCH_REQUIRED without it, once the stream has an epoch).',
   },
   epoch: {
     name: 'epoch',
     repeatable: false,
-    description:
-      'The epoch your heights belong to (from the catalog or a close reason); a mismatch is refused with 409 EPOCH_MISMATCH instead of answering from another history.',
+    description: `The epoch your heights belong to (the catalog field epoch, the ${EPOCH_HEADER} header of a 101 answer, or a close reason); a mismatch is refused with 409 EPOCH_MISMATCH instead of answering from another history. Alone it pins a live connection: accepted only while the stream is still in that epoch.`,
   },
   public_key: {
     name: 'public_key',

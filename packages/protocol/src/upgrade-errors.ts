@@ -58,6 +58,11 @@ export const UPGRADE_ERRORS = {
     when: '`since` is beyond the newest block on the bus (`head` says which that is)',
     todo: 'resume from a height you received',
   },
+  EPOCH_REQUIRED: {
+    status: 400,
+    when: '`since` without `epoch`: a height alone could name a block of another history',
+    todo: 'send the epoch your heights belong to: the catalog (GET /api/v1/streams, field `epoch`), the `X-Blockcast-Epoch` header of a 101 answer, or a close reason',
+  },
   EPOCH_MISMATCH: {
     status: 409,
     when: '`epoch` is not the stream’s epoch: the stream was recreated or rolled back (`epoch` and `head` are the current ones)',

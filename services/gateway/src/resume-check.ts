@@ -18,6 +18,9 @@ export interface ResumeCheckOptions {
   boundsTtlMs: number;
 }
 
+const EPOCH_REQUIRED_MESSAGE = (since: Position) =>
+  `since=${formatPosition(since)} needs the epoch it belongs to: add &epoch=<E>, read from the catalog (GET /api/v1/streams, field "epoch"), the X-Blockcast-Epoch header of a 101 answer, or a close reason`;
+
 /**
  * Whether a resuming request can be served from this gateway, decided at upgrade so a refusal is
  * an HTTP status, never a silent partial replay. Answered from memory when the ring covers
@@ -39,6 +42,7 @@ export class ResumeCheck {
       return this.#epochMismatch(request.epoch);
     const { since } = request;
     if (since === undefined) return undefined;
+    if (request.epoch === undefined) return this.#epochRequired(since);
     if (comparePositions(since, head.livePosition()) <= 0 && ring.covers(since)) return undefined;
     return this.#againstTheLog(since);
   }
@@ -82,6 +86,20 @@ export class ResumeCheck {
       throw new UpgradeError('LOG_UNAVAILABLE', 'the event log did not answer: retry shortly');
     }
     return next === undefined;
+  }
+
+  /** `since` alone: refused while the stream has an epoch; on an empty stream, judged as before (SINCE_AHEAD). */
+  async #epochRequired(since: Position): Promise<void> {
+    if (this.#options.head.epoch() === null) {
+      let current: string | null;
+      try {
+        current = await this.#options.log.epoch();
+      } catch {
+        throw new UpgradeError('LOG_UNAVAILABLE', 'the event log did not answer: retry shortly');
+      }
+      if (current === null) return this.#againstTheLog(since);
+    }
+    throw new UpgradeError('EPOCH_REQUIRED', EPOCH_REQUIRED_MESSAGE(since));
   }
 
   async #epochMismatch(requested: string): Promise<void> {

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior } from 'uW
 import {
   CLOSE_CODES,
   closeReason,
+  EPOCH_HEADER,
   formatPosition,
   parseStreamRequest,
   reportedPosition,
@@ -160,9 +161,21 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
       }
       // No subprotocol is offered, so none is echoed back (RFC 6455 §4.2.2).
       const accept = (grant: Grant | undefined) => {
+        const epoch = head.epoch();
+        // The history may have changed while the checks waited: the request's positions are of the old one.
+        if (request.epoch !== undefined && request.epoch !== epoch) {
+          return refuseWith(
+            new UpgradeError('EPOCH_MISMATCH', `epoch ${request.epoch} is not the stream's epoch ${epoch}`, {
+              epoch,
+              head: head.liveHeight(),
+            }),
+          );
+        }
         const full = policy.take(address);
         if (full) return refuseWith(full);
         const data = newSocketData(request, Date.now(), address, grant?.expiresAt);
+        // uWS writes its own 101 status only if none was written: writing it first lets a header precede it.
+        if (epoch !== null) res.writeStatus('101 Switching Protocols').writeHeader(EPOCH_HEADER, epoch);
         res.upgrade(data, key, '', extensions, socketContext);
       };
       const granted = policy.authenticate(request.stream, headers, query);
