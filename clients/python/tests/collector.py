@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from blockcast import BlockcastSignal, Event, StateChange, Subscription
 
 
+class Crash(Exception):
+    """Raised by a handler: the application died while handling an event (it stays unhandled)."""
+
+
 @dataclass
 class Collector:
     subscription: Subscription
@@ -45,6 +49,8 @@ class Collector:
                 await self._notify()
         except BlockcastSignal as signal:
             self.signal = signal
+        except Crash:
+            pass
         finally:
             await self._notify()
 

@@ -40,3 +40,14 @@ def fresh_stack() -> Iterator[Stack]:
         yield _with_history(started)
     finally:
         started.stop()
+
+
+@pytest.fixture
+def short_memory_stack() -> Iterator[Stack]:
+    """Gateways that keep only 5 blocks in memory, so a resume further back asks the event log."""
+    _require_tools()
+    started = Stack.start(env={"RETAIN_BLOCKS": "5"})
+    try:
+        yield _with_history(started)
+    finally:
+        started.stop()

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from blockcast import FilePositionStore, HistoryGone, Refused, Reset, Subscription
-from collector import Collector
+from blockcast import Event, FilePositionStore, HistoryGone, Refused, Reset, Subscription
+from collector import Collector, Crash
 from stack import Stack
 
 
@@ -74,21 +74,25 @@ async def test_a_refused_parameter_is_surfaced_once_with_the_servers_error(stack
 
 async def test_a_restarted_process_resumes_from_its_file_store_mid_block(stack: Stack, tmp_path) -> None:
     store = FilePositionStore(tmp_path / "position.json")
-    first = Subscription(stack.api_root, "valid_transactions", store=store)
-    collector = Collector.start(first)
+
+    def crash_on_the_fifth(event: Event) -> None:
+        if len(collector.events) == 4:
+            raise Crash  # inside the second block (3 + 1 handled): the fifth stays unhandled
+
+    collector = Collector.start(Subscription(stack.api_root, "valid_transactions", store=store), crash_on_the_fifth)
     await collector.connected()
     posted = stack.post_next(2, transactions=3)
-    await collector.count(4)  # stops inside the second block: 3 + 1
+    await collector.ended()
     await collector.stop()
-    seen = collector.ids()[:4]
+    handled = collector.ids()
     posted += stack.post_next(2, transactions=3)
 
     second = Collector.start(Subscription(stack.api_root, "valid_transactions", store=FilePositionStore(store.path)))
-    await second.count(len(posted) - len(seen))
-    await asyncio.sleep(0)
+    await second.count(len(posted) - len(handled))
     await second.stop()
 
-    assert seen + second.ids() == posted
+    assert handled == posted[:4]
+    assert handled + second.ids() == posted
 
 
 async def test_legacy_valid_tx_resumes_after_a_cut_without_duplicates(stack: Stack) -> None:
@@ -108,19 +112,18 @@ async def test_legacy_valid_tx_resumes_after_a_cut_without_duplicates(stack: Sta
     await restart
 
 
-async def test_history_gone_is_signalled_with_the_oldest_height(stack: Stack) -> None:
+async def test_history_gone_is_signalled_with_the_oldest_height(short_memory_stack: Stack) -> None:
+    stack = short_memory_stack
     epoch = stack.catalog()["epoch"]
-    stack.post_next(3)
-    top = stack.height - 1
-    stack.redis_cli("XTRIM", f"{stack.prefix}blocks", "MINID", "=", str(top))
+    stack.post_next(12)
+    oldest = stack.height - 3
+    stack.redis_cli("XTRIM", f"{stack.prefix}blocks", "MINID", "=", str(oldest))
     collector = Collector.start(Subscription(stack.api_root, "valid_blocks", since="1", epoch=epoch))
     await collector.ended()
 
-    # The gateways' memory may still hold block 2: only then is nothing gone.
-    if collector.signal is None:
-        pytest.skip("the gateway served the trimmed blocks from memory")
     assert isinstance(collector.signal, HistoryGone)
-    assert collector.signal.oldest == top
+    assert collector.signal.oldest == oldest
+    assert collector.events == []
 
 
 async def test_redis_emptied_and_the_chain_restarted_is_a_reset_never_a_continuation(fresh_stack: Stack) -> None:
@@ -129,6 +132,7 @@ async def test_redis_emptied_and_the_chain_restarted_is_a_reset_never_a_continua
     old_epoch = stack.catalog()["epoch"]
     collector = Collector.start(Subscription(stack.api_root, "valid_blocks"))
     await collector.connected()
+    live = [stack.height, stack.height + 1]
     stack.post_next(2)
     await collector.count(2)
 
@@ -138,5 +142,6 @@ async def test_redis_emptied_and_the_chain_restarted_is_a_reset_never_a_continua
     await collector.ended()
 
     assert isinstance(collector.signal, Reset)
-    assert collector.signal.epoch not in (None, old_epoch)
-    assert [e.frame["height"] for e in collector.events] == [4, 5]
+    assert collector.signal.code == 4011
+    assert collector.signal.epoch != old_epoch  # None when the gateway saw the stream empty
+    assert [e.frame["height"] for e in collector.events] == live

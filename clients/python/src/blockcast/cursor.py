@@ -53,9 +53,21 @@ class Cursor:
     #: The height whose frames `seen` lists (None on `valid_tx`: every frame since `since`).
     seen_height: int | None = None
     seen: set[str] = field(default_factory=set)
+    #: `valid_tx`: the first frame delivered after `since`. A replay from `since` may start with
+    #: frames older than it (a live start's `since` is the catalog's head, which can lag), so a
+    #: replay drops frames until it meets the anchor.
+    anchor: str | None = None
+    _skipping: bool = False
+
+    def begin_replay(self) -> None:
+        """A connection is about to replay from `since`."""
+        self._skipping = self.anchor is not None
 
     def is_duplicate(self, frame: FrameIdentity) -> bool:
         if frame.height is None:
+            if self._skipping:
+                self._skipping = frame.key != self.anchor
+                return True
             return frame.key in self.seen
         if self.since is not None:
             if frame.seq is not None and self.since.covers_generic(frame.height, frame.seq):
@@ -67,6 +79,8 @@ class Cursor:
     def advance(self, frame: FrameIdentity) -> None:
         """Records a frame the application has handled."""
         if frame.height is None:
+            if self.anchor is None:
+                self.anchor = frame.key
             self.seen.add(frame.key)
             return
         if frame.seq is not None:
@@ -91,6 +105,7 @@ class Cursor:
             self.epoch = epoch
         self.seen.clear()
         self.seen_height = None
+        self.anchor = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +113,7 @@ class Cursor:
             "since": None if self.since is None else str(self.since),
             "seen_height": self.seen_height,
             "seen": sorted(self.seen),
+            "anchor": self.anchor,
         }
 
     @classmethod
@@ -108,4 +124,5 @@ class Cursor:
             since=None if since is None else Position.parse(str(since)),
             seen_height=data.get("seen_height"),
             seen=set(data.get("seen") or []),
+            anchor=data.get("anchor"),
         )

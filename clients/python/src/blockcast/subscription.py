@@ -337,6 +337,8 @@ class Subscription:
     def _adopt(self, ws: ClientConnection) -> None:
         self._ws = ws
         self._ws_version = self._opened_version
+        if not self._live_start:
+            self.cursor.begin_replay()
         self._live_start = False
         if self._keepalive is not None:
             self._keepalive.cancel()
