@@ -62,7 +62,7 @@ def test_a_close_reason_position_is_exact_and_forgets_the_delivered_frames() -> 
     reason = CloseReason.parse("draining; since=7; epoch=f00d")
     assert reason.since is not None
     cursor.resume_at(reason.since, reason.epoch)
-    assert (cursor.since, cursor.epoch, cursor.seen) == (Position(7), "f00d", set())
+    assert (cursor.since, cursor.epoch, cursor.seen) == (Position(7), "f00d", {})
 
 
 def test_the_cursor_survives_its_json_form() -> None:

@@ -3,8 +3,8 @@
 exactly as the server sent it; state and errors go to stderr.
 
 `--output F` appends the same lines to F and resumes from F's own last complete line (a partial
-last line is cut), with the epoch kept beside it in `F.epoch`, so every event lands in F exactly
-once even when tail itself is killed."""
+last line is cut), with the epoch kept beside it in `F.position`, so every event lands in F
+exactly once even when tail itself is killed."""
 
 from __future__ import annotations
 
@@ -15,12 +15,11 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from .cursor import Cursor, identify
 from .position import Position
-from .position_store import FilePositionStore, MemoryPositionStore, PositionStore, write_atomically
+from .position_store import FilePositionStore, PositionStore, write_atomically
 from .signals import BlockcastSignal, CannotConnect, HistoryGone, Refused, Reset
 from .subscription import StateChange, Subscription
 
@@ -59,47 +58,86 @@ def parser() -> argparse.ArgumentParser:
     return tail
 
 
-@dataclass
 class OutputFile:
-    """F and its epoch file; the cursor is rebuilt from F's lines, so F is the only record."""
+    """`--output F`: the frames appended to F, one line each, and beside it `F.position` (the
+    TypeScript tail's format: the epoch, the resume point and how many bytes of F it covers),
+    replaced atomically after every line. A restart cuts a partial last line and replays the whole
+    lines written after the saved point (the process died between the two writes), so it resumes
+    exactly after F's last line, in F's epoch."""
 
-    path: str
-    stream: str
-
-    @property
-    def epoch_path(self) -> str:
-        return f"{self.path}.epoch"
+    def __init__(self, path: str, stream: str) -> None:
+        self.path = path
+        self.sidecar = f"{path}.position"
+        self._stream = stream
+        self._bytes = 0
+        self._file: BinaryIO | None = None
+        #: Whether F.position exists: F's first line must never be written before its epoch is.
+        self.saved = False
 
     def recover(self) -> dict[str, Any] | None:
-        """The cursor after F's last complete line (a partial last line is cut off), or None for a new F."""
+        """The cursor after F's last complete line, or None for a new F."""
         try:
             with open(self.path, "rb") as file:
                 data = file.read()
         except FileNotFoundError:
-            return None
+            data = b""
         complete = data[: data.rfind(b"\n") + 1]
         if len(complete) != len(data):
             with open(self.path, "r+b") as file:
                 file.truncate(len(complete))
+        self._bytes = len(complete)
         try:
-            with open(self.epoch_path, encoding="utf-8") as file:
-                kept = json.load(file)
+            with open(self.sidecar, encoding="utf-8") as file:
+                saved = json.load(file)
+            cursor = Cursor.from_json(saved)
+            covered = saved["bytes"]
+            if not isinstance(covered, int):
+                raise ValueError("bytes must be an integer")
+            self.saved = True
         except FileNotFoundError:
             if complete:
-                raise UsageError(f"{self.path} has lines but no {self.epoch_path}: cannot tell which history they belong to")
+                raise UsageError(f"{self.path} has lines but no {self.sidecar}: which history they belong to is unknown") from None
             return None
-        cursor = Cursor(epoch=kept.get("epoch"), since=_position(kept.get("since")))
-        for line in complete.splitlines():
-            cursor.advance(identify(self.stream, json.loads(line)))
+        except (ValueError, KeyError, TypeError) as error:
+            raise UsageError(f"{self.sidecar} is not a position file: {error}") from None
+        for line in complete[covered:].splitlines():
+            identity = identify(self._stream, json.loads(line))
+            if not cursor.is_duplicate(identity):
+                cursor.advance(identity)
         return cursor.to_json()
 
-    def keep_epoch(self, cursor: Cursor) -> None:
-        """Written before F's first line: the epoch, and where F started (valid_tx frames carry no height)."""
-        write_atomically(
-            self.epoch_path,
-            json.dumps({"epoch": cursor.epoch, "since": None if cursor.since is None else str(cursor.since)}) + "\n",
-            fsync=True,
-        )
+    def append(self, line: bytes) -> None:
+        """One write per line: a kill leaves at most one partial line, cut on the next start."""
+        if self._file is None:
+            self._file = open(self.path, "ab")  # noqa: SIM115 - kept open for the whole run
+        os.write(self._file.fileno(), line)
+        self._bytes += len(line)
+
+    def save(self, cursor: dict[str, Any]) -> None:
+        write_atomically(self.sidecar, json.dumps({**cursor, "bytes": self._bytes}), fsync=False)
+        self.saved = True
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class _OutputStore:
+    """The subscription's position store in `--output` mode: F's sidecar."""
+
+    def __init__(self, output: OutputFile, recovered: dict[str, Any] | None) -> None:
+        self._output = output
+        self._cursor = recovered
+
+    async def load(self) -> dict[str, Any] | None:
+        return self._cursor
+
+    async def save(self, cursor: dict[str, Any]) -> None:
+        self._cursor = cursor
+        self._output.save(cursor)
+
+    async def clear(self) -> None:
+        self._cursor = None
 
 
 async def tail(arguments: argparse.Namespace) -> int:
@@ -110,10 +148,7 @@ async def tail(arguments: argparse.Namespace) -> int:
         store = FilePositionStore(arguments.position_file)
     elif arguments.output:
         output = OutputFile(arguments.output, stream)
-        recovered = output.recover()
-        store = MemoryPositionStore()
-        if recovered is not None:
-            await store.save(recovered)
+        store = _OutputStore(output, output.recover())
     subscription = Subscription(
         arguments.api_root,
         arguments.stream,
@@ -128,17 +163,13 @@ async def tail(arguments: argparse.Namespace) -> int:
         loop.add_signal_handler(name, lambda: asyncio.ensure_future(subscription.close()))
 
     stdout = sys.stdout.buffer
-    appended = open(output.path, "ab") if output is not None else None  # noqa: SIM115 - open for the whole run
-    epoch_kept = output is not None and os.path.exists(output.epoch_path)
     try:
         async for event in subscription:
             line = event.raw.encode("utf-8") + b"\n"
-            if appended is not None and output is not None:
-                if not epoch_kept:
-                    output.keep_epoch(subscription.cursor)
-                    epoch_kept = True
-                # One write per line: a kill leaves at most one partial line, cut on the next start.
-                os.write(appended.fileno(), line)
+            if output is not None:
+                if not output.saved:
+                    output.save(subscription.cursor.to_json())
+                output.append(line)
             stdout.write(line)
             stdout.flush()
             await subscription.commit()
@@ -146,8 +177,8 @@ async def tail(arguments: argparse.Namespace) -> int:
         _say(str(signal_))
         return _exit_code(signal_)
     finally:
-        if appended is not None:
-            appended.close()
+        if output is not None:
+            output.close()
         await subscription.close()
     return ExitCode.DONE
 
@@ -176,10 +207,6 @@ def _report_state(change: StateChange) -> None:
 def _say(text: str) -> None:
     sys.stderr.write(f"blockcast tail: {text}\n")
     sys.stderr.flush()
-
-
-def _position(value: Any) -> Position | None:
-    return None if value is None else Position.parse(str(value))
 
 
 def main(argv: Sequence[str]) -> int:
