@@ -39,7 +39,8 @@ class Emitted:
 class Leap:
     """`register`/`unregister`/`emit`; `await leap.run()` delivers to the callbacks until `close()`
     and raises the subscription's signals (`Reset`, `HistoryGone`, `Refused`). Keyword options
-    not listed here (`store`, `since`, `epoch`, `token`, `backoff`, …) go to the `Subscription`."""
+    not listed here (`store`, `since`, `epoch`, `token`, `backoff`, …) go to the `Subscription`.
+    `on_event` sees each delivered frame (position, epoch, text) before its callbacks."""
 
     def __init__(
         self,
@@ -48,12 +49,14 @@ class Leap:
         ingest_url: str | None = None,
         ingest_token: str | None = None,
         emit_timeout: float = 30.0,
+        on_event: Callable[[Event], None] | None = None,
         **subscription_options: Any,
     ) -> None:
         self._api_root = api_root
         self._ingest_url = ingest_url.rstrip("/") if ingest_url else None
         self._ingest_token = ingest_token
         self._emit_timeout = emit_timeout
+        self._on_event = on_event
         self._options = subscription_options
         self._callbacks: dict[str, dict[str, Callback]] = {}
         self._subscription: Subscription | None = None
@@ -123,6 +126,17 @@ class Leap:
                 raise TimeoutError(f"emit {event}: ingest did not accept it within {self._emit_timeout} s")
             await asyncio.sleep(delay)
 
+    async def start(self) -> None:
+        """Fixes where delivery starts and opens the `events` connection (`run` does it when
+        not called before); needs at least one registered type."""
+        if self._subscription is None:
+            if not self._callbacks:
+                raise ValueError("register a callback before starting: the connection selects the registered types")
+            self._subscription = Subscription(
+                self._api_root, "events", params={"types": ",".join(self.types)}, **self._options
+            )
+        await self._subscription.start()
+
     async def run(self) -> None:
         """Delivers events to the callbacks until `close()`; raises the signals."""
         while not self._closed:
@@ -130,12 +144,12 @@ class Leap:
                 self._types_changed.clear()
                 await self._types_changed.wait()
                 continue
-            subscription = self._subscription or Subscription(
-                self._api_root, "events", params={"types": ",".join(self.types)}, **self._options
-            )
-            self._subscription = subscription
+            await self.start()
+            subscription = self._subscription
+            assert subscription is not None
             async for event in subscription:
                 await self._deliver(event)
+                await subscription.commit()
             return
 
     async def close(self) -> None:
@@ -150,6 +164,8 @@ class Leap:
         frame = event.frame
         kind = str(frame.get("type"))
         callbacks = list(self._callbacks.get(kind, {}).values())
+        if callbacks and self._on_event is not None:
+            self._on_event(event)
         if kind in BLOCK_EVENT_TYPES:
             content: Any = {key: value for key, value in frame.items() if key != "type"}
         else:

@@ -119,10 +119,9 @@ class Subscription:
         self.state: State = "closed"
         self._streams_root: str | None = None
         self._started = False
-        #: The first connection is live from now, pinned to the epoch (no `since`) until one opens.
-        self._live_start = False
-        #: That epoch was read from the catalog, not given by the application.
-        self._epoch_from_catalog = False
+        #: The start came from the catalog and no connection has opened yet: a 409 only means
+        #: the catalog was stale, so it is read again instead of signalling a reset.
+        self._catalog_start = False
         self._ws: ClientConnection | None = None
         self._keepalive: asyncio.Task[None] | None = None
         self._pending: tuple[Event, FrameIdentity] | None = None
@@ -143,6 +142,7 @@ class Subscription:
     # -- consuming -------------------------------------------------------------------------
 
     async def __aenter__(self) -> Subscription:
+        await self.start()
         return self
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -153,6 +153,18 @@ class Subscription:
     def __aiter__(self) -> AsyncIterator[Event]:
         return self
 
+    async def start(self) -> None:
+        """Fixes where the subscription starts (reading the API root and the catalog) and opens
+        the connection; `async with` and the first `async for` step call it. Events committed
+        after this call are never missed, even those committed before the connection opened."""
+        if self._ws is not None or self._closed:
+            return
+        try:
+            await self._connect()
+        except BlockcastSignal as signal:
+            await self._signalled(signal)
+            raise
+
     async def __anext__(self) -> Event:
         await self.commit()
         if self._closed:
@@ -160,10 +172,13 @@ class Subscription:
         try:
             return await self._next_event()
         except BlockcastSignal as signal:
-            await self._drop_connection()
-            if self._on_signal is not None:
-                self._on_signal(signal)
+            await self._signalled(signal)
             raise
+
+    async def _signalled(self, signal: BlockcastSignal) -> None:
+        await self._drop_connection()
+        if self._on_signal is not None:
+            self._on_signal(signal)
 
     async def run(self, handler: Callable[[Event], Awaitable[None] | None]) -> None:
         """Calls `handler` (sync or async) for every event until `close()`; raises the signals."""
@@ -192,7 +207,7 @@ class Subscription:
         resynchronised: `since=None` with the new `epoch` is live from now."""
         self._pending = None
         self.cursor = Cursor(epoch=epoch, since=Position.parse(since) if isinstance(since, str) else since)
-        self._live_start = False
+        self._catalog_start = False
         await self._drop_connection()
         if since is None:
             self._started = False
@@ -290,7 +305,7 @@ class Subscription:
             await asyncio.sleep(delay)
 
     async def _start(self) -> None:
-        """Where the first connection starts: the store, else `since`/`epoch`, else pinned live."""
+        """Where the first connection starts: the store, else `since`/`epoch`, else the catalog's head."""
         if self._streams_root is None:
             self._streams_root = await streams_root(self._api_root, timeout=self._connect_timeout)
         stored = await self._store.load() if self._store is not None else None
@@ -304,12 +319,13 @@ class Subscription:
             self.cursor = Cursor(epoch=epoch, since=self._initial_since)
         else:
             state = await stream_state(self._api_root, timeout=self._connect_timeout)
-            self._epoch_from_catalog = self._initial_epoch is None
+            # From the catalog's head, in its epoch, so nothing committed after the start is missed
+            # (the catalog may be a second old: a few earlier events may come too). An empty stream
+            # has no head: the connection is live, pinned to the epoch if there is one.
             epoch = self._initial_epoch or state.epoch
-            head = state.head_height if state.head_height is not None else (0 if epoch is not None else None)
-            # Live from now, pinned to the epoch; the catalog's head is where a cut before any frame resumes.
+            head = state.head_height if epoch == state.epoch else None
             self.cursor = Cursor(epoch=epoch, since=None if head is None else Position(head))
-            self._live_start = True
+            self._catalog_start = self._initial_epoch is None
         self._started = True
 
     async def _open(self) -> ClientConnection:
@@ -331,15 +347,21 @@ class Subscription:
         epoch = ws.response.headers.get("X-Blockcast-Epoch") if ws.response is not None else None
         if epoch and self.cursor.epoch is None:
             self.cursor.epoch = epoch
+            if self.cursor.since is None and not self.cursor.seen:
+                # The stream was empty when this client started and has a history now: all of it
+                # came after the start, and some may have been committed before this connection
+                # opened. Read it from its beginning instead.
+                self.cursor.since = Position(0)
+                await ws.close()
+                return await self._open()
         self._opened_version = version
         return ws
 
     def _adopt(self, ws: ClientConnection) -> None:
         self._ws = ws
         self._ws_version = self._opened_version
-        if not self._live_start:
-            self.cursor.begin_replay()
-        self._live_start = False
+        self.cursor.begin_replay()
+        self._catalog_start = False
         if self._keepalive is not None:
             self._keepalive.cancel()
         self._keepalive = asyncio.ensure_future(self._ping(ws))
@@ -348,10 +370,7 @@ class Subscription:
     def _url(self) -> str:
         assert self._streams_root is not None
         pairs = [(k, v) for k, v in self._params if k not in ("since", "epoch")]
-        if self._live_start:
-            if self.cursor.epoch is not None:
-                pairs.append(("epoch", self.cursor.epoch))
-        elif self.cursor.since is not None:
+        if self.cursor.since is not None:
             pairs.append(("since", str(self.cursor.since)))
             if self.cursor.epoch is not None:
                 pairs.append(("epoch", self.cursor.epoch))
@@ -381,8 +400,12 @@ class Subscription:
             self.cursor.resume_at(exact.since, exact.epoch)
             await self._save()
         elif self.cursor.epoch is None:
-            # Never learned which history this was: resuming could continue another one.
-            raise Reset(code, f"{reason}; the stream's epoch was never learned, so no resume is safe")
+            if self.cursor.since is None and not self.cursor.seen:
+                # Started on an empty stream and nothing came: read the catalog again for a head and epoch.
+                self._started = False
+            else:
+                # Never learned which history this was: resuming could continue another one.
+                raise Reset(code, f"{reason}; the stream's epoch was never learned, so no resume is safe")
         if code == _DRAINING:
             delay = 0.0
         elif code == _TOKEN_EXPIRED and not isinstance(self._token, str) and self._token is not None:
@@ -401,7 +424,7 @@ class Subscription:
         code = str(body.get("code", ""))
         message = str(body.get("message", response.reason_phrase))
         if status == 409:
-            if self._live_start and self._epoch_from_catalog:
+            if self._catalog_start:
                 # The history changed between reading the catalog and connecting; nothing was
                 # delivered from it, so start again from the current one.
                 self._started = False
