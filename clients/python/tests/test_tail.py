@@ -22,7 +22,7 @@ def test_usage_errors_exit_1(stack: Stack) -> None:
 
 
 def test_an_unreachable_api_root_exits_2() -> None:
-    answer = run_tail("valid_blocks", "--api-root", "http://127.0.0.1:9/api/v1/", "--give-up-after", "1")
+    answer = run_tail("valid_blocks", "--api-root", "http://127.0.0.1:9/api/v1/", "--connect-deadline", "1")
     assert answer.returncode == 2
     assert "cannot connect" in answer.stderr
 

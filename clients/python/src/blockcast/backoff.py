@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 @dataclass
 class Backoff:
     #: The first delay's upper bound, seconds.
-    base: float = 0.5
+    base: float = 0.25
     #: No delay is longer than this, seconds.
     cap: float = 30.0
     random: random.Random = field(default_factory=random.Random, repr=False)

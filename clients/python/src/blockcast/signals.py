@@ -55,7 +55,7 @@ class Refused(BlockcastSignal):
 
 @dataclass(eq=False)
 class CannotConnect(BlockcastSignal):
-    """No connection could be made for `give_up_after` seconds (only when that option is set)."""
+    """The first connection could not be opened within `connect_deadline` seconds (only when set)."""
 
     seconds: float
     last_error: str

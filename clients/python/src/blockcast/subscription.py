@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,7 +72,7 @@ class Subscription:
     Consume it with `async for event in subscription` (an event counts as handled when the loop
     asks for the next one, or when `async with` ends without an exception) or with
     `await subscription.run(handler)`. `Reset`, `HistoryGone`, `Refused` (and `CannotConnect`,
-    with `give_up_after`) end the iteration as exceptions and are passed to `on_signal` first.
+    with `connect_deadline`) end the iteration as exceptions and are passed to `on_signal` first.
     """
 
     def __init__(
@@ -92,7 +91,7 @@ class Subscription:
         ping_interval: float = 30.0,
         pong_timeout: float = 10.0,
         max_queue: int = 16,
-        give_up_after: float | None = None,
+        connect_deadline: float | None = None,
         on_state: Callable[[StateChange], None] | None = None,
         on_signal: Callable[[BlockcastSignal], None] | None = None,
     ) -> None:
@@ -111,7 +110,8 @@ class Subscription:
         self._ping_interval = ping_interval
         self._liveness = ping_interval + pong_timeout
         self._max_queue = max_queue
-        self._give_up_after = give_up_after
+        self._connect_deadline = connect_deadline
+        self._ever_connected = False
         self._on_state = on_state
         self._on_signal = on_signal
 
@@ -125,6 +125,10 @@ class Subscription:
         self._ws: ClientConnection | None = None
         self._keepalive: asyncio.Task[None] | None = None
         self._pending: tuple[Event, FrameIdentity] | None = None
+        #: When the application started waiting for the next message (None: it is handling one).
+        self._waiting_since: float | None = None
+        #: Why the liveness check cut the connection, for the state change.
+        self._silent = ""
         self._closed = False
         self._failing_since: float | None = None
         self._token_refreshed = False
@@ -253,21 +257,20 @@ class Subscription:
                 continue
             ws = self._ws
             assert ws is not None
+            self._waiting_since = time.monotonic()
             try:
-                message = await _within(ws.recv(), self._liveness)
-            except TimeoutError:
-                ws.transport.abort()
-                await self._after_close(ws, 1006, f"no message within {self._liveness:.0f} s of a ping", exact=None)
-                continue
+                message = await ws.recv()
             except ConnectionClosed as closed:
                 if ws is not self._ws:
                     continue  # replaced by set_params: the new connection carries on
                 received = closed.rcvd
                 if received is None:
-                    await self._after_close(ws, 1006, "connection cut without a close frame", exact=None)
+                    reason = self._silent or "connection cut without a close frame"
+                    await self._after_close(ws, 1006, reason, exact=None)
                 else:
                     await self._after_close(ws, received.code, received.reason, exact=CloseReason.parse(received.reason))
                 continue
+            self._waiting_since = None
             if not isinstance(message, str) or message == "pong":
                 continue
             try:
@@ -299,6 +302,7 @@ class Subscription:
                 self._set_state(StateChange("disconnected", None, str(error) or type(error).__name__, delay))
             else:
                 self._failing_since = None
+                self._ever_connected = True
                 self._token_refreshed = False
                 self._adopt(ws)
                 return
@@ -364,6 +368,7 @@ class Subscription:
         self._catalog_start = False
         if self._keepalive is not None:
             self._keepalive.cancel()
+        self._silent = ""
         self._keepalive = asyncio.ensure_future(self._ping(ws))
         self._set_state(StateChange("connected"))
 
@@ -380,12 +385,23 @@ class Subscription:
         return f"{self._streams_root}{self.stream}{'?' + query if query else ''}"
 
     async def _ping(self, ws: ClientConnection) -> None:
-        """Text "ping" on every stream: valid_tx closes a client silent for 3 minutes, and a pong
-        (or any frame) within the deadline is how a cut nobody announced is noticed."""
+        """Text "ping" on every stream (valid_tx closes a client silent for 3 minutes), and the
+        liveness check: a connection that answers nothing while the application waits — not
+        while it is busy, when frames stay unread on purpose — is cut and resumed."""
+        tick = min(self._ping_interval, self._liveness - self._ping_interval) / 2
+        next_ping = 0.0
         try:
             while True:
-                await ws.send("ping")
-                await asyncio.sleep(self._ping_interval)
+                now = time.monotonic()
+                if now >= next_ping:
+                    await ws.send("ping")
+                    next_ping = now + self._ping_interval
+                waiting = self._waiting_since
+                if waiting is not None and now - waiting > self._liveness:
+                    self._silent = f"no message within {self._liveness:.0f} s of a ping"
+                    ws.transport.abort()
+                    return
+                await asyncio.sleep(tick)
         except (ConnectionClosed, OSError):
             return
 
@@ -408,7 +424,9 @@ class Subscription:
                 raise Reset(code, f"{reason}; the stream's epoch was never learned, so no resume is safe")
         if code == _DRAINING:
             delay = 0.0
-        elif code == _TOKEN_EXPIRED and not isinstance(self._token, str) and self._token is not None:
+        elif code == _TOKEN_EXPIRED:
+            if not callable(self._token):
+                raise Refused(code, "TOKEN_EXPIRED", f"{reason}: pass token=<a callable> so the SDK can ask for a new one")
             self._current_token = None
             delay = 0.0
         else:
@@ -445,10 +463,13 @@ class Subscription:
         return delay
 
     def _check_give_up(self, error: str) -> None:
+        """Only the first connection has a deadline: once connected, the subscription never gives up."""
         now = time.monotonic()
         if self._failing_since is None:
             self._failing_since = now
-        elif self._give_up_after is not None and now - self._failing_since >= self._give_up_after:
+        if self._connect_deadline is None or self._ever_connected:
+            return
+        if now - self._failing_since >= self._connect_deadline:
             raise CannotConnect(now - self._failing_since, error)
 
     async def _token_value(self) -> str | None:
@@ -507,15 +528,3 @@ def _text(value: Any) -> str | None:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-if sys.version_info >= (3, 11):
-
-    async def _within(awaitable: Awaitable[Any], seconds: float) -> Any:
-        async with asyncio.timeout(seconds):
-            return await awaitable
-
-else:  # pragma: no cover - Python 3.10
-
-    async def _within(awaitable: Awaitable[Any], seconds: float) -> Any:
-        return await asyncio.wait_for(awaitable, seconds)

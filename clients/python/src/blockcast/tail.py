@@ -52,8 +52,10 @@ def parser() -> argparse.ArgumentParser:
     where = tail.add_mutually_exclusive_group()
     where.add_argument("--position-file", help="resume from, and rewrite atomically after each line, this file")
     where.add_argument("--output", help="append the lines to this file too and resume from its last complete line")
+    tail.add_argument("--token", help="a JWT for private streams (sent as Authorization: Bearer)")
     tail.add_argument(
-        "--give-up-after", type=float, default=60.0, help="seconds without a connection before exiting 2 (default 60)"
+        "--connect-deadline", type=float, default=30.0,
+        help="seconds the first connection may take before exiting 2 (default 30); later cuts are retried forever",
     )
     return tail
 
@@ -155,7 +157,8 @@ async def tail(arguments: argparse.Namespace) -> int:
         since=arguments.since,
         epoch=arguments.epoch,
         store=store,
-        give_up_after=arguments.give_up_after,
+        token=arguments.token,
+        connect_deadline=arguments.connect_deadline,
         on_state=_report_state,
     )
     loop = asyncio.get_running_loop()
@@ -214,6 +217,8 @@ def main(argv: Sequence[str]) -> int:
         arguments = parser().parse_args(argv)
         if arguments.since is not None:
             Position.parse(arguments.since)
+            if arguments.epoch is None:
+                raise UsageError("--since needs --epoch: a height names a block only within its history (the catalog's epoch)")
     except (UsageError, ValueError) as error:
         _say(str(error))
         return ExitCode.USAGE
