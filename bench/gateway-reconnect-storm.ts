@@ -144,6 +144,7 @@ async function main(): Promise<void> {
 
     // 3. Storm: cut every connection, reconnect all at once from head − R, blocks keep coming.
     const since = head - BACK;
+    const epoch = await server.epoch!();
     const metricsBefore = await server.metrics();
     const stormCalls = await commandCalls(redis.client);
     const stormCpu = readCpu(pids);
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
     const reconnected = await connectClients(generators, {
       ...connectSpec,
       since,
-      urls: () => server.urls.map((url) => `${url}?since=${since}`),
+      urls: () => server.urls.map((url) => `${url}?since=${since}&epoch=${epoch}`),
       addresses: (g) => sourceAddresses(20 + 4 * g, 4),
       concurrency: CONCURRENCY,
     });

@@ -31,6 +31,8 @@ export interface RunningServer {
   deliver(index: number): Promise<void>;
   /** Gateway counters read from /metrics at the end (blockcast only). */
   metrics(): Promise<Record<string, number>>;
+  /** The stream's epoch, which a resuming client sends with `since` (blockcast only). */
+  epoch?(): Promise<string | null>;
   stop(): Promise<void>;
 }
 
@@ -141,6 +143,7 @@ async function startGateways(options: ServerOptions): Promise<RunningServer> {
       const result = await log.append({ ...options.events[index]!, ingestedAt: Date.now() });
       if (result.status !== 'appended') throw new Error(`append ${result.height}: ${result.status}`);
     },
+    epoch: () => log.epoch(),
     async metrics() {
       const totals: Record<string, number> = {};
       for (const opsPort of opsPorts) {

@@ -1,6 +1,7 @@
 /**
  * `npm run watch [stream]`: what a BigchainDB client does — ask the API root where the stream
- * is, connect, print every frame. API_ROOT overrides http://localhost:9984/api/v1/.
+ * is, connect, print every frame. A `since` without `epoch` gets the catalog's current epoch.
+ * API_ROOT overrides http://localhost:9984/api/v1/.
  */
 import WebSocket from 'ws';
 
@@ -20,7 +21,18 @@ const response = await fetch(apiRoot).catch((error: unknown) =>
 const root = (await response.json().catch(() => ({}))) as { streams?: string };
 if (typeof root.streams !== 'string')
   fail(`${apiRoot} has no "streams" URL: is it a blockcast or BigchainDB API root?`);
-const url = stream ? root.streams.replace(/valid_transactions$/, stream) : root.streams;
+const url = new URL(stream ? root.streams.replace(/valid_transactions$/, stream) : root.streams);
+// `since` needs the epoch it belongs to (EPOCH_REQUIRED otherwise): the current one, from the catalog.
+if (url.searchParams.has('since') && !url.searchParams.has('epoch')) {
+  const catalogUrl = new URL('streams', apiRoot);
+  const catalog = (await fetch(catalogUrl)
+    .then((answer) => answer.json())
+    .catch((error: unknown) => fail(`cannot read the stream catalog ${catalogUrl} (${String(error)})`))) as {
+    epoch?: string | null;
+  };
+  // An empty stream has no epoch yet: `since` is then judged alone.
+  if (typeof catalog.epoch === 'string') url.searchParams.set('epoch', catalog.epoch);
+}
 process.stderr.write(`connecting to ${url}\n`);
 const socket = new WebSocket(url);
 socket.on('message', (data) => process.stdout.write(`${String(data)}\n`));

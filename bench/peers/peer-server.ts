@@ -8,6 +8,6 @@ export interface PeerServer extends RunningServer {
   collectsGarbageOnSignal: boolean;
   /** How a cut client gets what it missed, or undefined: it does not. */
   recovery: string | undefined;
-  /** Query string a resuming client adds to its URL (blockcast's `since`), if the peer takes one. */
-  resumeQuery?: (since: number) => string;
+  /** Query string a resuming client adds to its URL (blockcast's `since` and `epoch`), if the peer takes one. */
+  resumeQuery?: (since: number) => Promise<string>;
 }

@@ -33,14 +33,16 @@ export async function startPeer(name: PeerName, options: PeerOptions): Promise<P
       return startSocketIo(options);
     case 'planetmint':
       return startPlanetmint(options);
-    case 'blockcast':
+    case 'blockcast': {
+      const server = await startServer('blockcast', options);
       return {
-        ...(await startServer('blockcast', options)),
+        ...server,
         clientKind: 'raw',
         collectsGarbageOnSignal: true,
-        recovery: 'resume with since (ring, then Redis)',
-        resumeQuery: (since) => `?since=${since}`,
+        recovery: 'resume with since and epoch (ring, then Redis)',
+        resumeQuery: async (since) => `?since=${since}&epoch=${await server.epoch!()}`,
       };
+    }
     default:
       return {
         ...(await startServer(name, options)),

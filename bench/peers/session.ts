@@ -105,7 +105,7 @@ export async function withSession(
     processes: context.processes,
     async connect(count, spec) {
       const since = spec.since ?? 0;
-      const query = since > 0 && server.resumeQuery !== undefined ? server.resumeQuery(since) : '';
+      const query = since > 0 && server.resumeQuery !== undefined ? await server.resumeQuery(since) : '';
       const perGenerator = generators.map(() => freshAddresses(2));
       return connectClients(generators, {
         concurrency: 128,
@@ -134,7 +134,7 @@ export async function withSession(
   }
 }
 
-/** `url` with `query` ("?since=N") appended, after any query it has. */
+/** `url` with `query` ("?since=N&epoch=E") appended, after any query it has. */
 function withQuery(url: string, query: string): string {
   if (query === '') return url;
   return url.includes('?') ? `${url}&${query.slice(1)}` : `${url}${query}`;

@@ -88,3 +88,51 @@ test('a log that begins above 1 (an empty restart) is checked from its first hei
   assert.equal(check.problems.length, 0, check.problems.join('\n'));
   assert.equal(check.checked, 8);
 });
+
+function frame(history: string, height: number, part: string): string {
+  return JSON.stringify({ height, transaction_id: `${history}${height}${part}` });
+}
+/** Two frames a block (valid_transactions-like), in two histories A and B at the same heights. */
+const histories = new Map(
+  ['A', 'B'].map((name) => [
+    name,
+    new Map(
+      Array.from(
+        { length: 10 },
+        (_, i) => [i + 1, [frame(name, i + 1, 'a'), frame(name, i + 1, 'b')]] as const,
+      ),
+    ),
+  ]),
+);
+const framesIn = (height: number, segment: DeliverySegment) =>
+  histories.get(segment.epoch ?? 'A')?.get(height);
+const framesUpTo = (name: string, from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => histories.get(name)?.get(from + i) ?? []).flat();
+
+test('each segment is checked against the history of its epoch: frames of another history under it are changed', () => {
+  const left = { since: 0, epoch: 'A', startedBy: 'start', frames: framesUpTo('A', 1, 4) };
+  const right = { since: 2, epoch: 'B', startedBy: 'EPOCH_MISMATCH', frames: framesUpTo('B', 3, 10) };
+  const passes = verifyDelivery([left, right], framesIn, LOG);
+  assert.equal(passes.problems.length, 0, passes.problems.join('\n'));
+  const silentSwitch = { ...right, epoch: 'A', frames: framesUpTo('B', 3, 10) };
+  assert.equal(verifyDelivery([left, silentSwitch], framesIn, LOG).changed, 16);
+});
+
+test('a history left after a cut may end inside its last block only when 409 EPOCH_MISMATCH followed', () => {
+  const cut = {
+    since: 0,
+    epoch: 'A',
+    startedBy: 'start',
+    frames: [...framesUpTo('A', 1, 4), frame('A', 5, 'a')],
+  };
+  const next = { since: 2, epoch: 'B', startedBy: 'EPOCH_MISMATCH', frames: framesUpTo('B', 3, 10) };
+  const told = verifyDelivery([cut, next], framesIn, LOG);
+  assert.equal(told.problems.length, 0, told.problems.join('\n'));
+  const afterReset = verifyDelivery([cut, { ...next, startedBy: '4011' }], framesIn, LOG);
+  assert.equal(afterReset.lost, 1, 'a 4011 closes between entries: half a block is a loss');
+  const wrongStart = { ...cut, frames: [...framesUpTo('A', 1, 4), frame('A', 5, 'b')] };
+  assert.ok(
+    verifyDelivery([wrongStart, next], framesIn, LOG).lost > 0,
+    'what arrived must be the block’s start',
+  );
+});

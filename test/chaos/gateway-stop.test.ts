@@ -29,9 +29,10 @@ test(
     signal(frozen.pid, 'SIGCONT');
     await frozen.service.waitUntilReady(`${frozen.opsUrl}/readyz`, 15_000);
     // The thawed gateway must serve again: a new client there replays from height 0 and then follows live.
+    const epoch = (await run.topology.epoch())!;
     const late = await Promise.all([
-      run.clients.addOn(frozen.url, 'valid_blocks', TUNING),
-      run.clients.addOn(frozen.url, 'valid_transactions', TUNING),
+      run.clients.addOn(frozen.url, 'valid_blocks', epoch, TUNING),
+      run.clients.addOn(frozen.url, 'valid_transactions', epoch, TUNING),
     ]);
     const outcome = await finishScenario(t, 'gateway SIGSTOP 30 s', run, recoveryMs, 40);
 

@@ -307,6 +307,27 @@ class StackController {
     await this.#startRedis();
   }
 
+  /** Waits until discovery's catalog (cached up to a second) names the current epoch and head. */
+  async awaitCatalog(): Promise<Record<string, unknown>> {
+    await this.#readNewEntries();
+    const epoch = await this.#epoch();
+    const blocks = [...this.current.entries.values()].filter((entry) => !('seq' in entry));
+    const head = blocks.at(-1)?.height ?? null;
+    await waitUntil(
+      async () => {
+        const catalog = (await (await fetch(`${this.discovery!.url}/api/v1/streams`)).json()) as Record<
+          string,
+          unknown
+        >;
+        return catalog.epoch === epoch && catalog.head_height === head;
+      },
+      10_000,
+      `the catalog naming epoch ${epoch} and head ${head}`,
+      100,
+    );
+    return { epoch, head };
+  }
+
   restartChain(args: Command): Record<string, unknown> {
     this.nextHeight = Number(args.firstHeight ?? 1);
     return {};
@@ -371,6 +392,7 @@ const handlers: Record<
   flushRedis: () => controller.flushRedis(),
   restartChain: (args) => controller.restartChain(args),
   epoch: () => controller.epoch(),
+  awaitCatalog: () => controller.awaitCatalog(),
   log: (args) => controller.log(args),
   stop: () => controller.stop(),
 };

@@ -291,7 +291,7 @@ class TailProcess implements ClientUnderTest {
 
   get frames(): string[] {
     this.#refresh();
-    return this.runs.at(-1)!.frames.get(this.scenario.client.query)!;
+    return lastOf(this.runs).frames.get(this.scenario.client.query) ?? [];
   }
 
   async close(): Promise<void> {
@@ -309,6 +309,12 @@ class TailProcess implements ClientUnderTest {
   get stderr(): string {
     return this.#stderr;
   }
+}
+
+function lastOf<T>(items: readonly T[] | undefined): T {
+  const item = items?.at(-1);
+  if (item === undefined) throw new Error('expected at least one');
+  return item;
 }
 
 /** The run's frames of `query` are one unbroken stretch of the history, starting no later than the run did. */
@@ -435,7 +441,7 @@ for (const scenario of SCENARIOS) {
         assert.equal(run.signal, undefined, `no signal (got ${run.signal})`);
         assert.ok(run.epochs.size <= 1, `every frame in one epoch (got ${[...run.epochs].join(', ')})`);
         for (const query of run.frames.keys())
-          checkRun(run, query, histories.get(query)!.at(-1)!, true, `${scenario.id} ${query}`);
+          checkRun(run, query, lastOf(histories.get(query)), true, `${scenario.id} ${query}`);
         return;
       }
       const [before, after] = runs;
@@ -451,7 +457,7 @@ for (const scenario of SCENARIOS) {
         assert.ok(after !== undefined, 'the application resynchronised');
         assert.equal(after.signal, undefined, `no signal after resynchronising (got ${after.signal})`);
         for (const query of after.frames.keys())
-          checkRun(after, query, histories.get(query)!.at(-1)!, true, `${scenario.id} after resync`);
+          checkRun(after, query, lastOf(histories.get(query)), true, `${scenario.id} after resync`);
       }
     },
   );

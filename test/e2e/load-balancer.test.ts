@@ -105,13 +105,17 @@ describe('behind HAProxy', { skip }, () => {
 
       const feed = new BlockFeed({ post: stack.post, firstHeight: 1, intervalMs: BLOCK_INTERVAL_MS });
       for (let i = 0; i < 3; i += 1) await feed.postNext();
+      // The documented rule: the epoch from the catalog before the first connection.
+      const { epoch } = (await (await fetch(`${stack.discovery.url}/api/v1/streams`)).json()) as {
+        epoch: string;
+      };
       const byStream = new Map<string, ResumingClient[]>();
       for (const stream of Object.keys(STREAMS)) {
         const url = new URL(discovered);
         url.pathname = `/api/v1/streams/${stream}`;
         const list = Array.from(
           { length: CLIENTS_PER_STREAM },
-          () => new ResumingClient({ url: url.toString(), since: 0 }),
+          () => new ResumingClient({ url: url.toString(), since: 0, epoch }),
         );
         byStream.set(stream, list);
         clients.push(...list);

@@ -47,8 +47,13 @@ test(
       }
       await client.close();
       // Resume works on the embedded memory log as on Redis: from block 1, every block once, in order.
+      // The epoch from a 101 answer now that blocks exist, as a Node client may take it.
+      const probe = await RecordingClient.connect(root.streams);
+      const epoch = probe.upgradeHeaders['x-blockcast-epoch'];
+      await probe.close();
+      assert.equal(typeof epoch, 'string', 'the 101 answer names the epoch');
       const blocks = await RecordingClient.connect(
-        root.streams.replace(/valid_transactions$/, 'valid_blocks?since=0'),
+        root.streams.replace(/valid_transactions$/, `valid_blocks?since=0&epoch=${epoch}`),
       );
       await blocks.waitForFrames(4, 30_000);
       const heights = blocks.heights();

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { makeBlockEvent, waitUntil } from '@blockcast/devkit';
 import { type EmitRequest, LogResetError } from '@blockcast/event-log';
 import { formatPosition, isGenericEvent } from '@blockcast/protocol';
-import { clientIds, openRedisLog, redisSkip } from './redis-log-fixture.js';
+import { chainOf, clientIds, openRedisLog, redisSkip, sha1 } from './redis-log-fixture.js';
 import { range, startEntryTail } from './tail-recorder.js';
 
 const status = (message: string): EmitRequest => ({
@@ -14,13 +14,19 @@ const status = (message: string): EmitRequest => ({
 });
 
 describe('generic events on a real Redis', { skip: redisSkip }, () => {
-  test('an event is entry <height>-<seq> with fields event (the GenericEvent as JSON) and epoch', async (t) => {
+  test('an event is entry <height>-<seq> with fields event (the GenericEvent as JSON), epoch, and the chain after the block', async (t) => {
     const sut = await openRedisLog();
     t.after(() => sut.cleanup());
-    const { epoch } = await sut.log.append(makeBlockEvent(1, 0));
+    const block = makeBlockEvent(1, 0);
+    const { epoch } = await sut.log.append(block);
     const { event } = await sut.log.emit({ ...status('hello'), idempotencyKey: 'abc' });
     const [, stored] = await sut.admin.xrange(sut.log.key, '-', '+');
-    assert.deepEqual(stored, ['1-1', ['event', JSON.stringify(event), 'epoch', epoch]]);
+    const blockChain = chainOf('', '1-0', block.digest);
+    const json = JSON.stringify(event);
+    assert.deepEqual(stored, [
+      '1-1',
+      ['event', json, 'epoch', epoch, 'prev', blockChain, 'chain', chainOf(blockChain, '1-1', sha1(json))],
+    ]);
     assert.deepEqual(JSON.parse(stored[1][1]!), {
       type: 'NODE_STATUS',
       height: 1,

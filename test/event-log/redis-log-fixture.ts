@@ -1,4 +1,5 @@
 /** Opens RedisStreamLogs on the test Redis, each on its own key prefix and its own clients. */
+import { createHash } from 'node:crypto';
 import { after } from 'node:test';
 import { RedisStreamLog, type RedisStreamLogOptions } from '@blockcast/event-log';
 import { Redis } from 'ioredis';
@@ -86,4 +87,13 @@ export async function clientIds(admin: Redis, name: string): Promise<string[]> {
     .filter((line) => line.includes(` name=${name} `))
     .map((line) => /^id=(\d+)/.exec(line)?.[1] ?? '')
     .filter((id) => id !== '');
+}
+
+/** An entry's `chain` as stream-lua.ts defines it, computed here independently: sha1 of `prev|id|digest`. */
+export function chainOf(prev: string, id: string, digest: string): string {
+  return sha1(`${prev}|${id}|${digest}`);
+}
+
+export function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
 }

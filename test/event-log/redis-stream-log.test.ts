@@ -11,7 +11,7 @@ import {
 import { freePort, testRedis, uniquePrefix } from '../support/redis.js';
 import { type ConformanceOptions, eventLogConformance } from './event-log-conformance.js';
 import { genericEventsConformance } from './generic-events-conformance.js';
-import { openRedisLog, redisSkip, streamNodeMaxEntries } from './redis-log-fixture.js';
+import { chainOf, openRedisLog, redisSkip, streamNodeMaxEntries } from './redis-log-fixture.js';
 import { appendAll, range } from './tail-recorder.js';
 
 const redis: ConformanceOptions = {
@@ -24,7 +24,7 @@ eventLogConformance('RedisStreamLog', redis);
 genericEventsConformance('RedisStreamLog', redis);
 
 describe('RedisStreamLog on a real Redis', { skip: redisSkip }, () => {
-  test('stores height h as entry <h>-0 of <prefix>blocks with fields digest, block and epoch', async (t) => {
+  test('stores height h as entry <h>-0 of <prefix>blocks with fields digest, block, epoch, prev and chain', async (t) => {
     const sut = await openRedisLog({ firstHeight: 7 });
     t.after(() => sut.cleanup());
     const block = makeBlockEvent(7, 2);
@@ -34,7 +34,21 @@ describe('RedisStreamLog on a real Redis', { skip: redisSkip }, () => {
     assert.equal(await sut.admin.get(`${sut.prefix}epoch`), epoch);
     const entries = await sut.admin.xrange(`${sut.prefix}blocks`, '-', '+');
     assert.deepEqual(entries, [
-      ['7-0', ['digest', block.digest, 'block', JSON.stringify(block), 'epoch', epoch]],
+      [
+        '7-0',
+        [
+          'digest',
+          block.digest,
+          'block',
+          JSON.stringify(block),
+          'epoch',
+          epoch,
+          'prev',
+          '',
+          'chain',
+          chainOf('', '7-0', block.digest),
+        ],
+      ],
     ]);
   });
 

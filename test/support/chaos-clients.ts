@@ -18,10 +18,11 @@ export class ChaosClients {
     this.clients = clients;
   }
 
-  /** `count` clients, client i on gateway i mod n, each from since=0. */
+  /** `count` clients, client i on gateway i mod n, each from since=0 in `epoch` (read before connecting). */
   static async connect(
     gateways: readonly string[],
     count: number,
+    epoch: string,
     tuning: ClientTuning = {},
   ): Promise<ChaosClients> {
     const clients = Array.from(
@@ -31,6 +32,7 @@ export class ChaosClients {
           gateways,
           first: i,
           stream: i % 2 === 0 ? 'valid_blocks' : 'valid_transactions',
+          epoch,
           ...tuning,
         }),
     );
@@ -38,9 +40,14 @@ export class ChaosClients {
     return new ChaosClients(clients);
   }
 
-  /** One more client from since=0, only on `gateway`: whatever it missed must come from history. */
-  async addOn(gateway: string, stream: ResumableStream, tuning: ClientTuning = {}): Promise<ResumingClient> {
-    const client = new ResumingClient({ gateways: [gateway], stream, ...tuning });
+  /** One more client from since=0 in `epoch`, only on `gateway`: whatever it missed must come from history. */
+  async addOn(
+    gateway: string,
+    stream: ResumableStream,
+    epoch: string,
+    tuning: ClientTuning = {},
+  ): Promise<ResumingClient> {
+    const client = new ResumingClient({ gateways: [gateway], stream, epoch, ...tuning });
     await client.start();
     this.clients.push(client);
     return client;
@@ -79,14 +86,23 @@ export class ChaosClients {
     );
   }
 
-  /** The verifier over every client; the blocks are the chain as sent, the bounds the log's. */
-  verify(chain: ReadonlyMap<number, CommittedBlock>, log: FinalLog): DeliveryCheck {
+  /**
+   * The verifier over every client; the blocks are the chain as sent (or, when the stream was
+   * replaced, the chain of each segment's epoch), the bounds the log's.
+   */
+  verify(
+    chain:
+      | ReadonlyMap<number, CommittedBlock>
+      | ((epoch: string | undefined) => ReadonlyMap<number, CommittedBlock>),
+    log: FinalLog,
+  ): DeliveryCheck {
+    const chainOf = typeof chain === 'function' ? chain : () => chain;
     return sumChecks(
       this.clients.map((client) =>
         verifyDelivery(
           client.segments,
-          (height) => {
-            const block = chain.get(height);
+          (height, segment) => {
+            const block = chainOf(segment.epoch).get(height);
             return block === undefined ? undefined : framesOf(client.stream, block);
           },
           log,

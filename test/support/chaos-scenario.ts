@@ -29,13 +29,18 @@ const WARM_UP_BLOCKS = 40;
 export async function startScenario(t: TestContext, options: ScenarioOptions = {}): Promise<ChaosRun> {
   const topology = await ChaosTopology.start(options);
   const sender = new BlockSender({ ingestUrl: topology.ingestUrl, token: topology.token });
-  const clients = await ChaosClients.connect(topology.gatewayUrls, options.clients ?? 120, options.tuning);
+  let clients: ChaosClients | undefined;
   t.after(async () => {
     await sender.stop().catch(() => undefined);
-    await clients.stop();
+    await clients?.stop();
     await topology.stop();
   });
   sender.start();
+  // The documented rule: read the epoch before the first connection (the first block makes it).
+  await waitUntil(() => sender.acknowledged >= 1, 20_000, 'the first block acknowledged');
+  const epoch = await topology.epoch();
+  if (epoch === null) throw new Error('the stream has a block but no epoch');
+  clients = await ChaosClients.connect(topology.gatewayUrls, options.clients ?? 120, epoch, options.tuning);
   await waitUntil(
     () => sender.acknowledged >= WARM_UP_BLOCKS,
     20_000,

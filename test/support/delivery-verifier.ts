@@ -21,8 +21,11 @@ export interface DeliveryCheck {
   problems: string[];
 }
 
-/** The frames one committed block must produce on the client's stream; undefined if not committed. */
-export type FramesOfBlock = (height: number) => readonly string[] | undefined;
+/**
+ * The frames one committed block must produce on the client's stream, in the history of the
+ * segment (its epoch); undefined if not committed.
+ */
+export type FramesOfBlock = (height: number, segment: DeliverySegment) => readonly string[] | undefined;
 
 /** Where the event log stands when the check runs. */
 export interface FinalLog {
@@ -34,7 +37,9 @@ export interface FinalLog {
 
 /**
  * Checks every segment: each must hold exactly the frames of the blocks after its `since`, in
- * order; an earlier one up to its last block (whole), the last one up to the log's newest.
+ * order; an earlier one up to its last block (whole — or, when the client was cut and then told
+ * its history had changed, 409 EPOCH_MISMATCH, as much of that block as arrived before the cut),
+ * the last one up to the log's newest.
  */
 export function verifyDelivery(
   segments: readonly DeliverySegment[],
@@ -48,9 +53,15 @@ export function verifyDelivery(
     const start = last ? Math.max(segment.since, log.first - 1) : segment.since;
     const expected: string[] = [];
     for (let height = start + 1; height <= end; height += 1) {
-      const frames = framesOf(height);
+      const frames = framesOf(height, segment);
       if (frames === undefined) total.problems.push(`segment ${index}: height ${height} was never committed`);
       else expected.push(...frames);
+    }
+    // A history left after a cut may end inside its last block: what arrived of it must be its start.
+    if (!last && segments[index + 1]?.startedBy === 'EPOCH_MISMATCH') {
+      const atEnd = segment.frames.filter((frame) => heightOf(frame) === end).length;
+      const whole = framesOf(end, segment)?.length ?? 0;
+      expected.splice(expected.length - whole + atEnd, whole - atEnd);
     }
     const check = compareFrames(expected, segment.frames);
     total.checked += expected.length;

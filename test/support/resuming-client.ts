@@ -1,12 +1,13 @@
 /**
  * A WebSocket client that follows the resume rule of docs/protocol.md, for the fault scenarios:
- * after a blockcast close it reconnects with the `since`/`epoch` of the close reason; after a cut
+ * it starts from `since` in the epoch read from the catalog (or learns it from the first 101
+ * answer's X-Blockcast-Epoch) and sends it with every `since`; after a blockcast close it reconnects with the `since`/`epoch` of the close reason; after a cut
  * without one (1006, its own ping timeout) with the last height − 1, dropping the frames of that
  * block it already has; after a reset (4011, 409 EPOCH_MISMATCH, 410 HISTORY_GONE) it starts a
  * new segment from the position the signal names. Every attempt moves to the next gateway.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { positionIn } from '@blockcast/protocol';
+import { EPOCH_HEADER, positionIn } from '@blockcast/protocol';
 import WebSocket from 'ws';
 
 export type ResumableStream = 'valid_blocks' | 'valid_transactions';
@@ -34,6 +35,9 @@ export interface ResumingClientOptions {
   gateways: readonly string[];
   first?: number;
   stream: ResumableStream;
+  /** Where the first connection starts (default 0) and the epoch it belongs to (the catalog's). */
+  since?: number;
+  epoch?: string;
   /** RFC 6455 ping every this many ms; the gateway's own idle timeout is far longer. */
   pingIntervalMs?: number;
   /** Nothing heard for this long: the connection is dead (a stopped peer never closes it). */
@@ -50,7 +54,7 @@ export class ResumingClient {
   readonly events: ConnectionEvent[] = [];
   /** Frames dropped by the rule after a cut (already had before it): counted, not delivered. */
   droppedRepeats = 0;
-  readonly #options: Required<Omit<ResumingClientOptions, 'first'>>;
+  readonly #options: Required<Omit<ResumingClientOptions, 'first' | 'since' | 'epoch'>>;
   #gateway: number;
   #since = 0;
   #epoch: string | undefined;
@@ -71,7 +75,9 @@ export class ResumingClient {
       ...options,
     };
     this.#gateway = (options.first ?? 0) % options.gateways.length;
-    this.segments.push({ since: 0, epoch: undefined, startedBy: 'start', frames: [] });
+    this.#since = options.since ?? 0;
+    this.#epoch = options.epoch;
+    this.segments.push({ since: this.#since, epoch: this.#epoch, startedBy: 'start', frames: [] });
   }
 
   get stream(): ResumableStream {
@@ -121,6 +127,12 @@ export class ResumingClient {
       handshakeTimeout: this.#options.handshakeTimeoutMs,
     });
     this.#socket = socket;
+    socket.on('upgrade', (response) => {
+      const epoch = response.headers[EPOCH_HEADER.toLowerCase()];
+      if (this.#epoch !== undefined || typeof epoch !== 'string') return;
+      this.#epoch = epoch;
+      this.current.epoch ??= epoch;
+    });
     let heardAt = Date.now();
     let pinger: NodeJS.Timeout | undefined;
     let refused: { status: number; body: Record<string, unknown> } | undefined;

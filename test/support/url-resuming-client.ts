@@ -3,10 +3,11 @@
  * records segments for the fault verifier.)
  *
  * A client that keeps its stream across reconnects exactly as docs/protocol.md tells client
- * developers: after a close frame it reconnects with the `since` and `epoch` the reason names;
- * after a cut without one, with the last height received minus one, dropping the frames of that
- * height it already has. Its `frames` must end up equal to the stream's frames, each once, in order.
+ * developers: it sends the epoch with every `since` (the catalog's, or the 101 answer's); after a
+ * close frame it reconnects with the `since` and `epoch` the reason names; after a cut without
+ * one, with the last height received minus one, dropping the frames of that height it already has. Its `frames` must end up equal to the stream's frames, each once, in order.
  */
+import { EPOCH_HEADER } from '@blockcast/protocol';
 import WebSocket from 'ws';
 import type { ClosedWith } from './ws-client.js';
 
@@ -15,7 +16,7 @@ export interface ResumingClientOptions {
   url: string;
   /** Where the first connection resumes from. */
   since: number;
-  /** The epoch `since` belongs to; default none (the gateway takes its current one). */
+  /** The epoch `since` belongs to (from the catalog); without it, the epoch of the first 101 answer. */
   epoch?: string;
   /** Wait before connecting again after a refused or failed attempt. Default 100 ms. */
   retryMs?: number;
@@ -104,6 +105,10 @@ export class ResumingClient {
     const socket = new WebSocket(url, { handshakeTimeout: 5000 });
     this.#socket = socket;
     let open = false;
+    socket.on('upgrade', (response) => {
+      const epoch = response.headers[EPOCH_HEADER.toLowerCase()];
+      if (this.#epoch === undefined && typeof epoch === 'string') this.#epoch = epoch;
+    });
     socket.on('open', () => {
       open = true;
       opened?.();

@@ -29,7 +29,9 @@ end
 if top == nil and height ~= tonumber(ARGV[7]) then return {'HEIGHT_GAP', tonumber(ARGV[7]), false} end
 if top == nil or height == top + 1 then
   local epoch = settled_epoch()
-  redis.call('XADD', key, 'MINID', ARGV[4], ARGV[5], id, 'digest', ARGV[2], 'block', ARGV[3], 'epoch', epoch)
+  local prev = chain_of(newest)
+  redis.call('XADD', key, 'MINID', ARGV[4], ARGV[5], id, 'digest', ARGV[2], 'block', ARGV[3], 'epoch', epoch,
+    'prev', prev, 'chain', next_chain(prev, id, ARGV[2]))
   return {'appended', height, epoch}
 end
 local expected = top + 1

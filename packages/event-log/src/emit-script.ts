@@ -27,10 +27,24 @@ local key, epoch_key, remember_key = KEYS[1], KEYS[2], KEYS[3]
 local top, newest, last_id = stream_top(key)
 local current = epoch_of(key, epoch_key, newest)
 
+-- Whether the event a key remembers is still this history's: its entry holds the same chain,
+-- or it was trimmed (below the oldest entry). One lost in a rollback says nothing any more.
+local function still_held(id, chain)
+  if not chain then return true end
+  local entry = redis.call('XRANGE', key, id, id)
+  if #entry > 0 then return field_of(entry[1][2], 'chain') == chain end
+  local oldest = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)
+  if #oldest == 0 then return false end
+  local h, s = string.match(id, '^(%d+)-(%d+)$')
+  local oh, os_ = string.match(oldest[1][1], '^(%d+)-(%d+)$')
+  h, s, oh, os_ = tonumber(h), tonumber(s), tonumber(oh), tonumber(os_)
+  return h < oh or (h == oh and s < os_)
+end
+
 if remember_key then
-  local seen = redis.call('HMGET', remember_key, 'digest', 'id', 'event', 'epoch')
+  local seen = redis.call('HMGET', remember_key, 'digest', 'id', 'event', 'epoch', 'chain')
   -- A key from another history (the stream was recreated) says nothing about this one.
-  if seen[1] and seen[4] == current then
+  if seen[1] and seen[4] == current and still_held(seen[2], seen[5]) then
     if seen[1] == ARGV[7] then return {'duplicate', seen[3], seen[4]} end
     return {'IDEMPOTENCY_CONFLICT', seen[2], false}
   end
@@ -48,9 +62,11 @@ if redis.call('GET', epoch_key) ~= epoch then redis.call('SET', epoch_key, epoch
 local id = height .. '-' .. seq
 local event = '{"type":"' .. ARGV[1] .. '","height":' .. height .. ',"seq":' .. seq ..
   ',"content":' .. ARGV[2] .. ',"emittedAt":' .. ARGV[3] .. '}'
-redis.call('XADD', key, id, 'event', event, 'epoch', epoch)
+local prev = chain_of(newest)
+local chain = next_chain(prev, id, redis.sha1hex(event))
+redis.call('XADD', key, id, 'event', event, 'epoch', epoch, 'prev', prev, 'chain', chain)
 if remember_key then
-  redis.call('HSET', remember_key, 'digest', ARGV[7], 'id', id, 'event', event, 'epoch', epoch)
+  redis.call('HSET', remember_key, 'digest', ARGV[7], 'id', id, 'event', event, 'epoch', epoch, 'chain', chain)
   redis.call('PEXPIRE', remember_key, ARGV[8])
 end
 return {'appended', event, epoch}

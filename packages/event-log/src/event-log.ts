@@ -45,8 +45,12 @@ export interface EventLog {
    */
   emit(request: EmitRequest): Promise<EmitResult>;
 
-  /** Entries (blocks and generic events) strictly after `after`, ascending, at most `limit`. */
-  readEntries(after: Position, limit: number): Promise<LogEntry[]>;
+  /**
+   * Entries (blocks and generic events) strictly after `after`, ascending, at most `limit`. With
+   * `epoch` (the history `after` belongs to), throws {@link LogResetError} (`reset`) instead when
+   * the log's epoch is another, so a reader of one history never takes entries of the next.
+   */
+  readEntries(after: Position, limit: number, epoch?: string): Promise<LogEntry[]>;
 
   /**
    * Like tail(), but every entry after `after` (a Position, or 'latest': the last entry when the

@@ -140,9 +140,13 @@ export class MemoryLog implements EventLog {
     return blocks;
   }
 
-  async readEntries(after: Position, limit: number): Promise<LogEntry[]> {
+  async readEntries(after: Position, limit: number, epoch?: string): Promise<LogEntry[]> {
     assertPosition(after);
     assertReadRange(after.height, limit);
+    // It never resets: only an epoch it never had is another history.
+    if (epoch !== undefined && epoch !== this.#epoch) {
+      throw new LogResetError('reset', this.#epoch, this.#bounds()?.last ?? null);
+    }
     return this.#entriesAfter(after, limit);
   }
 

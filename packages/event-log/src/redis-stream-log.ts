@@ -22,8 +22,10 @@ import type {
   TailOptions,
 } from './event-log.js';
 import { assertFirstHeight, assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log-options.js';
-import { type LogKeys, readLogState } from './log-state.js';
-import { tailStream } from './redis-stream-tail.js';
+import { LogResetError } from './log-reset-error.js';
+import { type LogKeys, type LogState, readLogState } from './log-state.js';
+import { readEntriesWithEpoch } from './read-entries-script.js';
+import { startEntryId, tailStream } from './redis-stream-tail.js';
 import { assertReplicaAcks, type ReplicaAcks, waitForReplicas } from './replica-acks.js';
 import {
   afterHeightId,
@@ -194,19 +196,26 @@ export class RedisStreamLog implements EventLog {
     return blocks;
   }
 
-  async readEntries(after: Position, limit: number): Promise<LogEntry[]> {
+  async readEntries(after: Position, limit: number, epoch?: string): Promise<LogEntry[]> {
     assertPosition(after);
     assertReadRange(after.height, limit);
     if (limit <= 0) return [];
-    const entries = await this.#redis.xrange(this.key, `(${positionId(after)}`, '+', 'COUNT', limit);
-    return (entries as StreamEntry[]).map(decodeLogEntry);
+    const start = `(${positionId(after)}`;
+    if (epoch === undefined) {
+      const entries = await this.#redis.xrange(this.key, start, '+', 'COUNT', limit);
+      return (entries as StreamEntry[]).map(decodeLogEntry);
+    }
+    const read = await readEntriesWithEpoch(this.#redis, this.#keys(), start, limit);
+    if (read.epoch !== epoch)
+      throw new LogResetError('reset', read.epoch, (await this.bounds())?.last ?? null);
+    return read.entries.map(decodeLogEntry);
   }
 
   tail(options: TailOptions): AsyncIterable<BlockEvent> {
     if (options.after !== 'latest') assertCursor(options.after);
     // 'latest' and the default epoch are the log's when tail() is called: the read goes out now,
     // ahead of any later command on this client, so an append issued right after is delivered.
-    const start = readLogState(this.#redis, this.#keys()).catch(() => undefined);
+    const start = this.#startState(latestOr(options.after));
     return this.#follow(options.signal, (stop) =>
       tailStream({
         ...this.#streamTail(options, stop),
@@ -219,7 +228,7 @@ export class RedisStreamLog implements EventLog {
 
   tailEntries(options: EntryTailOptions): AsyncIterable<LogEntry> {
     if (options.after !== 'latest') assertPosition(options.after);
-    const start = readLogState(this.#redis, this.#keys()).catch(() => undefined);
+    const start = this.#startState(latestOr(options.after));
     return this.#follow(options.signal, (stop) =>
       tailStream({
         ...this.#streamTail(options, stop),
@@ -291,6 +300,11 @@ export class RedisStreamLog implements EventLog {
       stop.dispose();
       this.#tails.delete(stop.abort);
     }
+  }
+
+  /** The state a tail starts from, asked about the entry it starts after; undefined when the read failed. */
+  #startState(after: number | Position | undefined): Promise<LogState | undefined> {
+    return readLogState(this.#redis, this.#keys(), startEntryId(after)).catch(() => undefined);
   }
 
   /** What both tails share; `signal` ends it with the log. */

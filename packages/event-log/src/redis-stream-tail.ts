@@ -8,7 +8,10 @@ import { type LogKeys, type LogState, readLogState, switchEpoch } from './log-st
 import {
   afterHeightId,
   decodeLogEntry,
+  entryChain,
   entryEpoch,
+  entryId,
+  entryPrev,
   heightOfId,
   isBlockId,
   positionId,
@@ -29,7 +32,10 @@ export interface StreamTailOptions {
   after: number | Position | undefined;
   /** `blocks` yields blocks only; `entries` yields every entry. */
   mode: 'blocks' | 'entries';
-  /** The state read when the tail was asked for, or undefined if that read failed (read again then). */
+  /**
+   * The state read when the tail was asked for (asked about {@link startEntryId}), or undefined
+   * if that read failed (read again then).
+   */
   start: Promise<LogState | undefined>;
   /** The epoch `after` belongs to; undefined for the one in `start`. */
   epoch: string | undefined;
@@ -41,6 +47,12 @@ export interface StreamTailOptions {
 }
 
 type XReadReply = [key: string, entries: StreamEntry[]][] | null;
+
+/** The entry a tail starting after `after` is taken to have read last: its state read asks about it. */
+export function startEntryId(after: number | Position | undefined): string | undefined {
+  if (after === undefined) return undefined;
+  return typeof after === 'number' ? entryId(Math.max(0, after)) : positionId(after);
+}
 
 /** Entries to yield, each with the cursor after it, and the cursor after the whole read. */
 interface Batch {
@@ -63,7 +75,9 @@ const MAX_BACKOFF_MS = 1000;
  * fetches the events emitted after a block it has. The epoch and the top are checked on every
  * new connection and whenever a blocked XREAD comes back empty (an XREAD from the old cursor
  * sees nothing of a recreated or rolled-back stream), so a reset or rollback ends the tail with
- * {@link LogResetError} within about `blockMs`. Ends without error when `signal` aborts.
+ * {@link LogResetError} within about `blockMs`. An entry tail also checks that every entry it
+ * reads follows the one before (its `prev` is that entry's chain), so new entries written where a
+ * rollback lost others end it at once. Ends without error when `signal` aborts.
  */
 export function tailStream(options: StreamTailOptions & { mode: 'blocks' }): AsyncGenerator<BlockEvent>;
 export function tailStream(options: StreamTailOptions & { mode: 'entries' }): AsyncGenerator<LogEntry>;
@@ -88,6 +102,8 @@ class StreamTail {
     this.#options = options;
     this.#watch = new EpochWatch(options.epoch);
     this.#cursor = options.after === undefined ? undefined : idAfter(options.after);
+    const start = startEntryId(options.after);
+    if (start !== undefined) this.#watch.startAfter(start, '');
     this.#start = options.start;
   }
 
@@ -111,7 +127,6 @@ class StreamTail {
       if (batch === ABORTED) return;
       for (const { id, entry } of batch.entries) {
         this.#cursor = id;
-        this.#watch.yielded(entry.height);
         yield entry;
         if (signal.aborted) return;
       }
@@ -149,6 +164,9 @@ class StreamTail {
         continue;
       }
       await this.#checkEntryEpoch(connection, entryEpoch(entry));
+      // A blocks-only read skips events, so only an entry read links each entry to the one before.
+      if (mode === 'entries' && !this.#watch.follows(entryPrev(entry))) await this.#diverged(connection);
+      this.#watch.took(id, entryChain(entry));
       const yielded = mode === 'blocks' ? afterHeightId(heightOfId(id)) : id;
       batch.entries.push({ id: yielded, entry: decodeLogEntry(entry) });
       batch.cursor = yielded;
@@ -165,10 +183,11 @@ class StreamTail {
     this.#start = undefined;
     const state = early ?? (await this.#readState(connection));
     await this.#check(state);
-    this.#cursor ??=
-      this.#options.mode === 'blocks'
-        ? afterHeightId(state.top)
-        : positionId({ height: state.top, seq: state.topSeq });
+    if (this.#cursor === undefined) {
+      const top = positionId({ height: state.top, seq: state.topSeq });
+      this.#watch.startAfter(top, state.topChain);
+      this.#cursor = this.#options.mode === 'blocks' ? afterHeightId(state.top) : top;
+    }
     return connection;
   }
 
@@ -184,20 +203,35 @@ class StreamTail {
     if (verdict.kind === 'reset') {
       throw new LogResetError('reset', verdict.state.epoch, lastOf(verdict.state));
     }
-    if (verdict.kind === 'rollback') {
-      const connection = this.#connection;
-      if (connection === undefined) throw new Error('tail connection closed while switching epoch');
-      const after = await withDeadline(
-        switchEpoch(connection, this.#options.keys, verdict.epoch, newEpoch()),
-        STALL_GRACE_MS,
-        'tail epoch switch',
-      );
-      throw new LogResetError('rollback', after.epoch, lastOf(after));
-    }
+    if (verdict.kind === 'rollback') await this.#rollback(verdict.epoch);
+  }
+
+  /** An entry that does not follow the last one taken: a reset if the epoch changed, else a rollback. */
+  async #diverged(connection: Redis): Promise<never> {
+    await this.#check(await this.#readState(connection));
+    const epoch = this.#watch.epoch;
+    if (epoch === null) throw new Error('an entry tail diverged before it had an epoch');
+    return this.#rollback(epoch);
+  }
+
+  /** Starts a new epoch (unless another reader already did) and ends the tail with it. */
+  async #rollback(epoch: string): Promise<never> {
+    const connection = this.#connection;
+    if (connection === undefined) throw new Error('tail connection closed while switching epoch');
+    const after = await withDeadline(
+      switchEpoch(connection, this.#options.keys, epoch, newEpoch()),
+      STALL_GRACE_MS,
+      'tail epoch switch',
+    );
+    throw new LogResetError('rollback', after.epoch, lastOf(after));
   }
 
   #readState(connection: Redis): Promise<LogState> {
-    return withDeadline(readLogState(connection, this.#options.keys), STALL_GRACE_MS, 'tail state read');
+    return withDeadline(
+      readLogState(connection, this.#options.keys, this.#watch.lastTaken),
+      STALL_GRACE_MS,
+      'tail state read',
+    );
   }
 }
 

@@ -5,7 +5,9 @@ import { decodeEvent } from './emit-options.js';
  * How an entry sits in the Redis stream. A block: ID `<height>-0`, fields `digest` (tells a
  * duplicate from a conflict without parsing), `block` (the BlockEvent as JSON) and `epoch` (the
  * history it was appended to; absent on entries written before epochs). A generic event: ID
- * `<height>-<seq>` (seq ≥ 1), fields `event` (the GenericEvent as JSON) and `epoch`.
+ * `<height>-<seq>` (seq ≥ 1), fields `event` (the GenericEvent as JSON) and `epoch`. Both also
+ * carry `prev` and `chain` (stream-lua.ts): the entry's place in one history, so a reader tells
+ * a rewritten position from the entry it took.
  */
 export type StreamEntry = [id: string, fields: string[]];
 
@@ -62,6 +64,16 @@ export function isKnownEntry([, fields]: StreamEntry): boolean {
 
 export function entryEpoch([, fields]: StreamEntry): string | undefined {
   return fieldOf(fields, 'epoch');
+}
+
+/** The chain of the history up to this entry (undefined on entries written before chains). */
+export function entryChain([, fields]: StreamEntry): string | undefined {
+  return fieldOf(fields, 'chain');
+}
+
+/** The chain of the entry before this one, as it was when this one was written. */
+export function entryPrev([, fields]: StreamEntry): string | undefined {
+  return fieldOf(fields, 'prev');
 }
 
 function fieldOf(fields: string[], name: string): string | undefined {

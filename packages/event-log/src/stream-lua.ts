@@ -29,6 +29,16 @@ local function stream_top(key)
   return nil, nil
 end
 
+-- Every entry carries \`prev\` (the chain of the entry before it) and \`chain\`, a hash over the
+-- whole history up to it: two histories that put different entries at one position (Redis
+-- restored without the last events, then new ones emitted) never share a chain from there on.
+local function chain_of(newest)
+  return newest and field_of(newest, 'chain') or ''
+end
+local function next_chain(prev, id, digest)
+  return redis.sha1hex(prev .. '|' .. id .. '|' .. digest)
+end
+
 -- The epoch of an existing stream: its key, else the newest entry's field (the key was deleted
 -- alone); nil when the stream does not exist, since a missing stream has no history to belong to.
 local function epoch_of(key, epoch_key, newest)

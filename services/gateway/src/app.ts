@@ -102,7 +102,8 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
   });
   const history = new EntryHistory({
     ring,
-    log,
+    // Bound to the followed epoch: a batch of a newer history is never served before the reset is.
+    log: { readEntries: (after, limit) => log.readEntries(after, limit, follower.epoch ?? undefined) },
     batchBlocks: config.historyBatchBlocks,
     cachedBatches: 16,
     onRead: () => metrics.logReads.inc(),

@@ -1,0 +1,73 @@
+/**
+ * examples/raw-protocol-client.mjs, run as a user would run it, against the real stack: it must
+ * deliver every frame once across gateway kills, and stop with "resynchronise" (exit 4) — not
+ * retry 409 forever, not continue silently — when Redis is rolled back under it.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { waitUntil } from '@blockcast/devkit';
+import { StackControl } from '../conformance/stack-control-client.js';
+import { chaosSkip } from '../support/chaos-topology.js';
+import { haproxyInstalled } from '../support/haproxy.js';
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/raw-protocol-client.mjs', import.meta.url));
+
+function skip(): { skip?: string } {
+  const redis = chaosSkip();
+  if (redis.skip !== undefined || haproxyInstalled()) return redis;
+  if (process.env.REQUIRE_REDIS === '1') throw new Error('REQUIRE_REDIS=1 but haproxy is not installed');
+  return { skip: 'haproxy not installed' };
+}
+
+test(
+  'the raw-protocol example loses nothing across gateway kills and stops with resynchronise on a rollback',
+  { ...skip(), timeout: 180_000 },
+  async (t) => {
+    const control = new StackControl();
+    t.after(() => control.stop());
+    const stack = await control.start({ gateways: 2 });
+    await control.send({ cmd: 'postBlocks', n: 3 });
+    await control.send({ cmd: 'snapshotRedis' });
+    await control.send({ cmd: 'postBlocks', n: 2 });
+    const { head } = await control.send<{ head: number }>({ cmd: 'awaitCatalog' });
+
+    const child = spawn(process.execPath, [EXAMPLE, stack.apiRoot, 'valid_transactions'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    t.after(() => child.kill('SIGKILL'));
+
+    await control.send({ cmd: 'postBlocks', n: 5 });
+    await control.send({ cmd: 'killGateway', index: 0 });
+    await control.send({ cmd: 'postBlocks', n: 3 });
+    await control.send({ cmd: 'restartGateway', index: 0 });
+    await control.send({ cmd: 'killGateway', index: 1 });
+    await control.send({ cmd: 'postBlocks', n: 3 });
+    await control.send({ cmd: 'restartGateway', index: 1 });
+    const history = (await control.log('valid_transactions', '')).at(-1);
+    assert.ok(history !== undefined);
+    const owed = history.frames.filter((_, i) => Number(history.positions[i]) > head);
+    await waitUntil(
+      () => stdout.split('\n').filter(Boolean).length >= owed.length,
+      60_000,
+      `the example printing the ${owed.length} frames after block ${head}`,
+      100,
+    );
+    assert.deepEqual(stdout.split('\n').filter(Boolean), owed, 'every frame after the start, once, in order');
+
+    await control.send({ cmd: 'restoreRedis' });
+    await control.send({ cmd: 'postBlocks', n: 2 });
+    assert.equal(await exited, 4, `exit 4 (resynchronise) on the rollback; stderr:\n${stderr}`);
+    assert.match(stderr, /resynchronise/);
+  },
+);
