@@ -217,6 +217,12 @@ class Stack:
             self.height += 1
         return ids
 
+    def settle(self) -> None:
+        """One more block, and the catalog naming it: a client started now begins after everything before."""
+        self.post_next(1)
+        head = self.height - 1
+        wait_until(lambda: self.catalog().get("head_height") == head, 10, f"the catalog naming head {head}", 0.2)
+
     def serving_gateway(self, client_port: int) -> int:
         """Which gateway holds the connection from the client's local port (they share one port)."""
         listing = subprocess.run(

@@ -48,6 +48,7 @@ async def test_callbacks_get_each_event_once_across_a_widening_register_and_stop
     leap = leap_for(stack)
     got: list[tuple[str, Any]] = []
     leap.register("NODE_STATUS", lambda event, content: got.append((event, content)), "status")
+    stack.settle()  # the earlier tests' events are before the start
     await leap.start()
     running = asyncio.ensure_future(leap.run())
     await leap.emit("NODE_STATUS", {"node_id": "n", "status": "up"})

@@ -180,6 +180,9 @@ class Leap:
         subscription = self._subscription
         if subscription is None or not self._callbacks:
             return
-        change = asyncio.ensure_future(subscription.set_params({"types": ",".join(self.types)}, reconnect=reconnect))
-        self._changes.add(change)
-        change.add_done_callback(self._changes.discard)
+        subscription.change_params({"types": ",".join(self.types)}, reconnect=reconnect)
+        if reconnect:
+            # Opened now, not at the next frame: the old connection may carry none for a long time.
+            change = asyncio.ensure_future(subscription.set_params({"types": ",".join(self.types)}))
+            self._changes.add(change)
+            change.add_done_callback(self._changes.discard)

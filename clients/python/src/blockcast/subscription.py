@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -91,6 +92,7 @@ class Subscription:
         ping_interval: float = 30.0,
         pong_timeout: float = 10.0,
         max_queue: int = 16,
+        receive_buffer: int | None = 65_536,
         connect_deadline: float | None = None,
         on_state: Callable[[StateChange], None] | None = None,
         on_signal: Callable[[BlockcastSignal], None] | None = None,
@@ -110,6 +112,7 @@ class Subscription:
         self._ping_interval = ping_interval
         self._liveness = ping_interval + pong_timeout
         self._max_queue = max_queue
+        self._receive_buffer = receive_buffer
         self._connect_deadline = connect_deadline
         self._ever_connected = False
         self._on_state = on_state
@@ -226,10 +229,16 @@ class Subscription:
         """Changes the stream's parameters: a new connection opens from the last handled event
         before the old one closes, so nothing is lost or repeated across the change. With
         `reconnect=False` they apply from the next reconnect."""
+        self.change_params(params, reconnect=reconnect)
+        await self._swap()
+
+    def change_params(self, params: Params, *, reconnect: bool = True) -> None:
+        """`set_params` without waiting: from this call on, nothing more is delivered from the
+        old connection (the new one delivers it, from the same position); the connection is
+        replaced by the next read, or at once by `await set_params(...)`."""
         self._params = _pairs(params)
         if reconnect:
             self._params_version += 1
-            await self._swap()
 
     async def _swap(self) -> None:
         """Opens a connection with the current parameters, then closes the one it replaces."""
@@ -271,6 +280,8 @@ class Subscription:
                     await self._after_close(ws, received.code, received.reason, exact=CloseReason.parse(received.reason))
                 continue
             self._waiting_since = None
+            if ws is not self._ws or self._ws_version != self._params_version:
+                continue  # read from a connection being replaced: the new one sends it again
             if not isinstance(message, str) or message == "pong":
                 continue
             try:
@@ -328,6 +339,10 @@ class Subscription:
             # has no head: the connection is live, pinned to the epoch if there is one.
             epoch = self._initial_epoch or state.epoch
             head = state.head_height if epoch == state.epoch else None
+            if head is not None and head > 0 and self.stream == "events":
+                # `since=H` covers the generic events emitted after block H, and the catalog names
+                # only blocks: those emitted after H but before this start would be skipped.
+                head -= 1
             self.cursor = Cursor(epoch=epoch, since=None if head is None else Position(head))
             self._catalog_start = self._initial_epoch is None
         self._started = True
@@ -338,8 +353,10 @@ class Subscription:
         token = await self._token_value()
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
+        url = self._url()
         ws = await connect(
-            self._url(),
+            url,
+            sock=await _socket_to(url, self._receive_buffer, self._connect_timeout),
             additional_headers=headers,
             open_timeout=self._connect_timeout,
             ping_interval=None,  # liveness is judged by text "ping" only while the application waits
@@ -496,6 +513,29 @@ class Subscription:
         self.state = change.state
         if self._on_state is not None:
             self._on_state(change)
+
+
+async def _socket_to(url: str, receive_buffer: int | None, timeout: float) -> socket.socket:
+    """A connected TCP socket whose receive buffer is bounded before the handshake: a paused
+    application then stops the gateway within that many bytes (its catch-up takes over) instead
+    of the kernel's autotuned window, which can hold megabytes (net.ipv4.tcp_rmem)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "wss" else 80)
+    loop = asyncio.get_running_loop()
+    addresses = await loop.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    last_error: OSError | None = None
+    for family, kind, protocol, _name, address in addresses:
+        sock = socket.socket(family, kind, protocol)
+        try:
+            sock.setblocking(False)
+            if receive_buffer is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            await asyncio.wait_for(loop.sock_connect(sock, address), timeout)
+            return sock
+        except (OSError, TimeoutError) as error:
+            sock.close()
+            last_error = error if isinstance(error, OSError) else OSError(f"connecting to {address} timed out")
+    raise last_error or OSError(f"{parts.hostname} has no address")
 
 
 def _pairs(params: Params | None) -> list[tuple[str, str]]:
