@@ -202,8 +202,14 @@ class TailClient:
         self.runs.append(Run(frames={self.query: []}, start_index={self.query: start_index}))
         await self._spawn()
 
+    def _connected_lines(self) -> int:
+        return self.stderr.read_text().count(": connected") if self.stderr.exists() else 0
+
     async def _spawn(self) -> None:
+        """Returns once tail reports its connection open: its start is fixed (a process takes a
+        moment to start, and a client counts as started once it is)."""
         target = self.scenario["client"]["stream"] + (f"?{self.query}" if self.query else "")
+        connected = self._connected_lines()
         with open(self.stderr, "ab") as stderr:
             self._process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "blockcast", "tail", target, "--api-root", self.stack["apiRoot"],
@@ -217,6 +223,11 @@ class TailClient:
                 run.signal = EXIT_SIGNALS[code]
 
         self._watch = asyncio.ensure_future(watch())
+
+        async def started() -> bool:
+            return self._connected_lines() > connected or self._watch is None or self._watch.done()
+
+        await _until(started, 60, "tail connecting")
         self.refresh()
 
     def refresh(self) -> None:
