@@ -62,7 +62,9 @@ def sender(port: int, frames: int, ready: Any) -> None:
 
 async def bare(port: int, frames: int) -> int:
     count = 0
-    async with connect(f"ws://127.0.0.1:{port}/api/v1/streams/valid_transactions", compression=None, ping_interval=None) as ws:
+    async with connect(
+        f"ws://127.0.0.1:{port}/api/v1/streams/valid_transactions", compression=None, ping_interval=None
+    ) as ws:
         while count < frames:
             json.loads(await ws.recv())
             count += 1
@@ -86,8 +88,14 @@ def measure(name: str, run: Any, port: int, frames: int) -> dict[str, float]:
     cpu, wall = time.process_time(), time.perf_counter()
     count = asyncio.run(run(port, frames))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return {"client": name, "frames": count, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
-            "frames_per_s": round(count / wall), "frames_per_cpu_s": round(count / cpu)}
+    return {
+        "client": name,
+        "frames": count,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "frames_per_s": round(count / wall),
+        "frames_per_cpu_s": round(count / cpu),
+    }
 
 
 def free_port() -> int:
@@ -117,7 +125,11 @@ def main() -> None:
             server.join()
     for result in results:
         print(json.dumps(result))
-    print(json.dumps({"sdk_cpu_per_frame_vs_bare": round(results[0]["frames_per_cpu_s"] / results[1]["frames_per_cpu_s"], 2)}))
+    print(
+        json.dumps(
+            {"sdk_cpu_per_frame_vs_bare": round(results[0]["frames_per_cpu_s"] / results[1]["frames_per_cpu_s"], 2)}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -29,11 +29,13 @@ class Collector:
     def start(cls, subscription: Subscription, handler: Callable[[Event], object] | None = None) -> Collector:
         collector = cls(subscription, handler=handler)
         previous = subscription._on_state
+
         def on_state(change: StateChange) -> None:
             collector.states.append(change)
             if previous is not None:
                 previous(change)
             asyncio.ensure_future(collector._notify())
+
         subscription._on_state = on_state
         collector._task = asyncio.ensure_future(collector._run())
         return collector
@@ -62,6 +64,7 @@ class Collector:
         async def wait() -> None:
             async with self._changed:
                 await self._changed.wait_for(lambda: condition() or self._ended())
+
         await asyncio.wait_for(wait(), timeout)
         if not condition():
             raise AssertionError(f"the subscription ended first: {self.signal!r}; {len(self.events)} events")

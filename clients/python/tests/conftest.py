@@ -4,7 +4,6 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-
 from stack import Stack, wait_until
 
 

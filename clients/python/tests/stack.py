@@ -75,7 +75,9 @@ class Service:
         def ready() -> bool:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}"
+                )
             return http_status(self.ready_url) == 200
 
         wait_until(ready, timeout, f"{self.name} ready at {self.ready_url}", 0.1)
@@ -136,26 +138,49 @@ class Stack:
         self.ingest_url = f"http://127.0.0.1:{ingest_port}"
         self.ingest = Service(
             "ingest",
-            {**shared, "INGEST_HOST": "127.0.0.1", "INGEST_PORT": str(ingest_port),
-             "INGEST_OPS_PORT": str(ingest_ops), "INGEST_TOKENS": self.token},
-            ENTRIES["ingest"], f"http://127.0.0.1:{ingest_ops}/readyz", self.work / "ingest.log",
+            {
+                **shared,
+                "INGEST_HOST": "127.0.0.1",
+                "INGEST_PORT": str(ingest_port),
+                "INGEST_OPS_PORT": str(ingest_ops),
+                "INGEST_TOKENS": self.token,
+            },
+            ENTRIES["ingest"],
+            f"http://127.0.0.1:{ingest_ops}/readyz",
+            self.work / "ingest.log",
         )
         for index in range(gateway_count):
             ops = free_port()
-            self.gateways.append(Service(
-                f"gateway-{index + 1}",
-                {**shared, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(self.gateway_port),
-                 "GATEWAY_OPS_PORT": str(ops), "GATEWAY_DRAIN_DELAY_MS": "0"},
-                ENTRIES["gateway"], f"http://127.0.0.1:{ops}/readyz", self.work / f"gateway-{index + 1}.log",
-            ))
+            self.gateways.append(
+                Service(
+                    f"gateway-{index + 1}",
+                    {
+                        **shared,
+                        "GATEWAY_HOST": "127.0.0.1",
+                        "GATEWAY_PORT": str(self.gateway_port),
+                        "GATEWAY_OPS_PORT": str(ops),
+                        "GATEWAY_DRAIN_DELAY_MS": "0",
+                    },
+                    ENTRIES["gateway"],
+                    f"http://127.0.0.1:{ops}/readyz",
+                    self.work / f"gateway-{index + 1}.log",
+                )
+            )
         discovery_port, discovery_ops = free_port(), free_port()
         self.api_root = f"http://127.0.0.1:{discovery_port}/api/v1/"
         self.discovery = Service(
             "discovery",
-            {**shared, "DISCOVERY_HOST": "127.0.0.1", "DISCOVERY_PORT": str(discovery_port),
-             "DISCOVERY_OPS_PORT": str(discovery_ops), "ADVERTISED_STREAMS_HOST": "127.0.0.1",
-             "ADVERTISED_STREAMS_PORT": str(self.gateway_port)},
-            ENTRIES["discovery"], f"http://127.0.0.1:{discovery_ops}/readyz", self.work / "discovery.log",
+            {
+                **shared,
+                "DISCOVERY_HOST": "127.0.0.1",
+                "DISCOVERY_PORT": str(discovery_port),
+                "DISCOVERY_OPS_PORT": str(discovery_ops),
+                "ADVERTISED_STREAMS_HOST": "127.0.0.1",
+                "ADVERTISED_STREAMS_PORT": str(self.gateway_port),
+            },
+            ENTRIES["discovery"],
+            f"http://127.0.0.1:{discovery_ops}/readyz",
+            self.work / "discovery.log",
         )
         services = [self.ingest, *self.gateways, self.discovery]
         for service in services:
@@ -165,9 +190,21 @@ class Stack:
 
     def start_redis(self) -> None:
         self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.work)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.work),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: _answers_ping(self.redis_port), 10, "redis-server answering PING")
 
@@ -198,8 +235,13 @@ class Stack:
             "height": height,
             "hash": hashlib.sha256(f"{chain}{height}".encode()).hexdigest().upper(),
             "transactions": [
-                {"id": tx, "operation": "CREATE", "version": "2.0", "asset": {"data": {"n": i}},
-                 "outputs": [{"public_keys": [_PUBLIC_KEY]}]}
+                {
+                    "id": tx,
+                    "operation": "CREATE",
+                    "version": "2.0",
+                    "asset": {"data": {"n": i}},
+                    "outputs": [{"public_keys": [_PUBLIC_KEY]}],
+                }
                 for i, tx in enumerate(ids)
             ],
         }
@@ -227,7 +269,9 @@ class Stack:
         """Which gateway holds the connection from the client's local port (they share one port)."""
         listing = subprocess.run(
             ["ss", "-tnpH", "state", "established", f"( dport = :{client_port} )"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         for index, gateway in enumerate(self.gateways):
             if gateway.process is not None and f"pid={gateway.process.pid}," in listing:
@@ -247,7 +291,9 @@ class Stack:
 
     def http(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         request = urllib.request.Request(
-            f"{self.ingest_url}{path}", data=json.dumps(body).encode(), method=method,
+            f"{self.ingest_url}{path}",
+            data=json.dumps(body).encode(),
+            method=method,
             headers={"content-type": "application/json", "authorization": f"Bearer {self.token}"},
         )
         try:

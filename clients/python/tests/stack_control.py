@@ -30,8 +30,14 @@ class StackControl:
         stderr = Path(tempfile.mkstemp(prefix="blockcast-stack-control-", suffix=".log")[1])
         with open(stderr, "wb") as log:
             process = await asyncio.create_subprocess_exec(
-                "node", "--import", "tsx", CONTROLLER,
-                cwd=REPO_ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log,
+                "node",
+                "--import",
+                "tsx",
+                CONTROLLER,
+                cwd=REPO_ROOT,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
                 limit=2**26,  # `log` answers carry whole histories on one line
             )
         return cls(process, stderr)

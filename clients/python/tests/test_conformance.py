@@ -16,9 +16,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
+from stack import REPO_ROOT
+from stack_control import StackControl
 
 from blockcast import (
     Backoff,
@@ -31,8 +32,6 @@ from blockcast import (
     Reset,
     Subscription,
 )
-from stack import REPO_ROOT
-from stack_control import StackControl
 
 SCENARIOS: list[dict[str, Any]] = json.loads((REPO_ROOT / "test/conformance/scenarios.json").read_text())["scenarios"]
 SIGNAL_NAMES = {Reset: "reset", HistoryGone: "historyGone", Refused: "refused"}
@@ -81,7 +80,9 @@ class SdkClient:
         run = Run()
         for query in self.queries():
             run.frames[query] = []
-            run.start_index[query] = len((await self.control.log(self.scenario["client"]["stream"], query))[-1]["frames"])
+            run.start_index[query] = len(
+                (await self.control.log(self.scenario["client"]["stream"], query))[-1]["frames"]
+            )
         self.runs.append(run)
         await self._connect()
 
@@ -212,8 +213,17 @@ class TailClient:
         connected = self._connected_lines()
         with open(self.stderr, "ab") as stderr:
             self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "blockcast", "tail", target, "--api-root", self.stack["apiRoot"],
-                "--output", str(self.output), stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
+                sys.executable,
+                "-m",
+                "blockcast",
+                "tail",
+                target,
+                "--api-root",
+                self.stack["apiRoot"],
+                "--output",
+                str(self.output),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=stderr,
             )
         process, run = self._process, self.runs[-1]
 
@@ -303,14 +313,26 @@ def check_run(run: Run, query: str, history: dict[str, Any], complete: bool, lab
         if complete:
             assert len(owed) == start_index, f"{label}: nothing delivered, yet frames were posted after the start"
         return
-    assert frames[0] in owed, f"{label}: the first frame delivered is not in the history of epoch {history['epoch']}: {frames[0]}"
+    assert frames[0] in owed, (
+        f"{label}: the first frame delivered is not in the history of epoch {history['epoch']}: {frames[0]}"
+    )
     first = owed.index(frames[0])
-    assert first <= start_index, f"{label}: frames posted after the start were lost before the first delivered ({first} > {start_index})"
+    assert first <= start_index, (
+        f"{label}: frames posted after the start were lost before the first delivered ({first} > {start_index})"
+    )
     expected = owed[first : first + len(frames)]
     for i, frame in enumerate(frames):
         if i >= len(expected) or frame != expected[i]:
-            what = "duplicated" if frames.index(frame) != i else "out of order or after a gap" if frame in owed else "not in the history"
-            raise AssertionError(f"{label}: frame {i} is {what}: got {frame}, expected {expected[i] if i < len(expected) else 'nothing'}")
+            what = (
+                "duplicated"
+                if frames.index(frame) != i
+                else "out of order or after a gap"
+                if frame in owed
+                else "not in the history"
+            )
+            raise AssertionError(
+                f"{label}: frame {i} is {what}: got {frame}, expected {expected[i] if i < len(expected) else 'nothing'}"
+            )
     if complete:
         missing = len(owed) - first - len(frames)
         assert missing == 0, f"{label}: {missing} frames at the end were never delivered"
@@ -318,6 +340,7 @@ def check_run(run: Run, query: str, history: dict[str, Any], complete: bool, lab
 
 async def caught_up(client: SdkClient | TailClient, control: StackControl, scenario: dict[str, Any]) -> None:
     """Until every frame of the current history is delivered, or a signal was raised."""
+
     async def done() -> bool:
         client.refresh()
         run = client.runs[-1]
@@ -343,7 +366,9 @@ async def _until(condition: Any, timeout: float, what: str) -> None:
 async def run_scenario(scenario: dict[str, Any], control: StackControl) -> None:
     stack = await control.send({"cmd": "start", **scenario["stack"]})
     client: SdkClient | TailClient = (
-        TailClient(scenario, stack, control) if scenario["client"].get("process") else SdkClient(scenario, stack, control)
+        TailClient(scenario, stack, control)
+        if scenario["client"].get("process")
+        else SdkClient(scenario, stack, control)
     )
     try:
         for step in scenario["steps"]:
@@ -368,17 +393,23 @@ async def run_scenario(scenario: dict[str, Any], control: StackControl) -> None:
             elif action == "resync":
                 await client.resync()
             elif action == "signal":
+
                 async def signalled() -> bool:
                     client.refresh()
                     return client.runs[-1].signal is not None
+
                 await _until(signalled, 60, f"{scenario['id']}: a signal")
             else:
                 raise AssertionError(f"unknown client step {action}")
         await client.close()
-        check_outcome(scenario, client.runs, {
-            query: await control.log(scenario["client"]["stream"], query)
-            for query in {q for run in client.runs for q in run.frames}
-        })
+        check_outcome(
+            scenario,
+            client.runs,
+            {
+                query: await control.log(scenario["client"]["stream"], query)
+                for query in {q for run in client.runs for q in run.frames}
+            },
+        )
     except BaseException:
         if isinstance(client, TailClient):
             sys.stderr.write(f"tail's stderr:\n{client.stderr_tail()}\n")
@@ -424,7 +455,10 @@ def check_outcome(scenario: dict[str, Any], runs: list[Run], histories: dict[str
 def _require_tools() -> None:
     for tool in ("redis-server", "haproxy", "node"):
         if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is not installed: the conformance suite runs the real stack (apt-get install -y redis-server haproxy)")
+            pytest.fail(
+                f"{tool} is not installed: the conformance suite runs the real stack "
+                "(apt-get install -y redis-server haproxy)"
+            )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["id"] for s in SCENARIOS])

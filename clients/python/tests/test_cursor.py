@@ -94,7 +94,7 @@ def test_backoff_is_full_jitter_under_an_exponential_bound_and_a_cap() -> None:
     backoff = Backoff(base=1.0, cap=8.0, random=random.Random(7))
     delays = [backoff.next_delay() for _ in range(200)]
     bounds = [min(8.0, 2.0**i) for i in range(200)]
-    assert all(0 <= d <= b for d, b in zip(delays, bounds))
+    assert all(0 <= d <= b for d, b in zip(delays, bounds, strict=True))
     assert max(delays[10:]) > 4.0  # reaches near the cap, not stuck low
     assert min(delays[10:]) < 1.0  # full jitter: not "cap ± a little"
     backoff.reset()

@@ -7,9 +7,9 @@ import asyncio
 from typing import Any
 
 import pytest
+from stack import Stack
 
 from blockcast import Leap, Refused
-from stack import Stack
 
 
 async def wait_for(condition: Any, timeout: float = 60) -> None:

@@ -11,12 +11,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
-from blockcast import Refused, Subscription
 from collector import Collector
 from conftest import require_tools, with_history
 from stack import Stack
 from tail_process import run_tail
+
+from blockcast import Refused, Subscription
 
 SECRET = "conformance-secret-of-at-least-32-bytes!"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
-from blockcast import Event, FilePositionStore, HistoryGone, Refused, Reset, Subscription
 from collector import Collector, Crash
 from stack import Stack
+
+from blockcast import Event, FilePositionStore, HistoryGone, Refused, Reset, Subscription
 
 
 def connection_port(subscription: Subscription) -> int:

@@ -43,8 +43,15 @@ def test_since_prints_every_frame_exactly_as_sent_one_per_line(stack: Stack, tmp
     stack.post_next(3)
     epoch = stack.catalog()["epoch"]
     tail = TailProcess(
-        "valid_blocks", "--api-root", stack.api_root, "--since", "0", "--epoch", epoch,
-        stdout=tmp_path / "out", stderr=tmp_path / "err",
+        "valid_blocks",
+        "--api-root",
+        stack.api_root,
+        "--since",
+        "0",
+        "--epoch",
+        epoch,
+        stdout=tmp_path / "out",
+        stderr=tmp_path / "err",
     )
     wait_until(lambda: len(lines(tmp_path / "out")) >= stack.height - 1, 30, "tail printing every block")
     assert tail.terminate() == 0
@@ -67,14 +74,16 @@ def test_output_file_holds_every_event_once_across_kills_of_gateways_and_of_tail
     posted: list[str] = []
     for round_ in range(3):
         posted += stack.post_next(4, transactions=3)
-        wait_until(lambda: len(lines(output)) >= len(posted) - 2, 30, "tail writing")
+        most = len(posted) - 2
+        wait_until(lambda: len(lines(output)) >= most, 30, "tail writing")  # noqa: B023 - called at once
         tail.kill()  # possibly mid-block, possibly mid-line
         posted += stack.post_next(2, transactions=3)
         if round_ == 1:
             stack.kill_gateway(0)
             posted += stack.post_next(2, transactions=3)
         tail = start()
-        wait_until(lambda: len(lines(output)) >= len(posted), 60, "tail catching up after its restart")
+        owed = len(posted)
+        wait_until(lambda: len(lines(output)) >= owed, 60, "tail catching up after its restart")  # noqa: B023
         if round_ == 1:
             stack.start_gateway(0)
     posted += stack.post_next(2, transactions=3)

@@ -3,10 +3,10 @@
 from .api_root import StreamState
 from .backoff import Backoff
 from .cursor import Cursor
+from .leap import Emitted, Leap
 from .position import Position
 from .position_store import FilePositionStore, MemoryPositionStore, PositionStore
 from .signals import BlockcastSignal, CannotConnect, HistoryGone, Refused, Reset
-from .leap import Emitted, Leap
 from .subscription import Event, StateChange, Subscription
 
 __all__ = [

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from .tail import ExitCode, main as tail_main
+from .tail import ExitCode
+from .tail import main as tail_main
 
-USAGE = "usage: python -m blockcast tail <stream>[?query] --api-root URL [--since P] [--epoch E] [--position-file F | --output F]\n"
+USAGE = (
+    "usage: python -m blockcast tail <stream>[?query] --api-root URL [--since P --epoch E]"
+    " [--position-file F | --output F] [--token T] [--connect-deadline S]\n"
+)
 
 
 def main() -> int:

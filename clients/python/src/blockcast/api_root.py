@@ -4,7 +4,6 @@ the history stands (epoch, oldest and head height)."""
 
 from __future__ import annotations
 
-
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -31,7 +30,9 @@ async def streams_root(api_root: str, *, timeout: float) -> str:
     document = await _get_json(api_root, timeout)
     streams = _streams_url(document)
     if streams is None:
-        raise Refused(200, "NO_STREAMS_URL", f"{api_root} is not a blockcast API root: its document names no streams URL")
+        raise Refused(
+            200, "NO_STREAMS_URL", f"{api_root} is not a blockcast API root: its document names no streams URL"
+        )
     return streams.rsplit("/", 1)[0] + "/"
 
 

@@ -109,8 +109,12 @@ class Leap:
             if answer is not None and answer.status in (200, 201):
                 data = answer.json()
                 return Emitted(
-                    str(data["type"]), int(data["height"]), int(data["seq"]), str(data["position"]),
-                    data.get("epoch"), answer.status == 201,
+                    str(data["type"]),
+                    int(data["height"]),
+                    int(data["seq"]),
+                    str(data["position"]),
+                    data.get("epoch"),
+                    answer.status == 201,
                 )
             if answer is not None and answer.status not in (429, 503):
                 try:
@@ -118,7 +122,9 @@ class Leap:
                 except ValueError:
                     error = {}
                 error = error if isinstance(error, dict) else {}
-                raise Refused(answer.status, str(error.get("code", answer.status)), str(error.get("message", "")), error)
+                raise Refused(
+                    answer.status, str(error.get("code", answer.status)), str(error.get("message", "")), error
+                )
             if answer is not None:
                 delay = retry_after_seconds(answer.headers.get("retry-after"))
             delay = backoff.next_delay() if delay is None else delay

@@ -83,5 +83,3 @@ def write_atomically(path: str, text: str, *, fsync: bool) -> None:
         except FileNotFoundError:
             pass
         raise
-
-

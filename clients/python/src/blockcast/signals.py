@@ -22,7 +22,8 @@ class Reset(BlockcastSignal):
     head: int | None = None
 
     def __str__(self) -> str:
-        return f"reset ({self.code}): the stream's history changed, new epoch {self.epoch}, head {self.head}: {self.reason}"
+        changed = f"new epoch {self.epoch}, head {self.head}"
+        return f"reset ({self.code}): the stream's history changed, {changed}: {self.reason}"
 
 
 @dataclass(eq=False)

@@ -277,7 +277,9 @@ class Subscription:
                     reason = self._silent or "connection cut without a close frame"
                     await self._after_close(ws, 1006, reason, exact=None)
                 else:
-                    await self._after_close(ws, received.code, received.reason, exact=CloseReason.parse(received.reason))
+                    await self._after_close(
+                        ws, received.code, received.reason, exact=CloseReason.parse(received.reason)
+                    )
                 continue
             self._waiting_since = None
             if ws is not self._ws or self._ws_version != self._params_version:
@@ -443,7 +445,9 @@ class Subscription:
             delay = 0.0
         elif code == _TOKEN_EXPIRED:
             if not callable(self._token):
-                raise Refused(code, "TOKEN_EXPIRED", f"{reason}: pass token=<a callable> so the SDK can ask for a new one")
+                raise Refused(
+                    code, "TOKEN_EXPIRED", f"{reason}: pass token=<a callable> so the SDK can ask for a new one"
+                )
             self._current_token = None
             delay = 0.0
         else:
@@ -455,7 +459,7 @@ class Subscription:
     async def _after_refusal(self, refusal: InvalidStatus) -> float:
         response = refusal.response
         status = response.status_code
-        body = _json_body(response.body)
+        body = _json_body(bytes(response.body or b""))
         code = str(body.get("code", ""))
         message = str(body.get("message", response.reason_phrase))
         if status == 409:

@@ -45,7 +45,9 @@ class _Parser(argparse.ArgumentParser):
 
 def parser() -> argparse.ArgumentParser:
     tail = _Parser(prog="python -m blockcast tail", description="Print every frame of a blockcast stream exactly once.")
-    tail.add_argument("stream", help="valid_transactions, valid_blocks, invalid_transactions, events or valid_tx, with ?parameters")
+    tail.add_argument(
+        "stream", help="valid_transactions, valid_blocks, invalid_transactions, events or valid_tx, with ?parameters"
+    )
     tail.add_argument("--api-root", required=True, help="discovery's API root, e.g. http://localhost:9984/api/v1/")
     tail.add_argument("--since", help="start after this position (H or H-S)")
     tail.add_argument("--epoch", help="the epoch --since belongs to (default: the current one)")
@@ -54,7 +56,9 @@ def parser() -> argparse.ArgumentParser:
     where.add_argument("--output", help="append the lines to this file too and resume from its last complete line")
     tail.add_argument("--token", help="a JWT for private streams (sent as Authorization: Bearer)")
     tail.add_argument(
-        "--connect-deadline", type=float, default=30.0,
+        "--connect-deadline",
+        type=float,
+        default=30.0,
         help="seconds the first connection may take before exiting 2 (default 30); later cuts are retried forever",
     )
     return tail
@@ -98,7 +102,9 @@ class OutputFile:
             self.saved = True
         except FileNotFoundError:
             if complete:
-                raise UsageError(f"{self.path} has lines but no {self.sidecar}: which history they belong to is unknown") from None
+                raise UsageError(
+                    f"{self.path} has lines but no {self.sidecar}: which history they belong to is unknown"
+                ) from None
             return None
         except (ValueError, KeyError, TypeError) as error:
             raise UsageError(f"{self.sidecar} is not a position file: {error}") from None
@@ -218,7 +224,9 @@ def main(argv: Sequence[str]) -> int:
         if arguments.since is not None:
             Position.parse(arguments.since)
             if arguments.epoch is None:
-                raise UsageError("--since needs --epoch: a height names a block only within its history (the catalog's epoch)")
+                raise UsageError(
+                    "--since needs --epoch: a height names a block only within its history (the catalog's epoch)"
+                )
     except (UsageError, ValueError) as error:
         _say(str(error))
         return ExitCode.USAGE
