@@ -25,6 +25,7 @@ async def post_in_background(stack: Stack, blocks: int, interval: float = 0.05) 
 
 
 async def test_live_start_delivers_each_event_with_its_position_and_the_pinned_epoch(stack: Stack) -> None:
+    stack.settle()
     epoch = stack.catalog()["epoch"]
     assert epoch is not None
     collector = Collector.start(Subscription(stack.api_root, "valid_transactions"))
@@ -41,6 +42,7 @@ async def test_live_start_delivers_each_event_with_its_position_and_the_pinned_e
 
 @pytest.mark.parametrize("fault", ["kill -9", "SIGTERM drain"])
 async def test_a_gateway_fault_under_load_loses_repeats_and_reorders_nothing(stack: Stack, fault: str) -> None:
+    stack.settle()
     collector = Collector.start(Subscription(stack.api_root, "valid_transactions"))
     await collector.connected()
     sender = asyncio.ensure_future(post_in_background(stack, 40))
@@ -74,6 +76,7 @@ async def test_a_refused_parameter_is_surfaced_once_with_the_servers_error(stack
 
 async def test_a_restarted_process_resumes_from_its_file_store_mid_block(stack: Stack, tmp_path) -> None:
     store = FilePositionStore(tmp_path / "position.json")
+    stack.settle()
 
     def crash_on_the_fifth(event: Event) -> None:
         if len(collector.events) == 4:
@@ -96,6 +99,7 @@ async def test_a_restarted_process_resumes_from_its_file_store_mid_block(stack: 
 
 
 async def test_legacy_valid_tx_resumes_after_a_cut_without_duplicates(stack: Stack) -> None:
+    stack.settle()
     collector = Collector.start(Subscription(stack.api_root, "valid_tx"))
     await collector.connected()
     sender = asyncio.ensure_future(post_in_background(stack, 20))
@@ -129,6 +133,7 @@ async def test_history_gone_is_signalled_with_the_oldest_height(short_memory_sta
 async def test_redis_emptied_and_the_chain_restarted_is_a_reset_never_a_continuation(fresh_stack: Stack) -> None:
     stack = fresh_stack
     stack.post_next(3)
+    stack.settle()
     old_epoch = stack.catalog()["epoch"]
     collector = Collector.start(Subscription(stack.api_root, "valid_blocks"))
     await collector.connected()
