@@ -92,7 +92,7 @@ class Subscription:
         ping_interval: float = 30.0,
         pong_timeout: float = 10.0,
         max_queue: int = 16,
-        receive_buffer: int | None = 65_536,
+        receive_buffer: int | None = 262_144,
         connect_deadline: float | None = None,
         on_state: Callable[[StateChange], None] | None = None,
         on_signal: Callable[[BlockcastSignal], None] | None = None,
