@@ -150,3 +150,16 @@ async def test_redis_emptied_and_the_chain_restarted_is_a_reset_never_a_continua
     assert collector.signal.code == 4011
     assert collector.signal.epoch != old_epoch  # None when the gateway saw the stream empty
     assert [e.frame["height"] for e in collector.events] == live
+
+    # What docs/clients.md says to do after a reset: resynchronise, then continue in the new history.
+    await collector.subscription.reposition(None, collector.signal.epoch)
+    stack.height = 8
+    stack.settle()
+    again = Collector.start(collector.subscription)
+    await again.connected()
+    fresh = stack.height
+    stack.post_next(2)
+    await again.count(2)
+    await again.stop()
+    assert [e.frame["height"] for e in again.events] == [fresh, fresh + 1]
+    assert {e.epoch for e in again.events} == {stack.catalog()["epoch"]}
