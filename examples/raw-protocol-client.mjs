@@ -60,11 +60,19 @@ function connect() {
   const query = new URLSearchParams();
   if (since !== undefined) query.set('since', String(since));
   if (epoch !== undefined) query.set('epoch', epoch);
-  const socket = new WebSocket(`${streamsRoot}${stream}?${query}`);
+  // A handshake that never completes, or a connection that went silent, is ended and retried.
+  const socket = new WebSocket(`${streamsRoot}${stream}?${query}`, { handshakeTimeout: 10_000 });
   let opened = false;
+  let answered = true;
+  const liveness = setInterval(() => {
+    if (!answered) return socket.terminate(); // no "pong" (nor anything) since the last "ping"
+    answered = false;
+    socket.send('ping');
+  }, 10_000);
 
   socket.on('open', () => {
     opened = true;
+    console.error(`connected from ${since ?? 'now'} in epoch ${epoch ?? 'unknown'}`);
   });
   socket.on('upgrade', (response) => {
     epoch ??= response.headers['x-blockcast-epoch']; // an empty stream at start: learn it here
@@ -75,14 +83,22 @@ function connect() {
       body += chunk;
     });
     response.on('end', () => {
+      socket.removeAllListeners('close'); // this attempt is answered here, not by the close handler
+      clearInterval(liveness);
       socket.terminate();
-      const { code = '', message = '' } = JSON.parse(body || '{}');
+      let refusal = {};
+      try {
+        refusal = JSON.parse(body); // blockcast answers JSON; a proxy in front may answer HTML
+      } catch {}
+      const { code = '', message = '' } = refusal;
       const status = response.statusCode;
       if (status === 409) return resynchronise(4, `${code}: ${message}`); // never retried: another history
       if (status === 410) return resynchronise(3, `${code}: ${message}`);
       if (status === 429 || status >= 500) {
         const seconds = Number(response.headers['retry-after']);
-        return setTimeout(connect, Number.isFinite(seconds) ? seconds * 1000 : backoff());
+        const delay = Number.isFinite(seconds) ? seconds * 1000 : backoff();
+        console.error(`answered ${status} ${code}; retrying in ${delay} ms`);
+        return setTimeout(connect, delay);
       }
       console.error(`refused ${status} ${code}: ${message}`);
       process.exit(6);
@@ -92,6 +108,7 @@ function connect() {
     console.error(`connection error: ${error.message}`); // `close` follows, and reconnects
   });
   socket.on('message', (data, isBinary) => {
+    answered = true;
     const text = String(data);
     if (isBinary || text === 'pong') return;
     const frame = JSON.parse(text);
@@ -116,6 +133,7 @@ function connect() {
     handle(text);
   });
   socket.on('close', (code, reasonBuffer) => {
+    clearInterval(liveness);
     const reason = String(reasonBuffer);
     if (code === 4011) return resynchronise(4, reason);
     if (code === 4010) return resynchronise(3, reason);
@@ -132,7 +150,9 @@ function connect() {
       return resynchronise(4, `cut (${code}) before the epoch was known`);
     }
     if (opened) attempt = 0;
-    setTimeout(connect, code === 1001 ? 0 : backoff());
+    const delay = code === 1001 ? 0 : backoff();
+    console.error(`closed ${code} ${reason}; reconnecting from ${since} in ${delay} ms`);
+    setTimeout(connect, delay);
   });
 }
 

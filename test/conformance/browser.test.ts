@@ -64,7 +64,7 @@ const PAGE = (apiRoot: string) => `<!doctype html>
 
 test(
   'the browser build in Chromium survives a gateway kill -9 and loses nothing',
-  { ...skip(), timeout: 180_000 },
+  { ...skip(), timeout: 300_000 },
   async (t) => {
     const bundle = await build({
       entryPoints: [ENTRY],

@@ -34,6 +34,9 @@ import { BlockFeed } from '../support/block-feed.js';
 import { alive, killAndWait } from '../support/chaos-topology.js';
 import { type HaproxyProcess, startHaproxy } from '../support/haproxy.js';
 
+/** A service process starting on a loaded machine (tsx compiling it) may take this long to be ready. */
+const READY_TIMEOUT_MS = 120_000;
+
 interface History {
   epoch: string | null;
   /** By entry ID, in bus order (IDs only grow within one history). */
@@ -118,13 +121,14 @@ class StackController {
       this.gateways.push(gateway);
     }
     await Promise.all([
-      this.ingest.process.waitUntilReady(`${this.ingest.opsUrl}/readyz`, 30_000),
+      this.ingest.process.waitUntilReady(`${this.ingest.opsUrl}/readyz`, READY_TIMEOUT_MS),
       ...this.gateways.map((gateway) =>
-        gateway.process.waitUntilReady(`http://127.0.0.1:${gateway.opsPort}/readyz`, 30_000),
+        gateway.process.waitUntilReady(`http://127.0.0.1:${gateway.opsPort}/readyz`, READY_TIMEOUT_MS),
       ),
     ]);
-    this.haproxy = await startHaproxy({ servers: this.gateways });
-    for (const gateway of this.gateways) await this.haproxy.waitForState(gateway.name, 'UP');
+    // Checks tolerant of a loaded machine: a gateway slow to answer /readyz is not taken out.
+    this.haproxy = await startHaproxy({ servers: this.gateways, checkIntervalMs: 1000, fall: 3 });
+    for (const gateway of this.gateways) await this.haproxy.waitForState(gateway.name, 'UP', 30_000);
     this.discovery = {
       url: `http://127.0.0.1:${discoveryPort}`,
       process: startService('discovery', {
@@ -138,7 +142,7 @@ class StackController {
         },
       }),
     };
-    await this.discovery.process.waitUntilReady(`http://127.0.0.1:${discoveryOps}/readyz`, 30_000);
+    await this.discovery.process.waitUntilReady(`http://127.0.0.1:${discoveryOps}/readyz`, READY_TIMEOUT_MS);
     this.#sharedEnv = shared;
     return {
       apiRoot: `${this.discovery.url}/api/v1/`,
@@ -236,14 +240,14 @@ class StackController {
   async killGateway(args: Command): Promise<Record<string, unknown>> {
     const gateway = this.#gateway(args);
     await killAndWait(gateway.process.child.pid!);
-    await this.haproxy!.waitForState(gateway.name, 'DOWN');
+    await this.haproxy!.waitForState(gateway.name, 'DOWN', 30_000);
     return {};
   }
 
   async stopGateway(args: Command): Promise<Record<string, unknown>> {
     const gateway = this.#gateway(args);
     const exitCode = await gateway.process.stop(30_000);
-    await this.haproxy!.waitForState(gateway.name, 'DOWN');
+    await this.haproxy!.waitForState(gateway.name, 'DOWN', 30_000);
     return { exitCode };
   }
 
@@ -251,8 +255,8 @@ class StackController {
     const gateway = this.#gateway(args);
     if (alive(gateway.process.child.pid!)) throw new Error(`${gateway.name} is still running`);
     gateway.process = this.#launchGateway(gateway, this.#sharedEnv);
-    await gateway.process.waitUntilReady(`http://127.0.0.1:${gateway.opsPort}/readyz`, 30_000);
-    await this.haproxy!.waitForState(gateway.name, 'UP');
+    await gateway.process.waitUntilReady(`http://127.0.0.1:${gateway.opsPort}/readyz`, READY_TIMEOUT_MS);
+    await this.haproxy!.waitForState(gateway.name, 'UP', 30_000);
     return {};
   }
 

@@ -105,7 +105,11 @@ class SdkClient implements ClientUnderTest {
   async start(): Promise<void> {
     await this.#newRun();
     this.#connect();
+    // The client's start point is fixed once it connected: only then do the steps post more.
+    await waitUntil(() => this.#opened, 60_000, `${this.scenario.id}: the client connected`, 50);
   }
+
+  #opened = false;
 
   #connect(): void {
     const client = new BlockcastClient({
@@ -115,6 +119,7 @@ class SdkClient implements ClientUnderTest {
       highWaterMark: 64,
     });
     this.#client = client;
+    this.#opened = false;
     const record = (event: StreamEvent, query: string) => {
       this.#run.frames.get(query)?.push(event.text);
       this.#run.epochs.add(event.epoch);
@@ -128,12 +133,18 @@ class SdkClient implements ClientUnderTest {
         subscription.on('signal', (signal) => {
           this.#run.signal ??= signal.kind;
         });
+        subscription.on('state', ({ state }) => {
+          if (state === 'open') this.#opened = true;
+        });
       };
       watch();
       return;
     }
     const params = Object.fromEntries(new URLSearchParams(this.scenario.client.query));
     const subscription = client.subscribe(this.scenario.client.stream as 'valid_transactions', { params });
+    subscription.on('state', ({ state }) => {
+      if (state === 'open') this.#opened = true;
+    });
     const query = this.scenario.client.query;
     this.#reading = (async () => {
       try {
@@ -216,6 +227,7 @@ class TailProcess implements ClientUnderTest {
   async start(): Promise<void> {
     const query = this.scenario.client.query;
     const startIndex = (await this.control.log(this.scenario.client.stream, query)).at(-1)!.frames.length;
+    this.#opened = false;
     this.runs.push({
       frames: new Map([[query, []]]),
       epochs: new Set(),
@@ -223,7 +235,10 @@ class TailProcess implements ClientUnderTest {
       signal: undefined,
     });
     this.#spawn();
+    await waitUntil(() => this.#opened, 60_000, `${this.scenario.id}: tail connected`, 50);
   }
+
+  #opened = false;
 
   #spawn(): void {
     const target = `${this.scenario.client.stream}${this.scenario.client.query === '' ? '' : `?${this.scenario.client.query}`}`;
@@ -236,6 +251,7 @@ class TailProcess implements ClientUnderTest {
     );
     child.stderr?.on('data', (chunk: Buffer) => {
       this.#stderr = (this.#stderr + chunk.toString()).slice(-10_000);
+      if (/blockcast tail: open/.test(chunk.toString())) this.#opened = true;
     });
     this.#child = child;
     this.#exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -380,7 +396,11 @@ async function caughtUp(client: ClientUnderTest, control: StackControl, scenario
     90_000,
     `${scenario.id}: the client delivering every frame of the current history`,
     250,
-  );
+  ).catch((error: Error) => {
+    throw client instanceof TailProcess
+      ? new Error(`${error.message}; tail's stderr:\n${client.stderr}`)
+      : error;
+  });
 }
 
 for (const scenario of SCENARIOS) {

@@ -201,6 +201,18 @@ export function genericEventsConformance(name: string, implementation: Conforman
       assert.deepEqual(await log.readEntries(START, 0), []);
     });
 
+    test('readEntries bound to an epoch answers in the log’s epoch and refuses another with LogResetError', async (t) => {
+      const { log } = await open(t);
+      const { epoch } = await log.append(makeBlockEvent(1, 0));
+      await log.emit(status('after 1'));
+      assert.deepEqual(positionsOf(await log.readEntries(START, EVERYTHING, epoch)), ['1', '1-1']);
+      await assert.rejects(log.readEntries(START, EVERYTHING, 'anotherEpoch'), (error) => {
+        assert.ok(error instanceof LogResetError, String(error));
+        assert.deepEqual([error.epoch, error.last], [epoch, 1]);
+        return true;
+      });
+    });
+
     test('readEntries and tailEntries refuse cursors that are not positions of integers >= 0', async (t) => {
       const { log } = await open(t);
       for (const after of [

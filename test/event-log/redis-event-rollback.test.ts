@@ -54,7 +54,9 @@ describe('rollbacks that lose only the last entries (redis log)', { skip: redisS
     await tail.received(4);
 
     await restore();
-    for (const message of ['w', 'x', 'y', 'z']) await sut.log.emit(status(message));
+    // Another writer (this log would start the new epoch itself at the lost position): the tail must see it alone.
+    const writer = await sut.peer();
+    for (const message of ['w', 'x', 'y', 'z']) await writer.emit(status(message));
     const failure = await tail.failed(5000);
     assertRollback(failure);
     assert.deepEqual(positions(tail.items), ['1', '1-1', '1-2', '1-3'], 'nothing of the new history');
@@ -133,8 +135,9 @@ describe('rollbacks that lose only the last entries (redis log)', { skip: redisS
     await tail.received(2);
     assert.deepEqual(positions(await sut.log.readEntries({ height: 1, seq: 0 }, 10, before)), ['1-1']);
     await restore();
-    await sut.log.emit(status('b'));
-    await sut.log.emit(status('c'));
+    const writer = await sut.peer();
+    await writer.emit(status('b'));
+    await writer.emit(status('c'));
     assertRollback(await tail.failed(5000));
     await assert.rejects(sut.log.readEntries({ height: 1, seq: 0 }, 10, before), (error) => {
       assert.ok(error instanceof LogResetError);
@@ -145,6 +148,28 @@ describe('rollbacks that lose only the last entries (redis log)', { skip: redisS
     assert.deepEqual(positions(await sut.log.readEntries({ height: 1, seq: 0 }, 10, now)), ['1-1', '1-2']);
   });
 
+  test('a writer whose last entry a rollback lost starts one new epoch with its next write, with no reader running', async (t) => {
+    const sut = await openRedisLog();
+    t.after(() => sut.cleanup());
+    await sut.log.append(makeBlockEvent(1, 0));
+    const other = await sut.peer();
+    await other.append(makeBlockEvent(2, 0));
+    const before = (await sut.log.epoch())!;
+    const restore = await snapshot(sut);
+    const lost = await sut.log.emit(status('lost'));
+    assert.equal(lost.epoch, before);
+    await restore();
+    const next = await sut.log.emit(status('written where the lost one was'));
+    assert.equal(formatPosition(entryPosition(next.event)), '2-1');
+    assert.notEqual(next.epoch, before, 'the write that found its last entry gone started a new epoch');
+    assert.equal(await sut.log.epoch(), next.epoch);
+    // The other writer's last entry is still there: it goes on in the new epoch, starting none of its own.
+    const block = await other.append(makeBlockEvent(3, 0));
+    assert.equal(block.epoch, next.epoch);
+    const again = await sut.log.append(makeBlockEvent(4, 0));
+    assert.equal(again.epoch, next.epoch, 'one new epoch, not one per write');
+  });
+
   test('an idempotency key of an event a rollback lost emits anew; one of a trimmed event still answers the original', async (t) => {
     const sut = await openRedisLog({ retainBlocks: 2, trim: 'exact' });
     t.after(() => sut.cleanup());
@@ -153,15 +178,17 @@ describe('rollbacks that lose only the last entries (redis log)', { skip: redisS
     await sut.log.emit(status('first', 'key-same'));
     await sut.log.emit(status('first', 'key-other'));
     await restore();
-    const same = await sut.log.emit(status('first', 'key-same'));
+    // Another writer, which never wrote what was lost: only the keys can tell.
+    const other = await sut.peer();
+    const same = await other.emit(status('first', 'key-same'));
     assert.deepEqual(
       [same.status, formatPosition(entryPosition(same.event))],
       ['appended', '1-1'],
       'the same body again is a new event, not a duplicate of one the log no longer holds',
     );
-    const other = await sut.log.emit(status('another body', 'key-other'));
+    const changed = await other.emit(status('another body', 'key-other'));
     assert.deepEqual(
-      [other.status, formatPosition(entryPosition(other.event))],
+      [changed.status, formatPosition(entryPosition(changed.event))],
       ['appended', '1-2'],
       'another body is no conflict with an event the log no longer holds',
     );

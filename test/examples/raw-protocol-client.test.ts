@@ -23,7 +23,7 @@ function skip(): { skip?: string } {
 
 test(
   'the raw-protocol example loses nothing across gateway kills and stops with resynchronise on a rollback',
-  { ...skip(), timeout: 180_000 },
+  { ...skip(), timeout: 300_000 },
   async (t) => {
     const control = new StackControl();
     t.after(() => control.stop());
@@ -46,6 +46,8 @@ test(
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     t.after(() => child.kill('SIGKILL'));
+    // Its start point (the catalog's head) is fixed once it connected: only then are more blocks owed to it.
+    await waitUntil(() => stderr.includes('connected from'), 60_000, 'the example connected', 50);
 
     await control.send({ cmd: 'postBlocks', n: 5 });
     await control.send({ cmd: 'killGateway', index: 0 });
@@ -59,10 +61,16 @@ test(
     const owed = history.frames.filter((_, i) => Number(history.positions[i]) > head);
     await waitUntil(
       () => stdout.split('\n').filter(Boolean).length >= owed.length,
-      60_000,
+      90_000,
       `the example printing the ${owed.length} frames after block ${head}`,
       100,
-    );
+    ).catch((error: Error) => {
+      const heights = (lines: string[]) =>
+        lines.map((line) => (JSON.parse(line) as { height: number }).height).join(',');
+      throw new Error(
+        `${error.message}; it printed heights ${heights(stdout.split('\n').filter(Boolean))} of ${heights(owed)}; stderr:\n${stderr}`,
+      );
+    });
     assert.deepEqual(stdout.split('\n').filter(Boolean), owed, 'every frame after the start, once, in order');
 
     await control.send({ cmd: 'restoreRedis' });

@@ -36,8 +36,9 @@ forEachLog('the epoch contract', (log) => {
     const blocks = Array.from({ length: 5 }, () => ledger.nextBlock(1));
     await gateway.commit(...blocks);
     await waitUntil(() => gateway.app.height === 5, 5000, 'published');
-    const epoch = gateway.app.epoch;
+    const epoch = await gateway.log.epoch();
     assert.ok(epoch);
+    assert.equal(gateway.app.epoch, epoch, 'a gateway that published a block knows its epoch');
     const live = await RecordingClient.connect(gateway.stream('valid_blocks'));
     const pinned = await RecordingClient.connect(gateway.stream(`valid_blocks?epoch=${epoch}`));
     const resumed = await RecordingClient.connect(gateway.stream(`valid_blocks?since=2&epoch=${epoch}`));
@@ -54,7 +55,8 @@ forEachLog('the epoch contract', (log) => {
     const ledger = new DemoLedger();
     await gateway.commit(...Array.from({ length: 3 }, () => ledger.nextBlock(1)));
     await waitUntil(() => gateway.app.height === 3, 5000, 'published');
-    const epoch = gateway.app.epoch!;
+    const epoch = (await gateway.log.epoch())!;
+    assert.equal(gateway.app.epoch, epoch, 'a gateway that published a block knows its epoch');
     const stale = await refusedUpgrade(gateway.stream('valid_blocks?epoch=someOtherEpoch'));
     assert.deepEqual(
       [stale.status, stale.body.code, stale.body.epoch, stale.body.head],

@@ -50,7 +50,9 @@ export class BlockSender {
     return this.#acknowledged;
   }
 
+  /** Starts sending from the next height; after stop(), starts again from there. */
   start(): void {
+    this.#stopped = false;
     this.#running = this.#loop();
   }
 

@@ -18,7 +18,7 @@ import {
   uniquePrefix,
   waitUntil,
 } from '@blockcast/devkit';
-import type { BlockEvent } from '@blockcast/protocol';
+import type { BlockEvent, GenericEvent } from '@blockcast/protocol';
 import { Redis } from 'ioredis';
 
 /** `{ skip }` when no redis-server binary is installed (REQUIRE_REDIS=1 fails instead). */
@@ -52,6 +52,8 @@ export interface ChaosTopologyOptions {
   sentinels?: SentinelTopology;
   /** More environment for ingest, e.g. `{ REDIS_WAIT_REPLICAS: '1' }`. */
   ingestEnv?: Record<string, string>;
+  /** More environment for every gateway, e.g. `{ GATEWAY_RING_BLOCKS: '5' }`. */
+  gatewayEnv?: Record<string, string>;
 }
 
 export class ChaosTopology {
@@ -69,11 +71,13 @@ export class ChaosTopology {
   readonly #redisArgs: string[];
   readonly #sentinels: SentinelTopology | undefined;
   readonly #ingestEnv: Record<string, string>;
+  readonly #gatewayEnv: Record<string, string>;
 
   private constructor(options: ChaosTopologyOptions) {
     this.#redisArgs = options.redisArgs ?? [];
     this.#sentinels = options.sentinels;
     this.#ingestEnv = options.ingestEnv ?? {};
+    this.#gatewayEnv = options.gatewayEnv ?? {};
   }
 
   static async start(options: ChaosTopologyOptions = {}): Promise<ChaosTopology> {
@@ -133,12 +137,11 @@ export class ChaosTopology {
     }
   }
 
-  /** Every entry on the stream now, read back with XRANGE: what the clients are checked against. */
+  /** Every block on the stream now, read back with XRANGE: what the clients are checked against. */
   async loggedBlocks(): Promise<LoggedBlock[]> {
-    const admin = this.admin();
-    try {
-      const entries = await admin.xrange(`${this.prefix}blocks`, '-', '+');
-      return entries.map(([id, fields]) => {
+    return (await this.#loggedEntries())
+      .filter(([id]) => id.endsWith('-0'))
+      .map(([id, fields]) => {
         const field = (name: string) => fields[fields.indexOf(name) + 1];
         return {
           height: Number(id.split('-')[0]),
@@ -146,6 +149,19 @@ export class ChaosTopology {
           block: JSON.parse(field('block') ?? 'null') as BlockEvent,
         };
       });
+  }
+
+  /** Every generic event on the stream now, in bus order. */
+  async loggedEvents(): Promise<GenericEvent[]> {
+    return (await this.#loggedEntries())
+      .filter(([id]) => !id.endsWith('-0'))
+      .map(([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1]!) as GenericEvent);
+  }
+
+  async #loggedEntries(): Promise<[id: string, fields: string[]][]> {
+    const admin = this.admin();
+    try {
+      return await admin.xrange(`${this.prefix}blocks`, '-', '+');
     } finally {
       admin.disconnect();
     }
@@ -193,6 +209,7 @@ export class ChaosTopology {
           GATEWAY_OPS_PORT: String(opsPort),
           GATEWAY_EXCLUSIVE_PORT: 'true',
           GATEWAY_DRAIN_DELAY_MS: '0',
+          ...this.#gatewayEnv,
         },
       });
       this.#started.push(service);

@@ -63,21 +63,54 @@ export function verifyDelivery(
       const whole = framesOf(end, segment)?.length ?? 0;
       expected.splice(expected.length - whole + atEnd, whole - atEnd);
     }
-    const check = compareFrames(expected, segment.frames);
-    total.checked += expected.length;
-    total.lost += check.lost;
-    total.duplicated += check.duplicated;
-    total.reordered += check.reordered;
-    total.changed += check.changed;
-    if (check.firstDifference !== undefined) {
-      const at = check.firstDifference;
-      total.problems.push(
-        `segment ${index} (since ${segment.since}, after ${segment.startedBy}): frame ${at} is ` +
-          `${segment.frames[at] ?? '(missing)'}, expected ${expected[at] ?? '(nothing more)'}`,
-      );
-    }
+    addSegment(total, index, segment, expected);
   });
   return total;
+}
+
+/**
+ * The same check on `events` with generic events, whose history is not a function of the height:
+ * each segment is compared with the frames of the history of its epoch (`framesAfter(segment)`:
+ * every frame after the segment's position, in bus order, as the log held them), an earlier
+ * segment up to the last frame it received, the last one to the end.
+ */
+export function verifyEntryDelivery(
+  segments: readonly DeliverySegment[],
+  framesAfter: (segment: DeliverySegment) => readonly string[],
+): DeliveryCheck {
+  const total: DeliveryCheck = { checked: 0, lost: 0, duplicated: 0, reordered: 0, changed: 0, problems: [] };
+  segments.forEach((segment, index) => {
+    let expected = framesAfter(segment);
+    if (index < segments.length - 1) {
+      const end = expected.indexOf(segment.frames.at(-1) ?? '');
+      expected = expected.slice(0, end + 1);
+    }
+    addSegment(total, index, segment, expected);
+  });
+  return total;
+}
+
+/** Compares one segment with what it should hold and adds the counts (and its first difference) to `total`. */
+function addSegment(
+  total: DeliveryCheck,
+  index: number,
+  segment: DeliverySegment,
+  expected: readonly string[],
+): void {
+  const check = compareFrames(expected, segment.frames);
+  total.checked += expected.length;
+  total.lost += check.lost;
+  total.duplicated += check.duplicated;
+  total.reordered += check.reordered;
+  total.changed += check.changed;
+  if (check.firstDifference !== undefined) {
+    const at = check.firstDifference;
+    const since = segment.sinceSeq ? `${segment.since}-${segment.sinceSeq}` : segment.since;
+    total.problems.push(
+      `segment ${index} (since ${since}, epoch ${segment.epoch}, after ${segment.startedBy}): frame ${at} is ` +
+        `${segment.frames[at] ?? '(missing)'}, expected ${expected[at] ?? '(nothing more)'}`,
+    );
+  }
 }
 
 interface FrameComparison {

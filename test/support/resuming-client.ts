@@ -3,18 +3,20 @@
  * it starts from `since` in the epoch read from the catalog (or learns it from the first 101
  * answer's X-Blockcast-Epoch) and sends it with every `since`; after a blockcast close it reconnects with the `since`/`epoch` of the close reason; after a cut
  * without one (1006, its own ping timeout) with the last height − 1, dropping the frames of that
- * block it already has; after a reset (4011, 409 EPOCH_MISMATCH, 410 HISTORY_GONE) it starts a
+ * block it already has (on `events`, after a generic event: its own position, exact); after a reset (4011, 409 EPOCH_MISMATCH, 410 HISTORY_GONE) it starts a
  * new segment from the position the signal names. Every attempt moves to the next gateway.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { EPOCH_HEADER, positionIn } from '@blockcast/protocol';
+import { EPOCH_HEADER, formatPosition, type Position, positionIn } from '@blockcast/protocol';
 import WebSocket from 'ws';
 
-export type ResumableStream = 'valid_blocks' | 'valid_transactions';
+export type ResumableStream = 'valid_blocks' | 'valid_transactions' | 'events';
 
-/** One unbroken run of the sequence: everything after `since` in `epoch`, as delivered. */
+/** One unbroken run of the sequence: everything after `since` (and `sinceSeq`) in `epoch`, as delivered. */
 export interface DeliverySegment {
   since: number;
+  /** On `events`, after the generic event `since`-`sinceSeq`; 0 otherwise. */
+  sinceSeq?: number;
   epoch: string | undefined;
   /** The signal that started it: 'start', or the close code / refusal code. */
   startedBy: string;
@@ -35,8 +37,8 @@ export interface ResumingClientOptions {
   gateways: readonly string[];
   first?: number;
   stream: ResumableStream;
-  /** Where the first connection starts (default 0) and the epoch it belongs to (the catalog's). */
-  since?: number;
+  /** Where the first connection starts (default 0; `H-S` on events) and the epoch it belongs to (the catalog's). */
+  since?: number | Position;
   epoch?: string;
   /** RFC 6455 ping every this many ms; the gateway's own idle timeout is far longer. */
   pingIntervalMs?: number;
@@ -56,10 +58,12 @@ export class ResumingClient {
   droppedRepeats = 0;
   readonly #options: Required<Omit<ResumingClientOptions, 'first' | 'since' | 'epoch'>>;
   #gateway: number;
-  #since = 0;
+  #since: Position = { height: 0, seq: 0 };
   #epoch: string | undefined;
   #lastHeight: number | undefined;
-  /** Keys of the frames of block `#lastHeight` delivered so far (transaction id, or the height). */
+  /** On events: the last frame was the generic event at this position (resuming after it is exact). */
+  #lastEvent: Position | undefined;
+  /** Keys of the frames of block `#lastHeight` delivered so far (transaction id, the height, type and height, or height and seq). */
   #lastBlockKeys = new Set<string>();
   /** After a cut: the block that may arrive again in part, and must be de-duplicated. */
   #repeatHeight: number | undefined;
@@ -75,9 +79,10 @@ export class ResumingClient {
       ...options,
     };
     this.#gateway = (options.first ?? 0) % options.gateways.length;
-    this.#since = options.since ?? 0;
+    const since = options.since ?? 0;
+    this.#since = typeof since === 'number' ? { height: since, seq: 0 } : since;
     this.#epoch = options.epoch;
-    this.segments.push({ since: this.#since, epoch: this.#epoch, startedBy: 'start', frames: [] });
+    this.segments.push({ ...segmentStart(this.#since), epoch: this.#epoch, startedBy: 'start', frames: [] });
   }
 
   get stream(): ResumableStream {
@@ -121,7 +126,7 @@ export class ResumingClient {
   /** One connection from open to close; resolves with how long to wait before the next. */
   #connectOnce(opened: () => void): Promise<number> {
     const gateway = this.#options.gateways[this.#gateway]!;
-    const query = new URLSearchParams({ since: String(this.#since) });
+    const query = new URLSearchParams({ since: formatPosition(this.#since) });
     if (this.#epoch) query.set('epoch', this.#epoch);
     const socket = new WebSocket(`${gateway}/api/v1/streams/${this.#options.stream}?${query}`, {
       handshakeTimeout: this.#options.handshakeTimeoutMs,
@@ -193,8 +198,14 @@ export class ResumingClient {
   }
 
   #receive(text: string): void {
-    const frame = JSON.parse(text) as { height: number; transaction_id?: string };
-    const key = this.#options.stream === 'valid_blocks' ? String(frame.height) : frame.transaction_id!;
+    const frame = JSON.parse(text) as {
+      height: number;
+      transaction_id?: string;
+      type?: string;
+      seq?: number;
+    };
+    const key = frameKey(this.#options.stream, frame);
+    this.#lastEvent = frame.seq === undefined ? undefined : { height: frame.height, seq: frame.seq };
     if (frame.height === this.#repeatHeight && this.#lastBlockKeys.has(key)) {
       this.droppedRepeats += 1;
       return;
@@ -221,14 +232,20 @@ export class ResumingClient {
     }
     const position = positionIn(reason);
     if (position) {
-      this.#since = position.since;
+      this.#since = { height: position.since, seq: position.seq ?? 0 };
       if (position.epoch) this.#epoch = position.epoch;
       this.#repeatHeight = undefined;
       return code === 1013 ? 1000 : 100;
     }
-    // No blockcast close frame: the last block may have arrived in part.
+    // No blockcast close frame. After a generic event (one frame) its position is exact.
+    if (this.#lastEvent !== undefined) {
+      this.#since = this.#lastEvent;
+      this.#repeatHeight = undefined;
+      return 200;
+    }
+    // The last block may have arrived in part.
     if (this.#lastHeight !== undefined && this.#lastHeight - 1 >= this.current.since) {
-      this.#since = this.#lastHeight - 1;
+      this.#since = { height: this.#lastHeight - 1, seq: 0 };
       this.#repeatHeight = this.#lastHeight;
     }
     return 200;
@@ -253,13 +270,28 @@ export class ResumingClient {
 
   /** The history changed (or left what is retained): what follows is a new run from `since`. */
   #newSegment(since: number, epoch: string | undefined, startedBy: string): void {
-    this.#since = since;
+    this.#since = { height: since, seq: 0 };
     this.#epoch = epoch;
     this.#lastHeight = undefined;
+    this.#lastEvent = undefined;
     this.#lastBlockKeys = new Set();
     this.#repeatHeight = undefined;
     this.segments.push({ since, epoch, startedBy, frames: [] });
   }
+}
+
+function segmentStart(since: Position): Pick<DeliverySegment, 'since' | 'sinceSeq'> {
+  return since.seq === 0 ? { since: since.height } : { since: since.height, sinceSeq: since.seq };
+}
+
+/** What tells a frame from the others of its block: what the rule drops repeats by. */
+function frameKey(
+  stream: ResumableStream,
+  frame: { height: number; transaction_id?: string; type?: string; seq?: number },
+) {
+  if (stream === 'valid_blocks') return String(frame.height);
+  if (stream === 'valid_transactions') return frame.transaction_id!;
+  return frame.seq === undefined ? `${frame.type}-${frame.height}` : `${frame.height}-${frame.seq}`;
 }
 
 function parseBody(text: string): Record<string, unknown> {

@@ -46,7 +46,9 @@ export class LeapRegistry {
   unregister(event: string, uid: string): void {
     const byUid = this.#callbacks.get(event);
     byUid?.delete(uid);
-    if (byUid?.size === 0) this.#callbacks.delete(event);
+    if (byUid?.size !== 0) return;
+    this.#callbacks.delete(event);
+    if (this.types.length > 0) this.#subscription?.useParams({ types: this.types.join(',') });
   }
 
   async close(): Promise<void> {

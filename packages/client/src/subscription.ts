@@ -82,6 +82,8 @@ interface Dialled {
   connection: Connection;
   opened: Promise<boolean>;
   ended: Promise<Outcome>;
+  /** Deliver nothing more from this connection (a successor will send it). */
+  mute(): void;
   replace(): void;
 }
 
@@ -176,13 +178,29 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
     handed?.(true);
   }
 
-  /** Changes the query (LEAP: the union of types): a new connection from the position, then the old one closes. */
+  /** The query the next connection uses; the current one is kept (LEAP: types narrowed by `unregister`). */
+  useParams(params: StreamParams): void {
+    this.#params = params;
+  }
+
+  /**
+   * Changes the query (LEAP: the union of types): a new connection from the position, then the
+   * old one closes. The old one delivers nothing more from the moment of the change — what it
+   * would have sent comes again on the new one — so an event of a newly selected type that lies
+   * between the position and the swap is not skipped as "before the position".
+   */
   async changeParams(params: StreamParams): Promise<void> {
     this.#params = params;
     const previous = this.#current;
     if (previous === undefined || this.#state !== 'open') return; // the next connection uses them
+    previous.mute();
+    await this.#drained();
     const next = this.#dial(this.#url());
-    if (!(await next.opened)) return; // the old one stays; the next reconnect carries the new params
+    if (!(await next.opened)) {
+      // The old one is muted: end it; the run loop reconnects from the position with the new query.
+      previous.connection.close(LOCAL_CLOSE.replaced, 'types changed');
+      return;
+    }
     if (this.#current !== previous) {
       next.connection.close(LOCAL_CLOSE.replaced, 'superseded');
       return;
@@ -258,7 +276,7 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
       try {
         streamsRoot ??= await readStreamsRoot(context.fetch, context.apiRoot);
         if (this.#point === undefined)
-          this.#point = pointAt(await readHistoryBounds(context.fetch, context.apiRoot));
+          this.#point = pointAt(await readHistoryBounds(context.fetch, context.apiRoot), this.stream);
       } catch (error) {
         await this.#waitFor(this.#backoff.next(), {
           reason: `API root unreachable: ${(error as Error).message}`,
@@ -395,6 +413,7 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
     let opened = false;
     let delivered = 0;
     let replaced = false;
+    let muted = false;
     let openedAt = 0;
     let resolveOpened!: (value: boolean) => void;
     let resolveEnded!: (outcome: Outcome) => void;
@@ -421,6 +440,9 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
       },
       opened: openedPromise,
       ended,
+      mute: () => {
+        muted = true;
+      },
       replace: () => {
         replaced = true;
         stopTimers();
@@ -450,7 +472,7 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
       message: (text) => {
         clearTimeout(deadline);
         deadline = undefined;
-        if (replaced || text === 'pong') return;
+        if (replaced || muted || text === 'pong') return;
         let frame: unknown;
         try {
           frame = JSON.parse(text);
@@ -484,8 +506,18 @@ export class Subscription<S extends StreamName = StreamName> implements AsyncIte
         // Cannot slow the socket (browser): end it; the resume point picks up after what is queued.
         received.from.connection.close(LOCAL_CLOSE.overflow, 'client queue full');
     }
-    this.#pumping ??= this.#pump().finally(() => {
+    this.#startPump();
+  }
+
+  /**
+   * One pump at a time. A pump that only dropped repeats ends without awaiting, before its
+   * `finally` ran: frames queued meanwhile (the same burst) start the next pump from there.
+   */
+  #startPump(): void {
+    if (this.#pumping !== undefined) return;
+    this.#pumping = this.#pump().finally(() => {
       this.#pumping = undefined;
+      if (this.#queue.length > 0 && this.#ended === undefined) this.#startPump();
     });
   }
 
@@ -641,10 +673,13 @@ function refusal(status: number, code: string, message: string, body: Record<str
 /**
  * Starting without a position: from the head the catalog names, in its epoch, so nothing committed
  * after `start()` is missed (the catalog may be a second old: a few earlier events may come too).
- * An empty stream has no head: the connection is live, pinned to the epoch if there is one.
+ * On `events` from the block before the head: `since=<head>` would skip generic events emitted
+ * after the head block once the catalog was read. An empty stream has no head: the connection is
+ * live, pinned to the epoch if there is one.
  */
-function pointAt(bounds: HistoryBounds): ResumePoint {
-  return { epoch: bounds.epoch, since: bounds.head === null ? null : String(bounds.head), delivered: [] };
+export function pointAt(bounds: HistoryBounds, stream: StreamName): ResumePoint {
+  const head = bounds.head === null ? null : stream === 'events' ? Math.max(0, bounds.head - 1) : bounds.head;
+  return { epoch: bounds.epoch, since: head === null ? null : String(head), delivered: [] };
 }
 
 export function queryOf(params: StreamParams): string {

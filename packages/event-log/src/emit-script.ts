@@ -8,8 +8,9 @@ import {
 } from './emit-options.js';
 import type { EmitResult } from './event-log.js';
 import { RedisScript } from './redis-script.js';
-import { positionOfId } from './stream-entry.js';
+import { positionId, positionOfId } from './stream-entry.js';
 import { STREAM_LUA_PRELUDE } from './stream-lua.js';
+import { type WrittenEntry, writtenArgs } from './written-entry.js';
 
 /**
  * The whole emit runs inside Redis as one script, so racing emitters (several ingest replicas)
@@ -19,57 +20,48 @@ import { STREAM_LUA_PRELUDE } from './stream-lua.js';
  * double prints large ones in exponent form).
  * KEYS: stream, epoch[, idempotency key]. ARGV: type, content JSON, emittedAt, a fresh epoch (used
  * when the stream does not exist yet), the height before the first one, the most events a
- * height takes, the emit's digest, the idempotency window in ms.
- * Replies `{status, event JSON or ID, epoch}`.
+ * height takes, the emit's digest, the idempotency window in ms, and the writer's last entry (ID,
+ * chain, epoch; '' when none). Replies `{status, event JSON or ID, epoch, chain}`.
  */
 const EMIT = new RedisScript(`${STREAM_LUA_PRELUDE}
 local key, epoch_key, remember_key = KEYS[1], KEYS[2], KEYS[3]
 local top, newest, last_id = stream_top(key)
 local current = epoch_of(key, epoch_key, newest)
 
--- Whether the event a key remembers is still this history's: its entry holds the same chain,
--- or it was trimmed (below the oldest entry). One lost in a rollback says nothing any more.
-local function still_held(id, chain)
-  if not chain then return true end
-  local entry = redis.call('XRANGE', key, id, id)
-  if #entry > 0 then return field_of(entry[1][2], 'chain') == chain end
-  local oldest = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)
-  if #oldest == 0 then return false end
-  local h, s = string.match(id, '^(%d+)-(%d+)$')
-  local oh, os_ = string.match(oldest[1][1], '^(%d+)-(%d+)$')
-  h, s, oh, os_ = tonumber(h), tonumber(s), tonumber(oh), tonumber(os_)
-  return h < oh or (h == oh and s < os_)
-end
-
-if remember_key then
-  local seen = redis.call('HMGET', remember_key, 'digest', 'id', 'event', 'epoch', 'chain')
-  -- A key from another history (the stream was recreated) says nothing about this one.
-  if seen[1] and seen[4] == current and still_held(seen[2], seen[5]) then
-    if seen[1] == ARGV[7] then return {'duplicate', seen[3], seen[4]} end
-    return {'IDEMPOTENCY_CONFLICT', seen[2], false}
-  end
-end
-
 local height, seq = ARGV[5], 1
 if last_id then
   local last_height, last_seq = string.match(last_id, '^(%d+)-(%d+)$')
   height, seq = last_height, tonumber(last_seq) + 1
 end
-if seq > tonumber(ARGV[6]) then return {'TOO_MANY_EVENTS_AT_HEIGHT', height, false} end
-
-local epoch = current or ARGV[4]
-if redis.call('GET', epoch_key) ~= epoch then redis.call('SET', epoch_key, epoch) end
 local id = height .. '-' .. seq
 local event = '{"type":"' .. ARGV[1] .. '","height":' .. height .. ',"seq":' .. seq ..
   ',"content":' .. ARGV[2] .. ',"emittedAt":' .. ARGV[3] .. '}'
 local prev = chain_of(newest)
 local chain = next_chain(prev, id, redis.sha1hex(event))
+-- A rollback nobody has signalled lost what this writer wrote: this write starts a new epoch.
+if current and writer_lost(key, current, ARGV[9], ARGV[10], ARGV[11], id, chain) then current = ARGV[4] end
+
+if remember_key then
+  local seen = redis.call('HMGET', remember_key, 'digest', 'id', 'event', 'epoch', 'chain')
+  -- A key from another history (the stream was recreated) says nothing about this one, nor does
+  -- one whose event a rollback lost.
+  local fate = seen[1] and seen[4] == current and entry_fate(key, seen[2], seen[5] or nil)
+  if fate == 'held' or fate == 'trimmed' then
+    if seen[1] == ARGV[7] then return {'duplicate', seen[3], seen[4], seen[5] or ''} end
+    return {'IDEMPOTENCY_CONFLICT', seen[2], false}
+  end
+end
+
+if seq > tonumber(ARGV[6]) then return {'TOO_MANY_EVENTS_AT_HEIGHT', height, false} end
+
+local epoch = current or ARGV[4]
+if redis.call('GET', epoch_key) ~= epoch then redis.call('SET', epoch_key, epoch) end
 redis.call('XADD', key, id, 'event', event, 'epoch', epoch, 'prev', prev, 'chain', chain)
 if remember_key then
   redis.call('HSET', remember_key, 'digest', ARGV[7], 'id', id, 'event', event, 'epoch', epoch, 'chain', chain)
   redis.call('PEXPIRE', remember_key, ARGV[8])
 end
-return {'appended', event, epoch}
+return {'appended', event, epoch, chain}
 `);
 
 export interface EmitArguments {
@@ -80,12 +72,16 @@ export interface EmitArguments {
   prepared: PreparedEmit;
   limits: EmitLimits;
   firstHeight: number;
-  /** Becomes the epoch when this emit creates the stream. */
+  /** Becomes the epoch when this emit creates the stream, or finds the writer's last entry lost. */
   freshEpoch: string;
+  lastWritten: WrittenEntry | undefined;
 }
 
 /** Emits through the script; throws {@link EmitRefusedError} when Redis refuses. */
-export async function emitWithScript(redis: Redis, args: EmitArguments): Promise<EmitResult> {
+export async function emitWithScript(
+  redis: Redis,
+  args: EmitArguments,
+): Promise<{ result: EmitResult; written: WrittenEntry }> {
   const { prepared } = args;
   const keys = [args.key, args.epochKey, ...(args.rememberKey === undefined ? [] : [args.rememberKey])];
   const argv = [
@@ -97,10 +93,20 @@ export async function emitWithScript(redis: Redis, args: EmitArguments): Promise
     String(args.limits.maxEventsPerHeight),
     prepared.digest,
     String(args.limits.idempotencyWindowMs),
+    ...writtenArgs(args.lastWritten),
   ];
-  const [status, value, epoch] = (await EMIT.run(redis, keys, argv)) as [string, string, string | null];
+  const [status, value, epoch, chain] = (await EMIT.run(redis, keys, argv)) as [
+    string,
+    string,
+    string | null,
+    string | undefined,
+  ];
   if (status === 'appended' || status === 'duplicate') {
-    return { status, event: decodeEvent(value), epoch: epoch ?? '' };
+    const event = decodeEvent(value);
+    return {
+      result: { status, event, epoch: epoch ?? '' },
+      written: { id: positionId(event), chain: chain ?? '', epoch: epoch ?? '' },
+    };
   }
   if (status === 'IDEMPOTENCY_CONFLICT') {
     throw idempotencyConflict(prepared.request.idempotencyKey ?? '', positionOfId(value));

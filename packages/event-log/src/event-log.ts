@@ -32,7 +32,8 @@ export interface EventLog {
    * `after: 'latest'` starts after whatever is last when the tail begins.
    * Survives connection loss: it resumes from the last height it yielded. Ends by throwing
    * {@link LogResetError} when the history under it changed (the epoch is not `options.epoch`,
-   * or the top went below a height this epoch held), so a cursor never reads another history.
+   * or the entries below the cursor are not the ones it read: the top fell below them, or the
+   * entry it took is gone or rewritten), so a cursor never reads another history.
    */
   tail(options: TailOptions): AsyncIterable<BlockEvent>;
 

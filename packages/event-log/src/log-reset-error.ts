@@ -1,8 +1,9 @@
 /**
  * The history under a tail changed, so its cursor means nothing any more; the tail ends with this.
  * - `reset`: the stream was recreated (FLUSHALL, DEL of the key): another epoch, or none yet.
- * - `rollback`: same epoch, but the top went below what the tail had seen (Redis restored from an
- *   older snapshot); the log has then started a new epoch, once, for every reader and appender.
+ * - `rollback`: same epoch, but the history below the tail is not the one it read (Redis restored
+ *   from an older snapshot: the top below what it saw, or the entry it took gone or rewritten);
+ *   the log has then started a new epoch, once, for every reader and appender.
  */
 export class LogResetError extends Error {
   constructor(

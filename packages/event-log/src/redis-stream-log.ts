@@ -37,6 +37,7 @@ import {
   positionOfId,
   type StreamEntry,
 } from './stream-entry.js';
+import { laterWrite, type WrittenEntry } from './written-entry.js';
 
 export interface RedisStreamLogOptions extends EventLogOptions {
   /**
@@ -102,6 +103,8 @@ export class RedisStreamLog implements EventLog {
   readonly #ownsClient: boolean;
   readonly #onTailError: (error: unknown) => void;
   readonly #replicaAcks: ReplicaAcks | undefined;
+  /** What this log wrote last: its next write checks a rollback did not lose it. */
+  #lastWritten: WrittenEntry | undefined;
   /** Aborts every running tail when the log closes. */
   readonly #tails = new Set<() => void>();
 
@@ -143,7 +146,7 @@ export class RedisStreamLog implements EventLog {
   }
 
   async #append(block: BlockEvent): Promise<AppendResult> {
-    const result = await appendWithScript(this.#redis, {
+    const { result, written } = await appendWithScript(this.#redis, {
       key: this.key,
       epochKey: this.epochKey,
       block,
@@ -151,7 +154,9 @@ export class RedisStreamLog implements EventLog {
       firstHeight: this.#firstHeight,
       trim: this.#trim,
       freshEpoch: newEpoch(),
+      lastWritten: this.#lastWritten,
     });
+    this.#lastWritten = laterWrite(this.#lastWritten, written);
     // A duplicate waits too: the earlier append that wrote it may not have been replicated.
     await waitForReplicas(this.#redis, this.#replicaAcks);
     return result;
@@ -160,7 +165,7 @@ export class RedisStreamLog implements EventLog {
   async emit(request: EmitRequest): Promise<EmitResult> {
     const prepared = prepareEmit(request, this.#limits);
     const key = request.idempotencyKey;
-    const result = await emitWithScript(this.#redis, {
+    const { result, written } = await emitWithScript(this.#redis, {
       key: this.key,
       epochKey: this.epochKey,
       rememberKey: key === undefined ? undefined : `${this.#rememberPrefix}${key}`,
@@ -168,7 +173,9 @@ export class RedisStreamLog implements EventLog {
       limits: this.#limits,
       firstHeight: this.#firstHeight,
       freshEpoch: newEpoch(),
+      lastWritten: this.#lastWritten,
     });
+    this.#lastWritten = laterWrite(this.#lastWritten, written);
     await waitForReplicas(this.#redis, this.#replicaAcks);
     return result;
   }

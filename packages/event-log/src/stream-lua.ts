@@ -39,6 +39,43 @@ local function next_chain(prev, id, digest)
   return redis.sha1hex(prev .. '|' .. id .. '|' .. digest)
 end
 
+-- Where entry \`id\` with \`chain\` stands now: 'held' (there with that chain, or no chain to
+-- compare), 'trimmed' (below the oldest entry: retention took it), 'rewritten' (another entry at
+-- its place) or 'lost' (gone): the last two only after a rollback.
+local function compare_ids(a, b)
+  local ah, as = string.match(a, '^(%d+)-(%d+)$')
+  local bh, bs = string.match(b, '^(%d+)-(%d+)$')
+  ah, as, bh, bs = tonumber(ah), tonumber(as), tonumber(bh), tonumber(bs)
+  if ah ~= bh then return ah < bh and -1 or 1 end
+  if as ~= bs then return as < bs and -1 or 1 end
+  return 0
+end
+
+local function entry_fate(key, id, chain)
+  local entry = redis.call('XRANGE', key, id, id)
+  if #entry > 0 then
+    local found = field_of(entry[1][2], 'chain')
+    if found == nil or chain == nil or chain == '' or found == chain then return 'held' end
+    return 'rewritten'
+  end
+  local oldest = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)
+  if #oldest > 0 and compare_ids(id, oldest[1][1]) < 0 then return 'trimmed' end
+  return 'lost'
+end
+
+-- Whether the history changed under a writer and nobody has said so yet (the epoch is still the
+-- one of its last entry): that entry holds another chain, or is gone and this write, at
+-- \`write_id\` with \`write_chain\`, passes its place or puts something else there. A write before
+-- its place decides nothing yet: the same entries may be written again (a sender re-posting).
+local function writer_lost(key, current_epoch, id, chain, epoch, write_id, write_chain)
+  if id == '' or current_epoch ~= epoch then return false end
+  local fate = entry_fate(key, id, chain)
+  if fate == 'rewritten' then return true end
+  if fate ~= 'lost' then return false end
+  local order = compare_ids(write_id, id)
+  return order > 0 or (order == 0 and write_chain ~= chain)
+end
+
 -- The epoch of an existing stream: its key, else the newest entry's field (the key was deleted
 -- alone); nil when the stream does not exist, since a missing stream has no history to belong to.
 local function epoch_of(key, epoch_key, newest)

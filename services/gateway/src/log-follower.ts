@@ -95,7 +95,12 @@ export class LogFollower {
           signal,
           ...(this.#epoch ? { epoch: this.#epoch } : {}),
         });
-        for await (const entry of tail) this.#deliver(entry);
+        for await (const entry of tail) {
+          // A log that held nothing when followed got its epoch with its first entry: known before
+          // that entry is published, so no answer (a 101's epoch header, a resume check) lacks it.
+          if (this.#epoch === null) this.#epoch = await log.epoch();
+          this.#deliver(entry);
+        }
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof LogResetError) {
@@ -128,15 +133,6 @@ export class LogFollower {
     this.#options.onReset(reset);
   }
 
-  #learnEpoch(): void {
-    this.#options.log.epoch().then(
-      (epoch) => {
-        this.#epoch ??= epoch;
-      },
-      () => {},
-    );
-  }
-
   #deliver(entry: LogEntry): void {
     const position = entryPosition(entry);
     if (this.#position !== undefined && comparePositions(position, this.#position) <= 0) return;
@@ -147,8 +143,6 @@ export class LogFollower {
     if (!isGenericEvent(entry)) this.#lastHeight = entry.height;
     this.#position = position;
     this.#lastError = undefined;
-    // A log that held nothing when followed got its epoch with its first append.
-    if (this.#epoch === null) this.#learnEpoch();
     try {
       this.#options.onEntry(entry);
     } catch (error) {

@@ -1,6 +1,7 @@
 import type { EventLog, LogBounds } from '@blockcast/event-log';
 import {
   comparePositions,
+  EPOCH_HEADER,
   entryPosition,
   formatPosition,
   type Position,
@@ -19,7 +20,7 @@ export interface ResumeCheckOptions {
 }
 
 const EPOCH_REQUIRED_MESSAGE = (since: Position) =>
-  `since=${formatPosition(since)} needs the epoch it belongs to: add &epoch=<E>, read from the catalog (GET /api/v1/streams, field "epoch"), the X-Blockcast-Epoch header of a 101 answer, or a close reason`;
+  `since=${formatPosition(since)} needs the epoch it belongs to: add &epoch=<E>, read from the catalog (GET /api/v1/streams, field "epoch"), the ${EPOCH_HEADER} header of a 101 answer, or a close reason`;
 
 /**
  * Whether a resuming request can be served from this gateway, decided at upgrade so a refusal is

@@ -3,13 +3,14 @@
  * once, as the server sent it; the state and errors on stderr; the exit code says how it ended.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import type { StreamName } from '@blockcast/protocol/client';
 import { readHistoryBounds } from '../api-root.js';
 import { writeAtomically } from '../file-position-store.js';
 import { BlockcastClient } from '../node.js';
 import { MemoryPositionStore, type PositionStore, parseResumePoint } from '../position-store.js';
 import type { ResumePoint } from '../resume-point.js';
 import type { Signal } from '../signals.js';
-import type { StreamParams } from '../subscription.js';
+import { pointAt, type StreamParams } from '../subscription.js';
 import { parseArguments } from './arguments.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import type { Command } from './main.js';
@@ -107,11 +108,7 @@ export const tailCommand: Command = {
           process.stderr.write(`blockcast tail: epoch ${epoch} is not the current one (${bounds.epoch})\n`);
           return ExitCode.EPOCH_CHANGED;
         }
-        start = {
-          epoch,
-          since: bounds?.head === null || bounds === undefined ? null : String(bounds.head),
-          delivered: [],
-        };
+        if (bounds !== undefined) start = pointAt(bounds, stream as StreamName);
       }
       await store.save(key, start);
     }
