@@ -71,7 +71,7 @@ function sections(markdown: string): Section[] {
   return result;
 }
 
-/** A figure section holds a table; its driver is a `bench/scenarios/*.bench.ts` it names. */
+/** A figure section holds a table; its driver is a `bench/scenarios/*.bench.ts` (or `.bench.py`) it names. */
 function figureSections(markdown: string): Section[] {
   return sections(markdown).filter((section) => /^\|[-:| ]+\|$/m.test(section.body));
 }
@@ -95,7 +95,7 @@ test('every figure section of docs/benchmarks.md names a driver in bench/scenari
     .filter(
       (section) =>
         !benchPaths(section.body).some(
-          (path) => /^bench\/scenarios\/[\w-]+\.bench\.ts$/.test(path) && existsSync(join(ROOT, path)),
+          (path) => /^bench\/scenarios\/[\w-]+\.bench\.(ts|py)$/.test(path) && existsSync(join(ROOT, path)),
         ),
     )
     .map((section) => section.heading);
