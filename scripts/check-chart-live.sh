@@ -137,8 +137,9 @@ expect_rolled_to() {
   while read -r name image; do
     [ "${image##*:}" = "$tag" ] || fail "$ns/$name runs $image, expected tag $tag"
     kubectl rollout status "deploy/$name" -n "$ns" --timeout=$timeout >/dev/null
-    pods=$(kubectl get pods -n "$ns" -l "$(selector_of "$ns" "$name")" \
-      -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' | sort -u)
+    # Pods of the old ReplicaSet may still be terminating: only the live ones count.
+    pods=$(kubectl get pods -n "$ns" -l "$(selector_of "$ns" "$name")" -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{(index .spec.containers 0).image}}{{"\n"}}{{end}}{{end}}' |
+      sort -u)
     [ "$pods" = "$image" ] || fail "$ns/$name pods run [$pods], expected only $image"
   done < <(app_images "$ns")
 }
@@ -158,15 +159,19 @@ publish_load_balancers() {
   done
 }
 
-# Nothing of the release is left: only what the namespace had before the install.
+# Nothing of the release is left: only what the namespace had before the install. Pods and
+# EndpointSlices go by garbage collection after helm returns, so allow it a while.
 expect_empty() {
-  local ns=$1 kinds left keep
-  kubectl wait --for=delete pod --all -n "$ns" --timeout=$timeout >/dev/null 2>&1 || true
+  local ns=$1 kinds left keep deadline=$((SECONDS + 120))
   kinds=$(kubectl api-resources --verbs=list --namespaced -o name | grep -v '^events' | paste -sd, -)
   keep=(configmap/kube-root-ca.crt serviceaccount/default
     $(kubectl get secret -n "$ns" -l blockcast.io/provided-by=operator -o name))
-  left=$(kubectl get "$kinds" -n "$ns" -o name | grep -v -x -F "${keep[@]/#/-e}" || true)
-  [ -z "$left" ] || fail "left in $ns after uninstall: $(echo "$left" | paste -sd' ' -)"
+  while :; do
+    left=$(kubectl get "$kinds" -n "$ns" -o name | grep -v -x -F "${keep[@]/#/-e}" || true)
+    [ -n "$left" ] || return 0
+    [ $SECONDS -lt $deadline ] || fail "left in $ns after uninstall: $(echo "$left" | paste -sd' ' -)"
+    sleep 2
+  done
 }
 
 release=blockcast
@@ -201,7 +206,8 @@ for values in "$chart"/ci/*.yaml; do
     "${install[@]}" >"$work/$name.install.log" 2>&1 &
     helm_pid=$!
     background_pids+=("$helm_pid")
-    until kubectl get svc -n "$ns" -o name 2>/dev/null | grep -q .; do sleep 1; done
+    expected=$(grep -c '^kind: Deployment$' "$rendered")
+    until [ "$(kubectl get deploy -n "$ns" -o name | wc -l)" -eq "$expected" ]; do sleep 1; done
     kubectl wait --for=condition=Available deploy --all -n "$ns" --timeout=$timeout >/dev/null
     kill -0 "$helm_pid" 2>/dev/null || fail "helm install --wait returned before the LoadBalancer had an address"
     publish_load_balancers "$ns"
