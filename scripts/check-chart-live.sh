@@ -34,27 +34,28 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/blockcast-chart-live.XXXXXX")
 export KWOK_WORKDIR="$work/kwok" KUBECONFIG="$work/kubeconfig"
 background_pids=()
 
-# Every control-plane process kwokctl started has a pid file: stop those, then anything left.
+# Every control-plane process kwokctl started has a pid file: kwokctl stops them, then any of those
+# PIDs still alive is killed.
 teardown() {
-  local status=$? pid pidfile
+  local status=$? pid pidfile pids=() dir="$KWOK_WORKDIR/clusters/$cluster"
   for pid in "${background_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  if [ -d "$KWOK_WORKDIR/clusters/$cluster" ]; then
+  if [ -d "$dir" ]; then
+    for pidfile in "$dir"/pids/*.pid; do [ -f "$pidfile" ] && pids+=("$(cat "$pidfile")"); done
+    if [ $status -ne 0 ]; then
+      for f in "$dir"/logs/*.log; do
+        printf '\n--- %s (last 20 lines)\n' "$f" >&2
+        tail -n 20 "$f" >&2
+      done
+    fi
     kwokctl delete cluster --name "$cluster" >/dev/null 2>&1 || true
-    for pidfile in "$KWOK_WORKDIR/clusters/$cluster"/pids/*.pid; do
-      [ -f "$pidfile" ] || continue
-      pid=$(cat "$pidfile")
+    for pid in "${pids[@]}"; do
       if kill -0 "$pid" 2>/dev/null; then
         kill "$pid" 2>/dev/null || true
         sleep 1
         kill -9 "$pid" 2>/dev/null || true
       fi
     done
-  fi
-  if [ $status -ne 0 ] && [ -d "$KWOK_WORKDIR/clusters/$cluster/logs" ]; then
-    for f in "$KWOK_WORKDIR/clusters/$cluster"/logs/*.log; do
-      printf '\n--- %s (last 20 lines)\n' "$f" >&2
-      tail -n 20 "$f" >&2
-    done
+    log "cluster deleted, its ${#pids[@]} processes stopped"
   fi
   rm -rf "$work"
   exit $status
@@ -78,7 +79,7 @@ kwokctl create cluster --name "$cluster" --runtime binary \
   }
 # Fake nodes and their pods get loopback addresses: nothing ever connects to them.
 kwokctl scale node --name "$cluster" --replicas 2 \
-  --param '.nodeIPs=["127.0.0.10"]' --param '.podCIDRs=["127.1.0.0/24"]' >/dev/null
+  --param '.nodeIPs=["127.0.0.10"]' --param '.podCIDRs=["127.1.0.0/24"]' >/dev/null 2>&1
 kubectl wait --for=condition=Ready node --all --timeout=60s >/dev/null
 server_version=$(kubectl version -o json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0,"utf8")).serverVersion.gitVersion)')
 log "cluster ready in $((SECONDS - start)) s: server $server_version, $(kubectl get nodes --no-headers | wc -l) nodes"
@@ -163,7 +164,7 @@ publish_load_balancers() {
 # EndpointSlices go by garbage collection after helm returns, so allow it a while.
 expect_empty() {
   local ns=$1 kinds left keep deadline=$((SECONDS + 120))
-  kinds=$(kubectl api-resources --verbs=list --namespaced -o name | grep -v '^events' | paste -sd, -)
+  kinds=$(kubectl api-resources --verbs=list --namespaced -o name | grep -v -x -e 'events' -e 'events.events.k8s.io' -e 'endpoints' | paste -sd, -)
   keep=(configmap/kube-root-ca.crt serviceaccount/default
     $(kubectl get secret -n "$ns" -l blockcast.io/provided-by=operator -o name))
   while :; do
@@ -215,7 +216,7 @@ for values in "$chart"/ci/*.yaml; do
   else
     "${install[@]}" >/dev/null
   fi
-  first_tag=$(app_images "$ns" | head -n 1 | sed 's/.*://')
+  first_tag=$(app_images "$ns" | sed -n '1s/.*://p')
   expect_rolled_to "$ns" "$first_tag"
   if grep -q '^kind: ServiceMonitor' "$rendered"; then
     kubectl get servicemonitor,prometheusrule -n "$ns" -o name | grep -c . | grep -qx 2 ||
