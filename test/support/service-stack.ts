@@ -125,12 +125,20 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
         };
   const gatewayReady = (gateway: StackGateway) =>
     gateway.process.waitUntilReady(`http://127.0.0.1:${gateway.opsPort}/readyz`, 30_000);
-  await Promise.all([
-    ingest.process.waitUntilReady(`${ingest.opsUrl}/readyz`, 30_000),
-    ...gateways.map(gatewayReady),
-    discovery.process.waitUntilReady(`${discovery.opsUrl}/readyz`, 30_000),
-    ...(plugins ? [plugins.process.waitUntilReady(`${plugins.opsUrl}/readyz`, 30_000)] : []),
-  ]);
+  const started = [ingest.process, ...gateways.map((gateway) => gateway.process), discovery.process];
+  if (plugins) started.push(plugins.process);
+  try {
+    await Promise.all([
+      ingest.process.waitUntilReady(`${ingest.opsUrl}/readyz`, 30_000),
+      ...gateways.map(gatewayReady),
+      discovery.process.waitUntilReady(`${discovery.opsUrl}/readyz`, 30_000),
+      ...(plugins ? [plugins.process.waitUntilReady(`${plugins.opsUrl}/readyz`, 30_000)] : []),
+    ]);
+  } catch (error) {
+    // Child services do not die with the test process: a failed start stops what did start.
+    await Promise.all(started.map((service) => service.stop(3000)));
+    throw error;
+  }
 
   return {
     token,
