@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 chart=deploy/k8s/blockcast
-# helm built by `go install` carries no default Kubernetes version of its own.
+# One fixed Kubernetes version, whatever helm's default (a plain `go install` of helm has v1.20.0).
 render_version=1.30.0
 validate_versions=(-k 1.25.0 -k 1.37.0)
 out=$(mktemp -d)

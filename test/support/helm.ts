@@ -13,7 +13,7 @@ import { parseAllDocuments } from 'yaml';
 const run = promisify(execFile);
 
 export const CHART_DIR = fileURLToPath(new URL('../../deploy/k8s/blockcast/', import.meta.url));
-/** helm built by `go install` has no default Kubernetes version; the chart needs >= 1.25. */
+/** Rendered for one fixed Kubernetes version, whatever helm's default (a plain `go install` has v1.20.0). */
 const KUBE_VERSION = '1.30.0';
 
 /** A rendered Kubernetes object, as far as the tests read it. */
@@ -72,9 +72,9 @@ export function helmOrSkip(): { helm: Helm } | { skip: string } {
   const binary = findHelm();
   if (binary !== undefined) return { helm: new Helm(binary) };
   if (process.env.CI === 'true' || process.env.REQUIRE_REDIS === '1') {
-    throw new Error('helm is required in CI but was not found: go install helm.sh/helm/v3/cmd/helm@v3.22.0');
+    throw new Error('helm is required in CI but was not found: bash scripts/install-helm.sh');
   }
-  return { skip: 'helm not found (go install helm.sh/helm/v3/cmd/helm@v3.22.0)' };
+  return { skip: 'helm not found (bash scripts/install-helm.sh)' };
 }
 
 function findHelm(): string | undefined {

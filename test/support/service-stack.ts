@@ -1,7 +1,8 @@
 /**
- * The deployment shape for end-to-end tests: ingest, N gateways (each on ports of its own) and
- * discovery, every one its own process, against one Redis under a key prefix of their own. A
- * gateway can be stopped (SIGTERM: it drains) and started again on the same ports.
+ * The deployment shape for end-to-end tests: ingest, N gateways (each on ports of its own),
+ * discovery and optionally a plugin host, every one its own process, against one Redis under a
+ * key prefix of their own. A gateway can be stopped (SIGTERM: it drains) and started again on the
+ * same ports.
  */
 import { randomBytes } from 'node:crypto';
 import { freePort, type ServiceProcess, startService, uniquePrefix } from '@blockcast/devkit';
@@ -17,6 +18,8 @@ export interface StackOptions {
   gatewayEnv?: Record<string, string>;
   /** Where discovery tells clients the streams are; default the first gateway's port. */
   advertisedStreamsPort?: number;
+  /** PLUGINS for a plugin host reading the same bus (e.g. `console`); none when not given. */
+  plugins?: string;
 }
 
 export interface StackGateway {
@@ -32,6 +35,8 @@ export interface ServiceStack {
   readonly prefix: string;
   readonly ingest: { url: string; opsUrl: string; process: ServiceProcess };
   readonly discovery: { url: string; opsUrl: string; process: ServiceProcess };
+  /** The plugin host, when `plugins` was given. */
+  readonly plugins: { opsUrl: string; process: ServiceProcess } | undefined;
   readonly gateways: StackGateway[];
   /** POST /api/v1/blocks to ingest with the stack's token. */
   post(block: CommittedBlock, token?: string): Promise<Response>;
@@ -39,7 +44,7 @@ export interface ServiceStack {
   stopGateway(index: number): Promise<number | null>;
   /** Starts the gateway again on its ports; resolves when it is ready. */
   startGateway(index: number): Promise<void>;
-  /** Every process stopped; their exit codes, ingest first, discovery last. */
+  /** Every process stopped; their exit codes, ingest first, then gateways, discovery, plugin host. */
   stop(): Promise<(number | null)[]>;
 }
 
@@ -106,19 +111,44 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
       },
     }),
   };
+  const pluginsOps = options.plugins === undefined ? 0 : await freePort();
+  const plugins =
+    options.plugins === undefined
+      ? undefined
+      : {
+          opsUrl: `http://127.0.0.1:${pluginsOps}`,
+          process: startService('plugins', {
+            env: {
+              ...shared,
+              PLUGINS: options.plugins,
+              PLUGINS_HOST: '127.0.0.1',
+              PLUGINS_OPS_PORT: String(pluginsOps),
+            },
+          }),
+        };
   const gatewayReady = (gateway: StackGateway) =>
     gateway.process.waitUntilReady(`http://127.0.0.1:${gateway.opsPort}/readyz`, 30_000);
-  await Promise.all([
-    ingest.process.waitUntilReady(`${ingest.opsUrl}/readyz`, 30_000),
-    ...gateways.map(gatewayReady),
-    discovery.process.waitUntilReady(`${discovery.opsUrl}/readyz`, 30_000),
-  ]);
+  const started = [ingest.process, ...gateways.map((gateway) => gateway.process), discovery.process];
+  if (plugins) started.push(plugins.process);
+  try {
+    await Promise.all([
+      ingest.process.waitUntilReady(`${ingest.opsUrl}/readyz`, 30_000),
+      ...gateways.map(gatewayReady),
+      discovery.process.waitUntilReady(`${discovery.opsUrl}/readyz`, 30_000),
+      ...(plugins ? [plugins.process.waitUntilReady(`${plugins.opsUrl}/readyz`, 30_000)] : []),
+    ]);
+  } catch (error) {
+    // Child services do not die with the test process: a failed start stops what did start.
+    await Promise.all(started.map((service) => service.stop(3000)));
+    throw error;
+  }
 
   return {
     token,
     prefix,
     ingest,
     discovery,
+    plugins,
     gateways,
     post: (block, withToken = token) =>
       fetch(`${ingest.url}/api/v1/blocks`, {
@@ -137,6 +167,7 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
         ingest.process.stop(),
         ...gateways.map((gateway) => gateway.process.stop()),
         discovery.process.stop(),
+        ...(plugins ? [plugins.process.stop()] : []),
       ]);
     },
   };
