@@ -206,9 +206,15 @@ class StreamTail {
     if (verdict.kind === 'rollback') await this.#rollback(verdict.epoch);
   }
 
-  /** An entry that does not follow the last one taken: a reset if the epoch changed, else a rollback. */
-  async #diverged(connection: Redis): Promise<never> {
-    await this.#check(await this.#readState(connection));
+  /**
+   * An entry that does not follow the last one taken: a reset if the epoch changed, nothing if
+   * retention trimmed the entry taken last (a gap the reader judges, not another history), else a
+   * rollback.
+   */
+  async #diverged(connection: Redis): Promise<void> {
+    const state = await this.#readState(connection);
+    await this.#check(state);
+    if (state.cursor?.trimmed) return;
     const epoch = this.#watch.epoch;
     if (epoch === null) throw new Error('an entry tail diverged before it had an epoch');
     return this.#rollback(epoch);
