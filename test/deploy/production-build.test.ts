@@ -135,6 +135,10 @@ describe(
       const root = (await (await fetch(`http://127.0.0.1:${ports.discovery}/api/v1/`)).json()) as {
         streams: string;
       };
+      // The explorer's bundle, written by `npm run build`, is served by compiled discovery (no esbuild there).
+      const explorer = await fetch(`http://127.0.0.1:${ports.discovery}/explorer/explorer.js`);
+      assert.equal(explorer.status, 200, 'compiled discovery serves the explorer bundle');
+      assert.match(String(explorer.headers.get('content-type')), /^text\/javascript/);
       const client = await RecordingClient.connect(root.streams);
       const block = makeBlock(1, 10);
       const response = await fetch(`http://127.0.0.1:${ports.ingest}/api/v1/blocks`, {
