@@ -82,6 +82,7 @@ function render(event: StreamEvent<'events'>): void {
       const row = document.createElement('tr');
       row.dataset.transactionId = transaction.transaction_id;
       row.dataset.height = String(frame.height);
+      row.dataset.operation = 'operation' in transaction ? transaction.operation : 'invalid';
       cell(row, '').append(blockLink(frame.height));
       cell(row, transaction.transaction_id);
       if ('operation' in transaction) {
