@@ -161,6 +161,7 @@ test(
       `"reconnecting" shown: ${(await states()).join(', ')}`,
     );
     assert.match(String(await page.locator('#resume').textContent()), /^since=\d+ epoch=\S+$/);
+    await page.evaluate('scrollTo(0, 0)');
     await page.screenshot({ path: `${ARTIFACTS}2-filtered-after-kill.png` });
 
     assert.deepEqual(problems, [], 'no error and no CSP violation in the page');

@@ -36,12 +36,16 @@ export function chromiumStackSkip(): { skip?: string } {
 /** Headless Chromium with a fresh profile, closed and removed after the test. */
 export async function launchChromium(t: TestContext): Promise<BrowserContext> {
   const profile = mkdtempSync(join(tmpdir(), 'blockcast-chromium-'));
-  t.after(() => rmSync(profile, { recursive: true, force: true }));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
+  const browser = await chromium
+    .launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS })
+    .catch((error: unknown) => {
+      rmSync(profile, { recursive: true, force: true });
+      throw error;
+    });
+  // One hook, in this order: hooks run in the order registered, and Chromium writes its profile until closed.
+  t.after(async () => {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
   });
-  t.after(() => browser.close());
   return browser;
 }
