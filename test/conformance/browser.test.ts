@@ -6,41 +6,16 @@
  * is skipped, except under CI, where it must run.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { waitUntil } from '@blockcast/devkit';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
-import { chaosSkip } from '../support/chaos-topology.js';
-import { haproxyInstalled } from '../support/haproxy.js';
+import { chromiumStackSkip, launchChromium } from '../support/chromium.js';
 import { StackControl } from './stack-control-client.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ENTRY = fileURLToPath(new URL('../../packages/client/src/index.ts', import.meta.url));
-/** The flags the brief for CI machines asks for; playwright adds --headless itself. */
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-function skip(): { skip?: string } {
-  const redis = chaosSkip();
-  if (redis.skip !== undefined) return redis;
-  const missing = [!existsSync(CHROMIUM) && 'chromium', !haproxyInstalled() && 'haproxy'].filter(Boolean);
-  if (missing.length === 0) return {};
-  if (process.env.CI === 'true') throw new Error(`CI=true but ${missing.join(' and ')} is not installed`);
-  return { skip: `${missing.join(' and ')} not installed (apt-get install -y chromium haproxy)` };
-}
 
 /** The page: the bundle, a subscription with a sessionStorage position store, and what it saw on `window`. */
 const PAGE = (apiRoot: string) => `<!doctype html>
@@ -64,7 +39,7 @@ const PAGE = (apiRoot: string) => `<!doctype html>
 
 test(
   'the browser build in Chromium survives a gateway kill -9 and loses nothing',
-  { ...skip(), timeout: 300_000 },
+  { ...chromiumStackSkip(), timeout: 300_000 },
   async (t) => {
     const bundle = await build({
       entryPoints: [ENTRY],
@@ -95,14 +70,7 @@ test(
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const profile = mkdtempSync(join(tmpdir(), 'blockcast-chromium-'));
-    t.after(() => rmSync(profile, { recursive: true, force: true }));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-    });
-    t.after(() => browser.close());
+    const browser = await launchChromium(t);
     const page = browser.pages()[0] ?? (await browser.newPage());
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));

@@ -123,6 +123,10 @@ describe(
         },
         15_000,
       );
+      // The explorer's bundle, written by `npm run build`, is served by compiled discovery (no esbuild there).
+      const explorer = await fetch(`http://127.0.0.1:${ports.discovery}/explorer/explorer.js`);
+      assert.equal(explorer.status, 200, 'compiled discovery serves the explorer bundle');
+      assert.match(String(explorer.headers.get('content-type')), /^text\/javascript/);
 
       // The fourth service of the image: its blocks continue the chain after the posted one.
       const blocksUrl = new URL(streams);

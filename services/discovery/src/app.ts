@@ -8,12 +8,15 @@ import {
 import type { EventLog } from '@blockcast/event-log';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { streamsOrigin } from './advertised-urls.js';
 import { buildCatalogDocument } from './catalog-document.js';
 import type { DiscoveryConfig } from './config.js';
 import { allowAnyOrigin } from './cors.js';
 import { answerErrorsWithCodes, errorFactoryOptions } from './errors.js';
+import { loadExplorerFiles } from './explorer-files.js';
 import { instrumentRequests } from './metrics.js';
 import { buildRootDocuments } from './root-documents.js';
+import { registerExplorerRoutes } from './routes/explorer.js';
 import { registerRootDocumentRoutes } from './routes/root-documents.js';
 import { registerStreamCatalogRoute } from './routes/stream-catalog.js';
 import { streamStateReader } from './stream-state.js';
@@ -62,6 +65,7 @@ export function buildDiscoveryApp(options: DiscoveryAppOptions): DiscoveryApp {
   registerRootDocumentRoutes(fastify, buildRootDocuments(config));
   const streamState = options.log ? streamStateReader(options.log) : undefined;
   registerStreamCatalogRoute(fastify, async () => buildCatalogDocument(config, await streamState?.()));
+  registerExplorerRoutes(fastify, loadExplorerFiles, streamsOrigin(config.advertised));
 
   // Discovery has no dependencies: ready while its API port accepts, not once draining.
   const service = new HttpService({
