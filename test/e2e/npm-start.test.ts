@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startService } from '@blockcast/devkit';
-import { freePort } from '../support/redis.js';
+import { freePort, freePortsFor, SERVICE_PORT_VARIABLES } from '../support/redis.js';
 import { RecordingClient } from '../support/ws-client.js';
 
 test(
@@ -80,24 +80,11 @@ test(
   },
 );
 
-/** The six ports of one `npm start`, all free. */
-async function freeServicePorts(): Promise<Record<string, string>> {
-  const names = [
-    'INGEST_PORT',
-    'INGEST_OPS_PORT',
-    'GATEWAY_PORT',
-    'GATEWAY_OPS_PORT',
-    'DISCOVERY_PORT',
-    'DISCOVERY_OPS_PORT',
-  ];
-  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, String(await freePort())])));
-}
-
 test(
   'npm start on other ports advertises the gateway port it listens on, and a second one on that port fails naming it',
   { timeout: 60_000 },
   async () => {
-    const ports = await freeServicePorts();
+    const ports = await freePortsFor(SERVICE_PORT_VARIABLES);
     const quiet = { DEMO_CHAIN: 'false', REDIS_URL: '', INGEST_TOKENS: '' };
     const first = startService('all', { env: { ...ports, ...quiet } });
     try {
@@ -112,7 +99,7 @@ test(
       );
 
       const second = startService('all', {
-        env: { ...(await freeServicePorts()), GATEWAY_PORT: ports.GATEWAY_PORT!, ...quiet },
+        env: { ...(await freePortsFor(SERVICE_PORT_VARIABLES)), GATEWAY_PORT: ports.GATEWAY_PORT!, ...quiet },
       });
       assert.equal(await second.exited, 1, `the second npm start must fail:\n${second.output()}`);
       assert.match(second.output(), new RegExp(`cannot listen on [^\\s]+:${ports.GATEWAY_PORT}`));

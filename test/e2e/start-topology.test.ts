@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../support/redis.js';
+import { freePort, freePortsFor, SERVICE_PORT_VARIABLES } from '../support/redis.js';
 import { RecordingClient } from '../support/ws-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,18 +18,7 @@ test(
   'start:topology honours every port variable, prints them, and drains its gateways on Ctrl-C',
   { timeout: 120_000 },
   async () => {
-    const names = [
-      'TOPOLOGY_REDIS_PORT',
-      'INGEST_PORT',
-      'INGEST_OPS_PORT',
-      'GATEWAY_PORT',
-      'GATEWAY_OPS_PORT',
-      'DISCOVERY_PORT',
-      'DISCOVERY_OPS_PORT',
-    ];
-    const ports = Object.fromEntries(
-      await Promise.all(names.map(async (name) => [name, String(await freePort())])),
-    );
+    const ports = await freePortsFor(['TOPOLOGY_REDIS_PORT', ...SERVICE_PORT_VARIABLES]);
     // The second gateway's ops port is GATEWAY_OPS_PORT + 1: move it off a port another one took.
     ports.GATEWAY_OPS_PORT = String(await freePortWithFreeSuccessor(new Set(Object.values(ports))));
     const env: NodeJS.ProcessEnv = {

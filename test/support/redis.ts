@@ -4,9 +4,24 @@
  * REQUIRE_REDIS=1 turns "no Redis" into a failure instead of a skip.
  */
 import { spawnSync } from 'node:child_process';
-import { startRedisServer } from '@blockcast/devkit';
+import { freePort, startRedisServer } from '@blockcast/devkit';
 
 export { freePort, uniquePrefix } from '@blockcast/devkit';
+
+/** The port variables of ingest, a gateway and discovery: the six ports of one `npm start`. */
+export const SERVICE_PORT_VARIABLES = [
+  'INGEST_PORT',
+  'INGEST_OPS_PORT',
+  'GATEWAY_PORT',
+  'GATEWAY_OPS_PORT',
+  'DISCOVERY_PORT',
+  'DISCOVERY_OPS_PORT',
+] as const;
+
+/** A free port for each variable named, as strings ready for a child process's environment. */
+export async function freePortsFor(names: readonly string[]): Promise<Record<string, string>> {
+  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, String(await freePort())])));
+}
 
 export interface TestRedis {
   url: string;
