@@ -16,6 +16,8 @@ export interface BlockcastOptions {
   /** Another launcher (e.g. `npm` for `npm run watch`), run in the repository with `args`. */
   command?: string;
   cwd?: string;
+  /** In a process group of its own, signalled as a whole by `stop()` (a shell and what it started). */
+  group?: boolean;
 }
 
 export class BlockcastProcess {
@@ -25,6 +27,7 @@ export class BlockcastProcess {
   stdout = '';
   stderr = '';
   #waiters = new Set<() => void>();
+  readonly #group: boolean;
 
   constructor(args: readonly string[], options: BlockcastOptions = {}) {
     const [command, argv] =
@@ -35,7 +38,9 @@ export class BlockcastProcess {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      detached: options.group === true,
     });
+    this.#group = options.group === true;
     this.child.stdin.end();
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.stdout += chunk.toString();
@@ -91,7 +96,8 @@ export class BlockcastProcess {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        this.child.kill('SIGKILL');
+        if (this.#group) process.kill(-this.child.pid!, 'SIGKILL');
+        else this.child.kill('SIGKILL');
         reject(new Error(`blockcast did not exit within ${timeoutMs} ms:\n${this.stderr}`));
       }, timeoutMs);
     });
@@ -102,9 +108,12 @@ export class BlockcastProcess {
     }
   }
 
-  /** SIGTERM by its PID, then its exit code. */
+  /** SIGTERM by its PID (its group's, with `group`), then its exit code. */
   async stop(): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      if (this.#group) process.kill(-this.child.pid!, 'SIGTERM');
+      else this.child.kill('SIGTERM');
+    }
     return this.exit();
   }
 
