@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { makeBlock, startService } from '@blockcast/devkit';
-import { BlockcastProcess, runBlockcast } from '../support/blockcast-cli.js';
+import { BLOCKCAST_BIN, BlockcastProcess, runBlockcast } from '../support/blockcast-cli.js';
 import { freePortsFor, redisOrSkip, SERVICE_PORT_VARIABLES } from '../support/redis.js';
 import { type ServiceStack, startServiceStack } from '../support/service-stack.js';
 
@@ -66,6 +66,28 @@ describe(
       // Python's json.dumps spacing, as the original servers send it: the text is not re-serialised.
       for (const line of run.lines())
         assert.match(line, /^\{"height": \d+, "hash": "[0-9A-F]{64}", "transaction_ids": \["/);
+    });
+
+    test('on a terminal the default is pretty (stdout a pty, made by script(1))', async () => {
+      const command = [
+        process.execPath,
+        BLOCKCAST_BIN,
+        'tail',
+        'valid_blocks',
+        '--since',
+        '0',
+        '--epoch',
+        epoch,
+        '-c',
+        '1',
+      ];
+      const run = await runBlockcast(['-qec', command.join(' '), '/dev/null'], {
+        command: 'script',
+        env: env(),
+      });
+      assert.equal(run.code, 0, run.stdout);
+      assert.match(run.stdout, /^height=1 hash=[0-9A-F]{64} transaction_ids=[0-9a-f]{64},[0-9a-f]{64}\r?$/m);
+      assert.doesNotMatch(run.stdout, /\{"height"/);
     });
 
     test('-o csv writes a header and one row per frame; -o pretty field=value; --envelope adds position and epoch', async () => {
