@@ -183,6 +183,12 @@ describe(
       assert.deepEqual(waiting.lines(), [String(POSTED + 1)]);
     });
 
+    test("a value the gateway refuses exits 6 with the server's JSON error, not a bare status", async () => {
+      const run = await tail(['events?types=NO_SUCH_TYPE']);
+      assert.equal(run.code, 6, run.stderr);
+      assert.match(run.stderr, /refused 400 [A-Z_]+: .*NO_SUCH_TYPE/);
+    });
+
     test('SIGTERM ends a live tail with 0', async () => {
       const live = new BlockcastProcess(['tail', 'valid_blocks'], { env: env() });
       await live.waitForStderr(/open/);
