@@ -4,8 +4,7 @@
  */
 import { type OptionSpecs, type ParsedArguments, parseArguments } from './arguments.js';
 import { catalogCommand } from './catalog.js';
-import type { CliDefaults } from './config.js';
-import { loadCliDefaults } from './config.js';
+import { type CliDefaults, loadCliDefaults } from './config.js';
 import { emitCommand } from './emit.js';
 import { CommandFailure, ExitCode, UsageError } from './exit-codes.js';
 import { statusCommand } from './status.js';
