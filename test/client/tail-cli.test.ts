@@ -170,7 +170,7 @@ describe(
       assert.ok(run.elapsedMs < 15_000, `exited after ${run.elapsedMs} ms`);
     });
 
-    test('a frame resets --idle-timeout: a live tail waiting for the next block gets it', async () => {
+    test('-c 1 with --idle-timeout: a live tail waiting for the next block prints it and exits 0 before the timeout', async () => {
       const waiting = new BlockcastProcess(
         ['tail', 'valid_blocks', '-c', '1', '--idle-timeout', '60s', '-o', '{height}'],
         {
