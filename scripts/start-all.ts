@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeOnSignals, createLogger, readLogLevel, runMain } from '@blockcast/common';
 import { DemoChain, loadDemoChainConfig } from '@blockcast/demo-chain';
+import { cliCommands } from '@blockcast/devkit';
 import { buildDiscoveryApp, loadDiscoveryConfig } from '@blockcast/discovery';
 import { buildGatewayApp, loadGatewayConfig } from '@blockcast/gateway';
 import { buildIngestApp, loadIngestConfig, openIngestLog } from '@blockcast/ingest';
@@ -62,6 +63,12 @@ await runMain('blockcast', async () => {
   chain?.start();
 
   const streams = `ws://localhost:${gatewayPort}/api/v1/streams`;
+  const cli = cliCommands({
+    discoveryUrl,
+    ingestUrl,
+    token,
+    ops: { discovery: discoveryOpsPort, ingest: ingestOpsPort, gateways: [opsPort] },
+  });
   process.stdout.write(
     `${[
       '',
@@ -73,7 +80,12 @@ await runMain('blockcast', async () => {
       `  emit events (ingest)    ${ingestUrl}/api/v1/events/<NODE_STATUS|APP_MESSAGE>   body {"content": …}`,
       `  health and metrics      http://localhost:${opsPort}/metrics (gateway)  :${ingestOpsPort} (ingest)  :${discoveryOpsPort} (discovery)`,
       '',
-      `  watch the stream:       ${watchCommand(discoveryUrl)}     (in another terminal)`,
+      'in another terminal:',
+      `  watch the stream        ${cli.tail}`,
+      `  emit an event           ${cli.emit}`,
+      `  streams and history     ${cli.catalog}`,
+      `  readiness and lag       ${cli.status}`,
+      `  the explorer            ${discoveryUrl}/explorer`,
       '',
     ].join('\n')}\n`,
   );
@@ -92,9 +104,3 @@ await runMain('blockcast', async () => {
     Math.max(gatewayConfig.shutdownGraceMs, ingestConfig.shutdownGraceMs),
   );
 });
-
-/** The watch command for this run: the API root is named unless it is the default one. */
-function watchCommand(discoveryUrl: string): string {
-  const apiRoot = `${discoveryUrl}/api/v1/`;
-  return apiRoot === 'http://localhost:9984/api/v1/' ? 'npm run watch' : `API_ROOT=${apiRoot} npm run watch`;
-}

@@ -8,7 +8,13 @@
 
 import { randomBytes } from 'node:crypto';
 import { ConfigError, readPort, readServicePorts } from '@blockcast/common';
-import { answersPing, type ServiceProcess, startRedisServer, startService } from '@blockcast/devkit';
+import {
+  answersPing,
+  cliCommands,
+  type ServiceProcess,
+  startRedisServer,
+  startService,
+} from '@blockcast/devkit';
 
 const ports = readTopologyPorts();
 const redisUrl = process.env.REDIS_URL ?? (await startRedis(ports.redis));
@@ -51,6 +57,12 @@ try {
 services.push(start('demo-chain', 'demo-chain', { INGEST_TOKENS: token, INGEST_URL: ingestUrl }));
 
 const apiRoot = `http://localhost:${ports.discovery.port}/api/v1/`;
+const cli = cliCommands({
+  discoveryUrl: `http://localhost:${ports.discovery.port}`,
+  ingestUrl,
+  token,
+  ops: { discovery: ports.discovery.opsPort, ingest: ports.ingest.opsPort, gateways: gatewayOpsPorts },
+});
 process.stdout.write(
   `${[
     '',
@@ -59,7 +71,8 @@ process.stdout.write(
     `  streams       ws://localhost:${ports.gateway.port}/api/v1/streams/valid_transactions  (gateway-1 and gateway-2 share the port)`,
     `  ingest        http://localhost:${ports.ingest.port}/api/v1/blocks   Authorization: Bearer ${token}`,
     `  metrics       ${gatewayOpsPorts.map((port) => `http://localhost:${port}/metrics`).join('  ')}  (ingest: http://localhost:${ports.ingest.opsPort}/metrics, discovery: http://localhost:${ports.discovery.opsPort}/metrics)`,
-    `  watch:        ${apiRoot === 'http://localhost:9984/api/v1/' ? '' : `API_ROOT=${apiRoot} `}npm run watch`,
+    `  watch:        ${cli.tail}`,
+    `  status:       ${cli.status}`,
     '  stop:         Ctrl-C (each service drains, gateways close their sockets with 1001 and a position)',
     '',
   ].join('\n')}\n`,

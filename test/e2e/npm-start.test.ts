@@ -4,10 +4,9 @@
  * stream through the API root.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startService } from '@blockcast/devkit';
+import { runBlockcast } from '../support/blockcast-cli.js';
 import { freePort, freePortsFor, SERVICE_PORT_VARIABLES } from '../support/redis.js';
 import { RecordingClient } from '../support/ws-client.js';
 
@@ -64,14 +63,26 @@ test(
         heights.map((_, i) => i + 1),
       );
       await blocks.close();
-      // README's `npm run watch 'valid_blocks?since=3'`: a bare since gets the catalog's epoch.
-      const watched = await watchFrames(
-        `http://127.0.0.1:${ports.DISCOVERY_PORT}/api/v1/`,
-        'valid_blocks?since=3',
-        2,
+      // `npm run watch` is the CLI's tail: from a position in that epoch, piped, as JSON lines.
+      const watched = await runBlockcast(
+        [
+          'run',
+          '--silent',
+          'watch',
+          '--',
+          'valid_blocks',
+          '--since',
+          '3',
+          '--epoch',
+          epoch as string,
+          '-c',
+          '2',
+        ],
+        { env: { BLOCKCAST_API_ROOT: `http://127.0.0.1:${ports.DISCOVERY_PORT}/api/v1/` }, command: 'npm' },
       );
+      assert.equal(watched.code, 0, watched.stderr);
       assert.deepEqual(
-        watched.map((line) => JSON.parse(line).height),
+        watched.lines().map((line) => JSON.parse(line).height),
         [4, 5],
       );
     } finally {
@@ -95,7 +106,9 @@ test(
       assert.equal(new URL(root.streams).port, ports.GATEWAY_PORT);
       assert.match(
         first.output(),
-        new RegExp(`API_ROOT=http://[^/]+:${ports.DISCOVERY_PORT}/api/v1/ npm run watch`),
+        new RegExp(
+          `npx blockcast tail valid_transactions --api-root http://[^/]+:${ports.DISCOVERY_PORT}/api/v1/\n`,
+        ),
       );
 
       const second = startService('all', {
@@ -108,42 +121,3 @@ test(
     }
   },
 );
-
-/** Runs scripts/watch-stream.ts on `stream` until it printed `count` frames; stopped by its PID. */
-async function watchFrames(apiRoot: string, stream: string, count: number): Promise<string[]> {
-  const script = fileURLToPath(new URL('../../scripts/watch-stream.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, stream], {
-    env: { ...process.env, API_ROOT: apiRoot },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let errors = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    errors += chunk.toString();
-  });
-  const lines: string[] = [];
-  try {
-    return await new Promise<string[]>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`watch printed ${lines.length} frames: ${errors}`)),
-        20_000,
-      );
-      let buffered = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const parts = buffered.split('\n');
-        buffered = parts.pop() ?? '';
-        lines.push(...parts.filter((line) => line !== ''));
-        if (lines.length >= count) {
-          clearTimeout(timer);
-          resolve(lines.slice(0, count));
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`watch exited ${code}: ${errors}`));
-      });
-    });
-  } finally {
-    child.kill('SIGTERM');
-  }
-}

@@ -32,8 +32,16 @@ export async function readStreamsRoot(fetchImpl: Fetch, apiRoot: string): Promis
   return streams.slice(0, streams.lastIndexOf('/') + 1);
 }
 
+/** The catalog document, `GET <apiRoot>streams`: streams, parameters, event types, epoch, head, oldest. */
+export function readCatalog(fetchImpl: Fetch, apiRoot: string): Promise<Record<string, unknown>> {
+  return getJson(fetchImpl, `${normaliseApiRoot(apiRoot)}streams`);
+}
+
 export async function readHistoryBounds(fetchImpl: Fetch, apiRoot: string): Promise<HistoryBounds> {
-  const catalog = await getJson(fetchImpl, `${normaliseApiRoot(apiRoot)}streams`);
+  return historyBoundsOf(await readCatalog(fetchImpl, apiRoot));
+}
+
+export function historyBoundsOf(catalog: Record<string, unknown>): HistoryBounds {
   const number = (value: unknown) => (typeof value === 'number' ? value : null);
   return {
     epoch: typeof catalog.epoch === 'string' ? catalog.epoch : null,

@@ -107,6 +107,11 @@ export class BlockcastClient {
 
   /** LEAP: one argument is the content; several are sent as the list of them. */
   emit(event: string, ...content: unknown[]): Promise<Emitted> {
+    return this.emitWithKey(event, content.length === 1 ? content[0] : content, crypto.randomUUID());
+  }
+
+  /** `emit` of one content with the caller's `Idempotency-Key`: the same key again is never a second event. */
+  emitWithKey(event: string, content: unknown, idempotencyKey: string): Promise<Emitted> {
     const { ingestUrl } = this.#options;
     if (ingestUrl === undefined) throw new Error('emit needs the ingestUrl option');
     return emitEvent(
@@ -119,7 +124,8 @@ export class BlockcastClient {
         timeoutMs: 10_000,
       },
       event,
-      content.length === 1 ? content[0] : content,
+      content,
+      idempotencyKey,
     );
   }
 

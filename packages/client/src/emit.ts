@@ -38,8 +38,13 @@ export class EmitError extends Error {
   }
 }
 
-export async function emitEvent(target: EmitTarget, type: string, content: unknown): Promise<Emitted> {
-  const idempotencyKey = crypto.randomUUID();
+/** `idempotencyKey`: one per event, the same for every try; a caller's own to retry an emit whose answer it lost. */
+export async function emitEvent(
+  target: EmitTarget,
+  type: string,
+  content: unknown,
+  idempotencyKey: string = crypto.randomUUID(),
+): Promise<Emitted> {
   const backoff = new Backoff(target.backoff);
   const url = `${target.ingestUrl.replace(/\/$/, '')}/api/v1/events/${encodeURIComponent(type)}`;
   const headers: Record<string, string> = {

@@ -86,3 +86,14 @@ export function frameKey(frame: AnyFrame): string {
   if ('transaction_ids' in frame) return String(frame.height);
   return frame.transaction_id;
 }
+
+type FieldOf<F> = F extends unknown ? keyof F : never;
+
+/** Every top-level field a stream's frames can carry, in the server's order (CSV columns, templates). */
+export const FRAME_FIELDS: { readonly [S in StreamName]: readonly FieldOf<FrameOf[S]>[] } = {
+  valid_transactions: ['height', 'asset_id', 'asset_ids', 'transaction_id'],
+  valid_blocks: ['height', 'hash', 'transaction_ids'],
+  valid_tx: ['txid', 'assetid', 'blockid'],
+  invalid_transactions: ['height', 'transaction_id', 'code', 'reason'],
+  events: ['type', 'height', 'seq', 'hash', 'transactions', 'content'],
+};

@@ -48,7 +48,7 @@ export function accept(point: ResumePoint, frame: AnyFrame): Acceptance {
 }
 
 /** Whether cursor `since` already includes the generic event at `position` (`H` includes every `H-S`). */
-function covers(since: Position, position: Position): boolean {
+export function covers(since: Position, position: Position): boolean {
   if (position.height !== since.height) return position.height < since.height;
   return since.seq === 0 || comparePositions(position, since) <= 0;
 }

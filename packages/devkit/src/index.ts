@@ -1,4 +1,5 @@
 export * from './blocks.js';
+export * from './cli-commands.js';
 export * from './demo-ledger.js';
 export * from './key-prefix.js';
 export * from './rabbitmq-server.js';
