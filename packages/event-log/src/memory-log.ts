@@ -2,9 +2,9 @@ import { DEFAULT_FIRST_HEIGHT, DEFAULT_RETAIN_BLOCKS, linkedAbort } from '@block
 import {
   type BlockEvent,
   blockEntry,
-  comparePositions,
   type EventEntry,
   entryPosition,
+  firstAfter,
   type LogEntry,
   oldestBlockFrom,
   type Position,
@@ -238,16 +238,10 @@ export class MemoryLog implements EventLog {
     return bounds.first > bounds.last ? null : bounds;
   }
 
-  /** The index of the first retained entry at or after `position` (binary search: positions ascend). */
+  /** The index of the first retained entry at or after `position`. */
   #indexOf(position: Position): number {
-    let low = this.#head;
-    let high = this.#entries.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (comparePositions(entryPosition(this.#entries[middle]!), position) < 0) low = middle + 1;
-      else high = middle;
-    }
-    return low;
+    const before = { height: position.height, seq: position.seq - 1 };
+    return firstAfter(this.#entries, before, (entry) => entryPosition(entry!), this.#head);
   }
 
   #entriesAfter(after: Position, limit: number): LogEntry[] {

@@ -2,6 +2,7 @@ export * from './block-event.js';
 export * from './body-signature.js';
 export * from './bus-entries.js';
 export * from './close-codes.js';
+export * from './coded-error.js';
 export * from './digest.js';
 export * from './event-types.js';
 export * from './frames.js';

@@ -2,6 +2,7 @@ import {
   type BlockEvent,
   comparePositions,
   entryPosition,
+  firstAfter,
   isNextOnBus,
   type LogEntry,
   type Position,
@@ -159,16 +160,9 @@ export class BlockRing {
     return found !== undefined && comparePositions(found.position, position) === 0 ? found : undefined;
   }
 
-  /** Index of the first entry after `cursor` (binary search; the end when there is none). */
+  /** Index of the first entry after `cursor` (the end when there is none). */
   #firstAfter(cursor: Position): number {
-    let low = this.#head;
-    let high = this.#entries.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (comparePositions(this.#entries[middle]!.position, cursor) > 0) high = middle;
-      else low = middle + 1;
-    }
-    return low;
+    return firstAfter(this.#entries, cursor, (held) => held.position, this.#head);
   }
 
   #evict(): void {
