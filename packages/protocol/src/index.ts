@@ -16,5 +16,6 @@ export * from './stream-request.js';
 export * from './streams.js';
 export * from './subscription.js';
 export * from './transaction.js';
+export * from './transaction-factory.js';
 export * from './transaction-filter.js';
 export * from './upgrade-errors.js';

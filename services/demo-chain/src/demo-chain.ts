@@ -1,5 +1,6 @@
 import type { Logger } from '@blockcast/common';
-import { DemoLedger, type TransactionVersion } from '@blockcast/devkit';
+import type { TransactionVersion } from '@blockcast/protocol';
+import { DemoLedger } from './demo-ledger.js';
 
 export interface DemoChainOptions {
   /** Base URL of an ingest service, e.g. http://127.0.0.1:9986 */

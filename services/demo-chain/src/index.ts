@@ -1,2 +1,3 @@
 export * from './config.js';
 export * from './demo-chain.js';
+export * from './demo-ledger.js';
