@@ -1,5 +1,4 @@
 export * from './abortable.js';
-export * from './backoff.js';
 export * from './env-config.js';
 export * from './http-client-errors.js';
 export * from './http-limits.js';

@@ -1,4 +1,5 @@
-import { ABORTED, cappedBackoff, sleep, untilAborted, withDeadline } from '@blockcast/common';
+import { ABORTED, sleep, untilAborted, withDeadline } from '@blockcast/common';
+import { cappedBackoff } from '@blockcast/protocol';
 import type { Redis } from 'ioredis';
 import { newEpoch } from './epoch.js';
 import { EpochWatch } from './epoch-watch.js';

@@ -1,3 +1,4 @@
+export * from './backoff.js';
 export * from './block-event.js';
 export * from './body-signature.js';
 export * from './bus-entries.js';

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { cappedBackoff, type Logger, type RedisTarget } from '@blockcast/common';
+import type { Logger, RedisTarget } from '@blockcast/common';
 import type { GroupStart } from '@blockcast/event-log';
+import { cappedBackoff } from '@blockcast/protocol';
 import type { PluginSpec } from './config.js';
 import type { PluginsMetrics } from './metrics.js';
 import { EXIT_REFUSED, type HostMessage, type RunnerMessage } from './runner/runner-messages.js';

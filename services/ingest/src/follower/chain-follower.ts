@@ -1,6 +1,6 @@
-import { cappedBackoff, type Logger, sleep } from '@blockcast/common';
+import { type Logger, sleep } from '@blockcast/common';
 import { AppendRefusedError, type EventLog } from '@blockcast/event-log';
-import { normaliseBlock } from '@blockcast/protocol';
+import { cappedBackoff, normaliseBlock } from '@blockcast/protocol';
 import type { Registry } from 'prom-client';
 import type { AppendQueue } from '../append-queue.js';
 import type { IngestMetrics } from '../metrics.js';

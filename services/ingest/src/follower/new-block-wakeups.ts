@@ -1,4 +1,5 @@
-import { cappedBackoff, sleep } from '@blockcast/common';
+import { sleep } from '@blockcast/common';
+import { cappedBackoff } from '@blockcast/protocol';
 import WebSocket from 'ws';
 
 const SUBSCRIBE = JSON.stringify({

@@ -3,8 +3,8 @@
  * retried with doubling waits; an event still refused after PLUGINS_WEBHOOK_ATTEMPTS tries goes to
  * the dead-letter stream and the plugin moves on.
  */
-import { cappedBackoff, sleep } from '@blockcast/common';
-import { BODY_SIGNATURE_HEADER, EventType, signBodyWith } from '@blockcast/protocol';
+import { sleep } from '@blockcast/common';
+import { BODY_SIGNATURE_HEADER, cappedBackoff, EventType, signBodyWith } from '@blockcast/protocol';
 import type { PluginContext, PluginEvent } from '../plugin-api.js';
 import type { WebhookOptions } from './webhook-options.js';
 
