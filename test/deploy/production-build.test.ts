@@ -16,12 +16,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   buildRuntimeLayout,
+  productionWorkspaces,
   SERVICE_ENTRIES,
   type ServiceKind,
   type ServiceProcess,
   startService,
   uwsBinaries,
-  productionWorkspaces,
 } from '@blockcast/devkit';
 import { assertFirstBlockDelivered, freeStackPorts, stackEnv } from '../support/deployed-stack.js';
 import { freePort, redisOrSkip, uniquePrefix } from '../support/redis.js';
