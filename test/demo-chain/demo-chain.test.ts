@@ -27,6 +27,21 @@ describe('DemoChain', { skip: redisSkip }, () => {
     assert.deepEqual(status?.content, { node_id: 'demo-node', status: 'up', height: 2 });
   });
 
+  test('a demo chain started against a log that already holds other blocks goes on after them', async (t) => {
+    const ingest = await startIngest(t);
+    const { url } = await ingest.app.start();
+    const first = new DemoChain({ ingestUrl: url, token: TOKEN, statusEveryBlocks: 0, logger });
+    for (let i = 0; i < 3; i += 1) await first.commitOne();
+    // A restart: a new ledger starts at height 1, whose made-up block conflicts with the log's.
+    const restarted = new DemoChain({ ingestUrl: url, token: TOKEN, statusEveryBlocks: 0, logger });
+    await restarted.commitOne();
+    const entries = await ingest.log.readEntries({ height: 0, seq: 0 }, 100);
+    assert.deepEqual(
+      entries.map((entry) => entry.height),
+      [1, 2, 3, 4],
+    );
+  });
+
   test('a status emitted twice for one height is one event (Idempotency-Key), and 0 turns statuses off', async (t) => {
     const ingest = await startIngest(t);
     const { url } = await ingest.app.start();
