@@ -48,9 +48,14 @@ function backoff() {
   return Math.floor(Math.random() * ceiling);
 }
 
+/** An `events` frame that is not a block's: an emitted event, placed at `height-seq`. */
+function isGenericEvent(frame) {
+  return frame.type !== undefined && frame.type !== 'BLOCK_VALID' && frame.type !== 'BLOCK_INVALID';
+}
+
 /** A frame's key within its block: what a replay of that block repeats. */
 function keyOf(frame) {
-  if ('seq' in frame) return `${frame.height}-${frame.seq}`;
+  if (isGenericEvent(frame)) return `${frame.height}-${frame.seq}`;
   if ('type' in frame) return frame.type;
   if ('transaction_ids' in frame) return String(frame.height);
   return frame.transaction_id ?? frame.txid;
@@ -116,7 +121,7 @@ function connect() {
       // valid_tx frames carry no height: only close frames give a position.
       if (seen.has(frame.txid)) return;
       seen.add(frame.txid);
-    } else if ('seq' in frame) {
+    } else if (isGenericEvent(frame)) {
       since = `${frame.height}-${frame.seq}`; // a generic event is one frame: exact
       blockHeight = undefined;
       seen.clear();

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DemoLedger } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
 import { normaliseBlock, validTransactionFrame } from '@blockcast/protocol';
 import * as hdr from 'hdr-histogram-js';
 import type { Redis } from 'ioredis';

@@ -15,8 +15,9 @@
  *     [--blocks-per-second 2] [--seconds 30] [--generators 2] [--no-pin]
  */
 import { parseArgs } from 'node:util';
-import { DemoLedger, makeTransaction, newPublicKey } from '@blockcast/devkit';
-import { type BlockEvent, normaliseBlock } from '@blockcast/protocol';
+import { DemoLedger } from '@blockcast/demo-chain';
+import { makeTransaction } from '@blockcast/devkit';
+import { type BlockEvent, newPublicKey, normaliseBlock } from '@blockcast/protocol';
 import { monotonicMs } from '../harness/proc.js';
 import { type Generator, startRedis } from '../harness/processes.js';
 import {

@@ -17,7 +17,7 @@
  * Gateways on CPU 0, everything else on CPU 1. Prints markdown; writes JSON to bench/results/.
  */
 import { parseArgs } from 'node:util';
-import { DemoLedger } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
 import { normaliseBlock } from '@blockcast/protocol';
 import { monotonicMs } from '../harness/proc.js';
 import { startRedis } from '../harness/processes.js';

@@ -17,7 +17,7 @@
  * Server on CPU 0, everything else on CPU 1. Prints markdown; writes JSON to bench/results/.
  */
 import { parseArgs } from 'node:util';
-import { DemoLedger } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
 import { type BlockEvent, normaliseBlock, validTransactionFrame } from '@blockcast/protocol';
 import { monotonicMs, rssBytes } from '../harness/proc.js';
 import { type Generator, startRedis } from '../harness/processes.js';

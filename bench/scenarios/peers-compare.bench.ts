@@ -20,7 +20,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DemoLedger } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
 import { normaliseBlock, validTransactionFrame } from '@blockcast/protocol';
 import { startRedis } from '../harness/processes.js';
 import {

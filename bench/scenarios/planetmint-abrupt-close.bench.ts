@@ -8,7 +8,8 @@
  *   npx tsx bench/scenarios/planetmint-abrupt-close.bench.ts
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { DemoLedger, freePort } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
+import { freePort } from '@blockcast/devkit';
 import WebSocket from 'ws';
 import { startPlanetmintServer } from '../servers/peers/planetmint.js';
 

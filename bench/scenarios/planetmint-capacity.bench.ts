@@ -14,7 +14,8 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { DemoLedger, freePort } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
+import { freePort } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
 import { monotonicMs, rssBytes } from '../harness/proc.js';
 import {

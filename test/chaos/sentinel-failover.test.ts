@@ -12,7 +12,7 @@ import { makeBlock, type SentinelTopology, startSentinelTopology, waitUntil } fr
 import { LogResetError, openEventLog } from '@blockcast/event-log';
 import type { CommittedBlock } from '@blockcast/protocol';
 import { Redis } from 'ioredis';
-import { heightsOf, range, startTail } from '../event-log/tail-recorder.js';
+import { heightsOf, range, readBlocks, startTail } from '../event-log/tail-recorder.js';
 import { type IngestHarness, redisSkip, startIngest } from '../ingest/ingest-harness.js';
 
 const sentinelSkip =
@@ -158,7 +158,7 @@ describe(
       await fresh.received(30, 10_000);
       assert.deepEqual(
         fresh.blocks.map((block) => block.digest),
-        (await reader.read(1, 100)).map((block) => block.digest),
+        (await readBlocks(reader, 1, 100)).map((block) => block.digest),
       );
       assert.deepEqual(heightsOf(fresh.blocks), range(1, 31));
     });

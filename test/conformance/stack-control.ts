@@ -20,10 +20,14 @@ import {
   waitUntil,
 } from '@blockcast/devkit';
 import {
+  type BlockEvent,
+  blockEntry,
   type CommittedBlock,
   entryFramesFor,
   entryPosition,
+  eventEntry,
   formatPosition,
+  type GenericEvent,
   type LogEntry,
   type Profile,
   parseStreamRequest,
@@ -230,9 +234,11 @@ class StackController {
         const index = fields.indexOf(name);
         return index === -1 ? undefined : fields[index + 1];
       };
-      const json = field('event') ?? field('block');
-      if (json === undefined) continue;
-      this.current.entries.set(id, JSON.parse(json) as LogEntry);
+      const event = field('event');
+      const block = field('block');
+      if (event !== undefined) this.current.entries.set(id, eventEntry(JSON.parse(event) as GenericEvent));
+      else if (block !== undefined) this.current.entries.set(id, blockEntry(JSON.parse(block) as BlockEvent));
+      else continue;
       this.lastId = id;
     }
   }
@@ -275,7 +281,7 @@ class StackController {
     await this.#replaceRedis(() => copyFileSync(snapshot.file, join(this.redisDir, 'dump.rdb')));
     this.histories.push({ epoch: null, entries: new Map(snapshot.entries) });
     this.lastId = snapshot.lastId;
-    const blocks = [...snapshot.entries.values()].filter((entry) => !('seq' in entry));
+    const blocks = [...snapshot.entries.values()].filter((entry) => entry.kind === 'block');
     this.nextHeight = (blocks.at(-1)?.height ?? 0) + 1;
     // The gateways' tails notice the rollback and start the new epoch.
     let epoch: string | null = null;
@@ -315,7 +321,7 @@ class StackController {
   async awaitCatalog(): Promise<Record<string, unknown>> {
     await this.#readNewEntries();
     const epoch = await this.#epoch();
-    const blocks = [...this.current.entries.values()].filter((entry) => !('seq' in entry));
+    const blocks = [...this.current.entries.values()].filter((entry) => entry.kind === 'block');
     const head = blocks.at(-1)?.height ?? null;
     await waitUntil(
       async () => {

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createLogger } from '@blockcast/common';
 import { DemoChain, loadDemoChainConfig } from '@blockcast/demo-chain';
-import { type BlockEvent, isGenericEvent } from '@blockcast/protocol';
 import { redisSkip, startIngest, TOKEN } from '../ingest/ingest-harness.js';
 
 const logger = createLogger({ name: 'demo-chain-test', level: 'silent' });
@@ -20,12 +19,27 @@ describe('DemoChain', { skip: redisSkip }, () => {
     const entries = await ingest.log.readEntries({ height: 0, seq: 0 }, 100);
     assert.deepEqual(
       entries.map((entry) =>
-        isGenericEvent(entry) ? `${entry.height}-${entry.seq} ${entry.type}` : `${entry.height}`,
+        entry.kind === 'event' ? `${entry.height}-${entry.seq} ${entry.type}` : `${entry.height}`,
       ),
       ['1', '2', '2-1 NODE_STATUS', '3', '4', '4-1 NODE_STATUS'],
     );
-    const status = entries.find(isGenericEvent);
+    const status = entries.find((entry) => entry.kind === 'event');
     assert.deepEqual(status?.content, { node_id: 'demo-node', status: 'up', height: 2 });
+  });
+
+  test('a demo chain started against a log that already holds other blocks goes on after them', async (t) => {
+    const ingest = await startIngest(t);
+    const { url } = await ingest.app.start();
+    const first = new DemoChain({ ingestUrl: url, token: TOKEN, statusEveryBlocks: 0, logger });
+    for (let i = 0; i < 3; i += 1) await first.commitOne();
+    // A restart: a new ledger starts at height 1, whose made-up block conflicts with the log's.
+    const restarted = new DemoChain({ ingestUrl: url, token: TOKEN, statusEveryBlocks: 0, logger });
+    await restarted.commitOne();
+    const entries = await ingest.log.readEntries({ height: 0, seq: 0 }, 100);
+    assert.deepEqual(
+      entries.map((entry) => entry.height),
+      [1, 2, 3, 4],
+    );
   });
 
   test('a status emitted twice for one height is one event (Idempotency-Key), and 0 turns statuses off', async (t) => {
@@ -36,7 +50,7 @@ describe('DemoChain', { skip: redisSkip }, () => {
     await quiet.emitStatus(3);
     await quiet.emitStatus(3);
     const entries = await ingest.log.readEntries({ height: 0, seq: 0 }, 100);
-    assert.equal(entries.filter(isGenericEvent).length, 1);
+    assert.equal(entries.filter((entry) => entry.kind === 'event').length, 1);
   });
 
   test('blocks carry rejected double spends of outputs spent at or before them, so invalid_transactions has frames', async (t) => {
@@ -51,7 +65,7 @@ describe('DemoChain', { skip: redisSkip }, () => {
     });
     for (let i = 0; i < 30; i += 1) await chain.commitOne();
     const blocks = (await ingest.log.readEntries({ height: 0, seq: 0 }, 100)).filter(
-      (entry): entry is BlockEvent => !isGenericEvent(entry),
+      (entry) => entry.kind === 'block',
     );
     const rejected = blocks.flatMap((block) => block.rejected.map((tx) => ({ height: block.height, tx })));
     assert.ok(rejected.length > 0, 'no block of 30 carried a rejected transaction');

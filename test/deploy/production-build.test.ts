@@ -16,12 +16,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   buildRuntimeLayout,
+  productionWorkspaces,
   SERVICE_ENTRIES,
   type ServiceKind,
   type ServiceProcess,
   startService,
   uwsBinaries,
-  workspaceFolders,
 } from '@blockcast/devkit';
 import { assertFirstBlockDelivered, freeStackPorts, stackEnv } from '../support/deployed-stack.js';
 import { freePort, redisOrSkip, uniquePrefix } from '../support/redis.js';
@@ -73,10 +73,12 @@ describe(
       for (const tool of ['tsx', 'typescript', '@biomejs/biome', 'testcontainers', 'esbuild', 'fast-check']) {
         assert.equal(existsSync(join(layout, 'node_modules', tool)), false, `${tool} is not installed`);
       }
-      for (const folder of workspaceFolders()) {
+      for (const folder of productionWorkspaces()) {
         assert.equal(existsSync(join(layout, folder, 'src')), false, `${folder} ships no sources`);
         assert.ok(existsSync(join(layout, folder, 'dist', 'index.js')), `${folder} ships dist/index.js`);
       }
+      assert.equal(existsSync(join(layout, 'packages', 'devkit')), false, 'the dev kit is not shipped');
+      assert.equal(existsSync(join(layout, 'node_modules', '@blockcast', 'devkit')), false);
       const own = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
       const binaries = uwsBinaries(layout);
       assert.ok(binaries.length > 0, 'a uWebSockets.js binary is installed');

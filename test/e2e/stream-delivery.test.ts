@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DemoLedger } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
 import type { CommittedBlock } from '@blockcast/protocol';
 import {
   after as blocksAfter,

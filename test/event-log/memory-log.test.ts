@@ -1,8 +1,6 @@
 import { MemoryLog } from '@blockcast/event-log';
-import { isGenericEvent } from '@blockcast/protocol';
 import { type ConformanceOptions, eventLogConformance } from './event-log-conformance.js';
-import { genericEventsConformance } from './generic-events-conformance.js';
-import { heightsOf } from './tail-recorder.js';
+import { heightsOf, readBlocks } from './tail-recorder.js';
 
 const memory: ConformanceOptions = {
   open: async ({ trim: _exactAnyway, ...options } = {}) => {
@@ -11,10 +9,10 @@ const memory: ConformanceOptions = {
       log,
       // One process, one store: a second writer holds the same instance.
       peer: async () => log,
-      storedHeights: async () => heightsOf(await log.read(0, Number.MAX_SAFE_INTEGER)),
+      storedHeights: async () => heightsOf(await readBlocks(log, 0, Number.MAX_SAFE_INTEGER)),
       storedIds: async () =>
         (await log.readEntries({ height: 0, seq: 0 }, Number.MAX_SAFE_INTEGER)).map(
-          (entry) => `${entry.height}-${isGenericEvent(entry) ? entry.seq : 0}`,
+          (entry) => `${entry.height}-${entry.kind === 'event' ? entry.seq : 0}`,
         ),
       cleanup: () => log.close(),
     };
@@ -24,4 +22,3 @@ const memory: ConformanceOptions = {
 };
 
 eventLogConformance('MemoryLog', memory);
-genericEventsConformance('MemoryLog', memory);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { makeBlockEvent, makeBlockEvents, waitUntil } from '@blockcast/devkit';
 import {
+  type EmitRequest,
   type GroupDelivery,
   type HistoryGap,
   type HistoryReset,
@@ -10,8 +11,13 @@ import {
 } from '@blockcast/event-log';
 import type { LogEntry } from '@blockcast/protocol';
 import { openRedisLog, redisSkip } from './redis-log-fixture.js';
+import { tagged } from './tail-recorder.js';
 
 type LogUnderTest = Awaited<ReturnType<typeof openRedisLog>>;
+
+function status(message: string): EmitRequest {
+  return { type: 'NODE_STATUS', content: { node_id: 'n', status: 'up', message }, emittedAt: 1 };
+}
 
 /** Group 'g', consumer 'c' on the log's stream, created. */
 async function openGroup(
@@ -38,6 +44,32 @@ async function take(group: RedisConsumerGroup, count: number, ack: boolean): Pro
     if (taken.length === count) break;
   }
   return taken;
+}
+
+/**
+ * A group from the first entry, telling resets to `resets`, whose entries are read and acknowledged
+ * in the background, once it took `blocks` blocks appended by the log.
+ */
+async function groupThatTook(
+  t: { after(fn: () => unknown): void },
+  sut: LogUnderTest,
+  blockMs: number,
+  blocks: number,
+): Promise<{ group: RedisConsumerGroup; resets: HistoryReset[]; entries: LogEntry[] }> {
+  const resets: HistoryReset[] = [];
+  const group = await openGroup(sut, {
+    start: 'first',
+    blockMs,
+    onReset: (reset) => void resets.push(reset),
+  });
+  const entries = readAll(t, group);
+  for (const block of makeBlockEvents(1, blocks)) await sut.log.append(block);
+  await waitUntil(
+    async () => entries.length === blocks && (await group.pendingCount()) === 0,
+    5000,
+    `${blocks} taken`,
+  );
+  return { group, resets, entries };
 }
 
 /** Reads and acknowledges every entry in the background until the test ends. */
@@ -69,7 +101,7 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     const taken = await take(group, 5, true);
     assert.deepEqual(
       taken.map((delivery) => delivery.entry),
-      blocks,
+      tagged(blocks),
     );
     assert.equal(await group.pendingCount(), 0);
   });
@@ -123,11 +155,6 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     const sut = await openRedisLog();
     t.after(() => sut.cleanup());
     const group = await openGroup(sut, { start: 'first' });
-    const status = (message: string) => ({
-      type: 'NODE_STATUS' as const,
-      content: { node_id: 'n', status: 'up', message },
-      emittedAt: 1,
-    });
     const [one, two] = makeBlockEvents(1, 2);
     const early = await sut.log.emit(status('before any block'));
     await sut.log.append(one!);
@@ -140,7 +167,7 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     );
     assert.deepEqual(
       taken.map((delivery) => delivery.entry),
-      [early.event, one, middle.event, two],
+      [early.event, ...tagged([one!]), middle.event, ...tagged([two!])],
     );
     assert.equal(await group.pendingCount(), 0);
   });
@@ -317,19 +344,7 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
   test('a stream restored under the group to an older copy (a rollback) is told with a new epoch, then the new history follows', async (t) => {
     const sut = await openRedisLog();
     t.after(() => sut.cleanup());
-    const resets: HistoryReset[] = [];
-    const group = await openGroup(sut, {
-      start: 'first',
-      blockMs: 200,
-      onReset: (reset) => void resets.push(reset),
-    });
-    const entries = readAll(t, group);
-    for (const block of makeBlockEvents(1, 5)) await sut.log.append(block);
-    await waitUntil(
-      async () => entries.length === 5 && (await group.pendingCount()) === 0,
-      5000,
-      'five taken',
-    );
+    const { group, resets, entries } = await groupThatTook(t, sut, 200, 5);
     // DUMP keeps the group with the stream: RESTORE puts both back as an older snapshot would.
     const copy = await sut.admin.dumpBuffer(group.key);
     for (const block of makeBlockEvents(6, 5)) await sut.log.append(block);
@@ -344,25 +359,13 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     const replacements = [6, 7, 8].map((height) => makeBlockEvent(height, 3));
     for (const block of replacements) await sut.log.append(block);
     await waitUntil(() => entries.length === 13, 5000, 'the new history');
-    assert.deepEqual(entries.slice(10), replacements, 'the new blocks after the restored position');
+    assert.deepEqual(entries.slice(10), tagged(replacements), 'the new blocks after the restored position');
   });
 
   test('a rollback whose new epoch another reader (a gateway) started first is told as a rollback too, and the group goes on', async (t) => {
     const sut = await openRedisLog();
     t.after(() => sut.cleanup());
-    const resets: HistoryReset[] = [];
-    const group = await openGroup(sut, {
-      start: 'first',
-      blockMs: 200,
-      onReset: (reset) => void resets.push(reset),
-    });
-    const entries = readAll(t, group);
-    for (const block of makeBlockEvents(1, 3)) await sut.log.append(block);
-    await waitUntil(
-      async () => entries.length === 3 && (await group.pendingCount()) === 0,
-      5000,
-      'three taken',
-    );
+    const { group, resets, entries } = await groupThatTook(t, sut, 200, 3);
     const copy = await sut.admin.dumpBuffer(group.key);
     for (const block of makeBlockEvents(4, 3)) await sut.log.append(block);
     await waitUntil(() => entries.length === 6, 5000, 'six taken');
@@ -378,6 +381,43 @@ describe('RedisConsumerGroup', { skip: redisSkip }, () => {
     const replacement = makeBlockEvent(4, 2);
     await sut.log.append(replacement);
     await waitUntil(() => entries.length === 7, 5000, 'the new block 4');
-    assert.deepEqual(entries.at(-1), replacement, 'from the restored group position');
+    assert.deepEqual(entries.at(-1), tagged([replacement])[0], 'from the restored group position');
+  });
+
+  test('a restore that lost the entries the group took, then new ones written under the same IDs, is told as a rollback before any of them', async (t) => {
+    const sut = await openRedisLog();
+    t.after(() => sut.cleanup());
+    const resets: HistoryReset[] = [];
+    // Long blocking reads: only the entries' chain can tell, not an empty read that finds the top fallen.
+    const group = await openGroup(sut, {
+      start: 'first',
+      blockMs: 30_000,
+      onReset: (reset) => void resets.push(reset),
+    });
+    const entries = readAll(t, group);
+    for (const block of makeBlockEvents(1, 3)) await sut.log.append(block);
+    await waitUntil(
+      async () => entries.length === 3 && (await group.pendingCount()) === 0,
+      5000,
+      'three taken',
+    );
+    // DUMP keeps the group with the stream: RESTORE puts both back as an older snapshot would.
+    const copy = await sut.admin.dumpBuffer(group.key);
+    await sut.log.emit(status('taken, then lost'));
+    await sut.log.emit(status('taken, then lost too'));
+    await waitUntil(() => entries.length === 5, 5000, 'five taken');
+    const before = await sut.log.epoch();
+    await sut.admin.restore(group.key, 0, copy!, 'REPLACE');
+
+    // Another writer (this log would start a new epoch itself): same epoch, new entries at 3-1 and 3-2, and more.
+    const writer = await sut.peer();
+    const replacements = [];
+    for (const message of ['new 3-1', 'new 3-2', 'new 3-3'])
+      replacements.push((await writer.emit(status(message))).event);
+    await waitUntil(() => entries.length === 8, 10_000, 'the new history');
+    const after = await sut.log.epoch();
+    assert.notEqual(after, before, 'a new epoch started');
+    assert.deepEqual(resets, [{ cause: 'rollback', previousEpoch: before, epoch: after }]);
+    assert.deepEqual(entries.slice(5), replacements, 'the new entries, each once, after the signal');
   });
 });

@@ -16,7 +16,7 @@ import { LogResetError, RedisStreamLog } from '@blockcast/event-log';
 import { Redis } from 'ioredis';
 import { uniquePrefix } from '../support/redis.js';
 import { openRedisLog, redisSkip } from './redis-log-fixture.js';
-import { appendAll, heightsOf, range, startTail } from './tail-recorder.js';
+import { appendAll, heightsOf, range, startTail, tagged } from './tail-recorder.js';
 
 const BLOCK_MS = 1000;
 /** Detection is bounded by one XREAD block; this covers scheduling and a reconnect's backoff. */
@@ -158,7 +158,7 @@ describe('the stream epoch on a real Redis', { skip: redisSkip || ownServerSkip 
     await fresh.received(11);
     await delay(BLOCK_MS + 200);
     assert.equal(fresh.failure, undefined);
-    assert.deepEqual(fresh.blocks, blocks.slice(0, 11));
+    assert.deepEqual(fresh.blocks, tagged(blocks.slice(0, 11)));
   });
 
   test('an ordinary Redis restart with its data does not end a tail, and the epoch stays', async (t) => {

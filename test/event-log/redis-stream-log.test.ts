@@ -10,7 +10,6 @@ import {
 } from '@blockcast/event-log';
 import { freePort, testRedis, uniquePrefix } from '../support/redis.js';
 import { type ConformanceOptions, eventLogConformance } from './event-log-conformance.js';
-import { genericEventsConformance } from './generic-events-conformance.js';
 import { chainOf, openRedisLog, redisSkip, streamNodeMaxEntries } from './redis-log-fixture.js';
 import { appendAll, range } from './tail-recorder.js';
 
@@ -21,7 +20,6 @@ const redis: ConformanceOptions = {
 };
 
 eventLogConformance('RedisStreamLog', redis);
-genericEventsConformance('RedisStreamLog', redis);
 
 describe('RedisStreamLog on a real Redis', { skip: redisSkip }, () => {
   test('stores height h as entry <h>-0 of <prefix>blocks with fields digest, block, epoch, prev and chain', async (t) => {

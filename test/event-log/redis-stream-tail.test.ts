@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { makeBlockEvents, waitUntil } from '@blockcast/devkit';
 import { clientIds, openRedisLog, redisSkip } from './redis-log-fixture.js';
-import { heightsOf, range, startTail } from './tail-recorder.js';
+import { heightsOf, range, startTail, tagged } from './tail-recorder.js';
 
 describe('a Redis tail across connection loss', { skip: redisSkip }, () => {
   test('survives repeated CLIENT KILL of its connection and delivers every block exactly once', async (t) => {
@@ -34,7 +34,7 @@ describe('a Redis tail across connection loss', { skip: redisSkip }, () => {
     await tail.settle();
     assert.ok(kills >= 7, `killed the tail connection ${kills} times`);
     assert.deepEqual(heightsOf(tail.blocks), range(1, 151));
-    assert.deepEqual(tail.blocks, blocks);
+    assert.deepEqual(tail.blocks, tagged(blocks));
   });
 
   test('a killed idle tail resumes and delivers the blocks appended while it was down', async (t) => {

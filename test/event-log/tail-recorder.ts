@@ -1,8 +1,14 @@
 /** Records what a tail delivers while a test appends, so tests assert on the exact sequence. */
 import { setTimeout as delay } from 'node:timers/promises';
 import { waitUntil } from '@blockcast/devkit';
-import type { EntryTailOptions, EventLog, TailOptions } from '@blockcast/event-log';
-import type { BlockEvent, LogEntry } from '@blockcast/protocol';
+import type { EventLog, TailOptions } from '@blockcast/event-log';
+import {
+  type BlockEntry,
+  type BlockEvent,
+  blockEntry,
+  type LogEntry,
+  type Position,
+} from '@blockcast/protocol';
 
 /** Long enough for a duplicate or an out-of-order block to show up before the assertion. */
 const SETTLE_MS = 150;
@@ -24,20 +30,27 @@ export interface Recorder<T> {
   stop(): Promise<void>;
 }
 
-export interface TailRecorder extends Recorder<BlockEvent> {
+export interface TailRecorder extends Recorder<BlockEntry> {
   /** The same array as `items`. */
-  readonly blocks: BlockEvent[];
+  readonly blocks: BlockEntry[];
 }
 
-/** Starts iterating `log.tail()` now: `tail()` itself is called before this returns. */
-export function startTail(log: EventLog, options: Omit<TailOptions, 'signal'>): TailRecorder {
+/** Starts `log.tailEntries()` now after block `after` (or 'latest'), recording its blocks only. */
+export function startTail(
+  log: EventLog,
+  options: Omit<TailOptions, 'signal' | 'after'> & { after: number | 'latest' },
+): TailRecorder {
   const controller = new AbortController();
-  const recorder = record(log.tail({ ...options, signal: controller.signal }), controller);
+  const after = options.after === 'latest' ? 'latest' : atHeight(Math.max(0, options.after));
+  const recorder = record(
+    blocksOf(log.tailEntries({ ...options, after, signal: controller.signal })),
+    controller,
+  );
   return Object.assign(recorder, { blocks: recorder.items });
 }
 
 /** Starts iterating `log.tailEntries()` now: blocks and generic events. */
-export function startEntryTail(log: EventLog, options: Omit<EntryTailOptions, 'signal'>): Recorder<LogEntry> {
+export function startEntryTail(log: EventLog, options: Omit<TailOptions, 'signal'>): Recorder<LogEntry> {
   const controller = new AbortController();
   return record(log.tailEntries({ ...options, signal: controller.signal }), controller);
 }
@@ -79,11 +92,40 @@ function record<T>(iterable: AsyncIterable<T>, controller: AbortController): Rec
   };
 }
 
+async function* blocksOf(entries: AsyncIterable<LogEntry>): AsyncGenerator<BlockEntry> {
+  for await (const entry of entries) if (entry.kind === 'block') yield entry;
+}
+
+/** Block `height`'s position. */
+export function atHeight(height: number): Position {
+  return { height, seq: 0 };
+}
+
+/** Blocks with `height >= fromHeight`, ascending, at most `limit`, read with readEntries. */
+export async function readBlocks(log: EventLog, fromHeight: number, limit: number): Promise<BlockEntry[]> {
+  const blocks: BlockEntry[] = [];
+  // After every event of the height before: the first entry read is block `fromHeight` or later.
+  let after: Position = { height: Math.max(0, fromHeight - 1), seq: Number.MAX_SAFE_INTEGER };
+  while (blocks.length < limit) {
+    const page = await log.readEntries(after, 100);
+    if (page.length === 0) break;
+    for (const entry of page) if (entry.kind === 'block' && blocks.length < limit) blocks.push(entry);
+    const last = page.at(-1)!;
+    after = { height: last.height, seq: last.kind === 'event' ? last.seq : 0 };
+  }
+  return blocks;
+}
+
+/** Blocks as the log hands them back: tagged entries. */
+export function tagged(blocks: BlockEvent[]): BlockEntry[] {
+  return blocks.map(blockEntry);
+}
+
 export async function appendAll(log: EventLog, blocks: BlockEvent[]): Promise<void> {
   for (const block of blocks) await log.append(block);
 }
 
-export function heightsOf(blocks: BlockEvent[]): number[] {
+export function heightsOf(blocks: readonly LogEntry[]): number[] {
   return blocks.map((block) => block.height);
 }
 

@@ -2,11 +2,29 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeBlockEvent } from '@blockcast/devkit';
-import { formatPosition, type GenericEvent, type LogEntry, type Position } from '@blockcast/protocol';
+import {
+  type BlockEntry,
+  blockEntry,
+  type EventEntry,
+  formatPosition,
+  type LogEntry,
+  type Position,
+} from '@blockcast/protocol';
 import { BlockRing } from '../../services/gateway/src/block-ring.js';
 
-function event(height: number, seq: number, text = 'x'): GenericEvent {
-  return { type: 'APP_MESSAGE', height, seq, content: { topic: 't', body: text }, emittedAt: 0 };
+function event(height: number, seq: number, text = 'x'): EventEntry {
+  return {
+    kind: 'event',
+    type: 'APP_MESSAGE',
+    height,
+    seq,
+    content: { topic: 't', body: text },
+    emittedAt: 0,
+  };
+}
+
+function block(height: number, transactions: number): BlockEntry {
+  return blockEntry(makeBlockEvent(height, transactions));
 }
 
 /** Every position the ring hands out after `cursor`, following it entry by entry. */
@@ -22,13 +40,7 @@ function walk(ring: BlockRing, cursor: Position): string[] {
 
 test('entries come back in bus order after any cursor it covers, frames built once per key', () => {
   const ring = new BlockRing({ blocks: 100, bytes: 1 << 24 });
-  const entries: LogEntry[] = [
-    event(0, 1),
-    makeBlockEvent(1, 2),
-    event(1, 1),
-    event(1, 2),
-    makeBlockEvent(2, 0),
-  ];
+  const entries: LogEntry[] = [event(0, 1), block(1, 2), event(1, 1), event(1, 2), block(2, 0)];
   for (const entry of entries) ring.push(entry);
   assert.deepEqual(walk(ring, { height: 0, seq: 1 }), ['1', '1-1', '1-2', '2']);
   assert.deepEqual(walk(ring, { height: 1, seq: 0 }), ['1-1', '1-2', '2']);
@@ -46,10 +58,10 @@ test('entries come back in bus order after any cursor it covers, frames built on
 
 test('a block leaves with its generic events; the ring still covers the position of the last one evicted', () => {
   const ring = new BlockRing({ blocks: 2, bytes: 1 << 24 });
-  for (const entry of [makeBlockEvent(1, 1), event(1, 1), event(1, 2), makeBlockEvent(2, 1), event(2, 1)]) {
+  for (const entry of [block(1, 1), event(1, 1), event(1, 2), block(2, 1), event(2, 1)]) {
     ring.push(entry);
   }
-  ring.push(makeBlockEvent(3, 1));
+  ring.push(block(3, 1));
   assert.deepEqual([ring.size, ring.entries, ring.oldest], [2, 3, 2]);
   assert.equal(ring.covers({ height: 1, seq: 2 }), true, 'everything after 1-2 is held');
   assert.equal(ring.covers({ height: 1, seq: 1 }), false, '1-2 itself is gone');
@@ -62,7 +74,7 @@ test('a block leaves with its generic events; the ring still covers the position
 
 test('generic events count in the byte limit; the newest entry always stays', () => {
   const ring = new BlockRing({ blocks: 1000, bytes: 20_000 });
-  ring.push(makeBlockEvent(1, 1));
+  ring.push(block(1, 1));
   for (let seq = 1; seq <= 40; seq += 1) ring.push(event(1, seq, 'y'.repeat(1000)));
   assert.ok(ring.bytes <= 20_000, `${ring.bytes} bytes held`);
   assert.ok(ring.entries < 41, `${ring.entries} entries held`);
@@ -72,11 +84,11 @@ test('generic events count in the byte limit; the newest entry always stays', ()
 
 test('an entry that does not follow the newest starts the ring over: it never claims what it did not see', () => {
   const ring = new BlockRing({ blocks: 100, bytes: 1 << 24 });
-  ring.push(makeBlockEvent(1, 1));
+  ring.push(block(1, 1));
   ring.push(event(1, 1));
   ring.push(event(1, 3));
   assert.equal(ring.entries, 1);
   assert.equal(ring.covers({ height: 1, seq: 1 }), false);
-  ring.push(makeBlockEvent(3, 0));
+  ring.push(block(3, 0));
   assert.equal(ring.entries, 1, 'block 2 is missing');
 });

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { DemoLedger, waitUntil } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
+import { waitUntil } from '@blockcast/devkit';
 import { MemoryLog } from '@blockcast/event-log';
 import { type GatewayConfig, loadGatewayConfig } from '@blockcast/gateway';
 import { UWS_LOADED_FROM } from '../../services/gateway/src/transport.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DemoLedger } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
 import { CloseCode, MAX_FILTER_VALUES, positionIn } from '@blockcast/protocol';
 import { forEachLog, startGateway } from '../support/gateway-harness.js';
 import { rawRequest } from '../support/raw-http.js';

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DemoLedger, waitUntil } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
+import { waitUntil } from '@blockcast/devkit';
 import { STREAM_CATALOG } from '@blockcast/protocol';
 import { expectedValidBlocks } from '../support/expected-frames.js';
 import { forEachLog, startGateway } from '../support/gateway-harness.js';

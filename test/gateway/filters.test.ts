@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DemoLedger, makeTransaction, waitUntil } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
+import { makeTransaction, waitUntil } from '@blockcast/devkit';
 import type { CommittedBlock, Transaction } from '@blockcast/protocol';
 import { expectFrames, settledFrames } from '../support/barrier.js';
 import {

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DemoLedger, waitUntil } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
+import { waitUntil } from '@blockcast/devkit';
 import { CloseCode, positionIn } from '@blockcast/protocol';
 import { forEachLog, startGateway } from '../support/gateway-harness.js';
 import { RecordingClient } from '../support/ws-client.js';

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DemoLedger, waitUntil } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
+import { waitUntil } from '@blockcast/devkit';
 import { type BlockEvent, CloseCode, type CommittedBlock, positionIn } from '@blockcast/protocol';
 import { expectFrames, settledFrames } from '../support/barrier.js';
 import { after, expectedValidTransactions } from '../support/expected-frames.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DemoLedger, waitUntil } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
+import { waitUntil } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
 import { expectFrames } from '../support/barrier.js';
 import {

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DemoLedger, freePort, waitUntil } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
+import { freePort, waitUntil } from '@blockcast/devkit';
 import { MemoryLog } from '@blockcast/event-log';
 import { buildGatewayApp, loadGatewayConfig } from '@blockcast/gateway';
 import { startGateway } from '../support/gateway-harness.js';

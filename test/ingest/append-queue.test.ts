@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DemoLedger } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
 import { AppendRefusedError, type AppendResult, type EventLog, MemoryLog } from '@blockcast/event-log';
 import { type BlockEvent, normaliseBlock } from '@blockcast/protocol';
 import { AppendQueue } from '../../services/ingest/src/append-queue.js';

@@ -333,8 +333,6 @@ function wrapAppend(log: EventLog, append: EventLog['append']): EventLog {
   return {
     append,
     epoch: () => log.epoch(),
-    read: (from, limit) => log.read(from, limit),
-    tail: (options) => log.tail(options),
     emit: (request) => log.emit(request),
     readEntries: (after, limit) => log.readEntries(after, limit),
     tailEntries: (options) => log.tailEntries(options),

@@ -102,4 +102,30 @@ describe('plugin host at the edges of the history', { skip: redisSkip }, () => {
     assert.equal(await host.metric('blockcast_plugins_running', 'reset'), 1);
     await waitUntil(async () => (await host.pending('reset')) === 0, 5000, 'the new history taken');
   });
+
+  test('a restore that lost blocks a plugin took, then other blocks written under the same heights: the plugin is told a rollback before them', async (t) => {
+    const host = await startHost(t, { PLUGINS: `restored=./${FIXTURES}/signal-recorder.mjs` });
+    await host.app.start();
+    for (const height of range(1, 3)) await host.log.append(makeBlockEvent(height, 1));
+    await waitUntil(() => host.received('restored').length === 3, 10_000, 'three events');
+    await waitUntil(async () => (await host.pending('restored')) === 0, 5000, 'all taken');
+    // DUMP keeps the group with the stream: RESTORE puts both back as an older snapshot would.
+    const snapshot = await host.redis.dumpBuffer(host.log.key);
+    for (const height of range(4, 5)) await host.log.append(makeBlockEvent(height, 1));
+    await waitUntil(() => host.received('restored').length === 5, 10_000, 'five events');
+    const before = await host.log.epoch();
+
+    await host.redis.restore(host.log.key, 0, snapshot!, 'REPLACE');
+    // Another writer (an ingest restarted after the restore): the same epoch, new blocks at 4 and 5, and 6.
+    const writer = new RedisStreamLog({ redis: host.redis, prefix: host.prefix });
+    for (const height of range(4, 6)) await writer.append(makeBlockEvent(height, 2));
+    await waitUntil(() => host.received('restored').length === 8, 15_000, 'the new blocks');
+    const after = await host.log.epoch();
+    assert.notEqual(after, before, 'a new epoch started');
+    const signals = host.signals('restored').map(({ pid: _pid, ...signal }) => signal);
+    assert.deepEqual(signals, [
+      { kind: 'reset', delivered: 5, cause: 'rollback', previousEpoch: before, epoch: after },
+    ]);
+    assert.deepEqual(heights(host.received('restored')), [...range(1, 5), ...range(4, 6)]);
+  });
 });

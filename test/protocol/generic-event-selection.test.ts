@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { makeBlockEvent } from '@blockcast/devkit';
 import {
+  blockEntry,
   CLOSE_CODES,
   closeReason,
+  type EventEntry,
   EventType,
   entryFramesFor,
   framesFor,
-  type GenericEvent,
   genericEventFrame,
   parseStreamRequest,
   positionIn,
@@ -20,14 +21,16 @@ import {
 
 const KEY = '3u6SJvYCg4Zr4e3DwS2RNpBNtJjVGhjxaX4JvUHGZv1w';
 
-const status: GenericEvent = {
+const status: EventEntry = {
+  kind: 'event',
   type: 'NODE_STATUS',
   height: 12,
   seq: 3,
   content: { node_id: 'node-ä', status: 'up' },
   emittedAt: 0,
 };
-const message: GenericEvent = {
+const message: EventEntry = {
+  kind: 'event',
   type: 'APP_MESSAGE',
   height: 12,
   seq: 4,
@@ -121,7 +124,7 @@ describe('generic events on the events stream', () => {
       subscriptionKey(request('events', query)),
     );
     assert.equal(new Set(keys).size, keys.length);
-    const block = makeBlockEvent(5, 2);
+    const block = blockEntry(makeBlockEvent(5, 2));
     assert.deepEqual(
       entryFramesFor(request('events', 'types=5'), block),
       framesFor(request('events', 'types=1'), block),

@@ -4,6 +4,7 @@
  * derive what each client must have received.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { ChainNode } from '@blockcast/demo-chain';
 import { makeBlock } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
 
@@ -17,11 +18,22 @@ export interface BlockFeedOptions {
 export class BlockFeed {
   readonly posted: CommittedBlock[] = [];
   readonly #options: BlockFeedOptions;
+  readonly #node: ChainNode;
   #running: Promise<void> | undefined;
   #stopping = false;
 
   constructor(options: BlockFeedOptions) {
     this.#options = options;
+    this.#node = new ChainNode({
+      post: options.post,
+      blockAt: BlockFeed.blockAt,
+      firstHeight: options.firstHeight,
+      // Strict: a feed of a fresh log expects every block created, first time.
+      onAnswer: (block, answer) => {
+        if (answer.status !== 201)
+          throw new Error(`block ${block.height}: ingest answered ${answer.status} ${answer.text}`);
+      },
+    });
   }
 
   /** Varied like a live chain: 0–4 transactions, now and then rejected ones, some empty blocks. */
@@ -31,10 +43,7 @@ export class BlockFeed {
 
   /** Posts one block at the next height now; throws unless ingest answers 201. */
   async postNext(): Promise<CommittedBlock> {
-    const block = BlockFeed.blockAt(this.#options.firstHeight + this.posted.length);
-    const response = await this.#options.post(block);
-    if (response.status !== 201)
-      throw new Error(`block ${block.height}: ingest answered ${response.status} ${await response.text()}`);
+    const { block } = (await this.#node.commitNext())!;
     this.posted.push(block);
     return block;
   }

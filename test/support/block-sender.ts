@@ -6,6 +6,7 @@
  * The chain is the source of truth.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { type BlockAnswer, ChainNode } from '@blockcast/demo-chain';
 import { makeBlock } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
 
@@ -32,36 +33,43 @@ export class BlockSender {
   /** Every block of the chain by height, made on first send and never changed. */
   readonly chain = new Map<number, CommittedBlock>();
   readonly counts: SenderCounts = { created: 0, duplicate: 0, retried: 0, rewound: 0, longestWaitMs: 0 };
-  /** The next height to send. */
-  #next = 1;
-  /** Highest height ingest acknowledged. */
-  #acknowledged = 0;
-  #stopped = false;
+  readonly #node: ChainNode;
+  readonly #rate: number;
+  /** When the block in flight was first sent. */
+  #firstTry: { height: number; at: number } | undefined;
+  #stop = new AbortController();
   #running: Promise<void> | undefined;
   #failure: unknown;
-  readonly #options: Required<BlockSenderOptions>;
 
   constructor(options: BlockSenderOptions) {
-    this.#options = { rate: 20, requestTimeoutMs: 2000, ...options };
+    this.#rate = options.rate ?? 20;
+    this.#node = new ChainNode({
+      ingestUrl: options.ingestUrl,
+      token: options.token,
+      blockAt: (height) => this.blockAt(height),
+      requestTimeoutMs: options.requestTimeoutMs ?? 2000,
+      retryMs: 100,
+      onAnswer: (block, answer) => this.#count(block, answer),
+    });
   }
 
   /** Highest height ingest acknowledged so far (after a rewind, it can go down). */
   get acknowledged(): number {
-    return this.#acknowledged;
+    return this.#node.acknowledged;
   }
 
   /** Starts sending from the next height; after stop(), starts again from there. */
   start(): void {
-    this.#stopped = false;
-    this.#running = this.#loop();
+    this.#stop = new AbortController();
+    this.#running = this.#loop(this.#stop.signal);
   }
 
   /** Stops after the block in flight; resolves with the last height acknowledged, or throws what stopped it. */
   async stop(): Promise<number> {
-    this.#stopped = true;
+    this.#stop.abort();
     await this.#running;
     if (this.#failure !== undefined) throw this.#failure;
-    return this.#acknowledged;
+    return this.#node.acknowledged;
   }
 
   blockAt(height: number): CommittedBlock {
@@ -74,12 +82,12 @@ export class BlockSender {
     return block;
   }
 
-  async #loop(): Promise<void> {
-    const interval = 1000 / this.#options.rate;
+  async #loop(signal: AbortSignal): Promise<void> {
+    const interval = 1000 / this.#rate;
     try {
-      while (!this.#stopped) {
+      while (!signal.aborted) {
         const started = Date.now();
-        await this.#send(this.blockAt(this.#next));
+        await this.#node.commitNext(signal);
         await delay(Math.max(0, interval - (Date.now() - started)));
       }
     } catch (error) {
@@ -87,62 +95,15 @@ export class BlockSender {
     }
   }
 
-  /** Sends one block until ingest acknowledges it or names another height to send. */
-  async #send(block: CommittedBlock): Promise<void> {
-    const firstTry = Date.now();
-    while (!this.#stopped) {
-      const answer = await this.#post(block);
-      if (answer.status === 201 || answer.status === 200) {
-        if (answer.status === 201) this.counts.created += 1;
-        else this.counts.duplicate += 1;
-        this.#acknowledged = block.height;
-        this.#next = block.height + 1;
-        this.counts.longestWaitMs = Math.max(this.counts.longestWaitMs, Date.now() - firstTry);
-        return;
-      }
-      // A gap (or a first height the log will not take): send from where ingest says the log stands.
-      if (answer.status === 409 && answer.code !== 'HEIGHT_CONFLICT' && answer.expectedHeight !== undefined) {
-        this.counts.rewound += 1;
-        this.#next = answer.expectedHeight;
-        this.#acknowledged = answer.expectedHeight - 1;
-        return;
-      }
-      if (answer.status !== 503 && answer.status !== 0)
-        throw new Error(`ingest refused block ${block.height}: ${answer.status} ${answer.text}`);
-      this.counts.retried += 1;
-      await delay(100);
-    }
-  }
-
-  async #post(
-    block: CommittedBlock,
-  ): Promise<{ status: number; code?: string; expectedHeight?: number; text: string }> {
-    try {
-      const response = await fetch(`${this.#options.ingestUrl}/api/v1/blocks`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#options.token}` },
-        body: JSON.stringify(block),
-        signal: AbortSignal.timeout(this.#options.requestTimeoutMs),
-      });
-      const text = await response.text();
-      const body = safeJson(text);
-      return {
-        status: response.status,
-        text,
-        ...(typeof body.code === 'string' ? { code: body.code } : {}),
-        ...(typeof body.expected_height === 'number' ? { expectedHeight: body.expected_height } : {}),
-      };
-    } catch (error) {
-      // Refused, reset or timed out: nothing is known about the append, so the same block goes again.
-      return { status: 0, text: String(error) };
-    }
-  }
-}
-
-function safeJson(text: string): Record<string, unknown> {
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return {};
+  #count(block: CommittedBlock, { status, code, expectedHeight }: BlockAnswer): void {
+    const now = Date.now();
+    if (this.#firstTry?.height !== block.height) this.#firstTry = { height: block.height, at: now };
+    if (status === 201 || status === 200) {
+      if (status === 201) this.counts.created += 1;
+      else this.counts.duplicate += 1;
+      this.counts.longestWaitMs = Math.max(this.counts.longestWaitMs, now - this.#firstTry.at);
+    } else if (status === 409 && code !== 'HEIGHT_CONFLICT' && expectedHeight !== undefined) {
+      this.counts.rewound += 1;
+    } else if (status === 503 || status === 0) this.counts.retried += 1;
   }
 }

@@ -1,5 +1,6 @@
 /** Commits blocks and emits generic events on one gateway's log, recording the bus order. */
-import { DemoLedger, waitUntil } from '@blockcast/devkit';
+import { DemoLedger } from '@blockcast/demo-chain';
+import { waitUntil } from '@blockcast/devkit';
 import type { EmittedEventTypeName } from '@blockcast/protocol';
 import { type BusItem, busBlocks } from './expected-frames.js';
 import type { GatewayHarness } from './gateway-harness.js';

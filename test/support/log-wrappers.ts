@@ -7,8 +7,6 @@ export function delegate(inner: EventLog, overrides: Partial<EventLog>): EventLo
   return {
     append: (block) => inner.append(block),
     epoch: () => inner.epoch(),
-    read: (from, limit) => inner.read(from, limit),
-    tail: (options) => inner.tail(options),
     emit: (request) => inner.emit(request),
     readEntries: (after, limit) => inner.readEntries(after, limit),
     tailEntries: (options) => inner.tailEntries(options),

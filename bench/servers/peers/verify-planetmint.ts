@@ -8,8 +8,14 @@
  */
 
 import { parseArgs } from 'node:util';
-import { DemoLedger, freePort, type TransactionVersion } from '@blockcast/devkit';
-import { normaliseBlock, validBlockFrame, validTransactionFrame } from '@blockcast/protocol';
+import { DemoLedger } from '@blockcast/demo-chain';
+import { freePort } from '@blockcast/devkit';
+import {
+  normaliseBlock,
+  type TransactionVersion,
+  validBlockFrame,
+  validTransactionFrame,
+} from '@blockcast/protocol';
 import WebSocket from 'ws';
 import { startPlanetmintServer } from './planetmint.js';
 

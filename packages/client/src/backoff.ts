@@ -1,3 +1,5 @@
+import { cappedBackoff } from '@blockcast/protocol/client';
+
 /**
  * Reconnect delays: exponential with full jitter (a uniform draw between 0 and the capped
  * exponential), so clients cut together by one gateway's death do not come back together.
@@ -24,7 +26,7 @@ export class Backoff {
 
   /** The delay before the next attempt; each call widens the next one's range up to the cap. */
   next(): number {
-    const ceiling = Math.min(this.capMs, this.baseMs * 2 ** this.#attempt);
+    const ceiling = cappedBackoff(this.#attempt + 1, this.baseMs, this.capMs);
     this.#attempt = Math.min(this.#attempt + 1, 30);
     return Math.floor(this.random() * ceiling);
   }

@@ -66,8 +66,9 @@ export interface FrameOf {
 
 export type AnyFrame = FrameOf[StreamName];
 
+/** An `events` frame that is not a block's: every emitted type, including ones newer than this client. */
 export function isGenericEventFrame(frame: AnyFrame): frame is GenericEventFrame {
-  return 'seq' in frame && 'type' in frame;
+  return 'type' in frame && frame.type !== 'BLOCK_VALID' && frame.type !== 'BLOCK_INVALID';
 }
 
 /** Where a frame sits: its block's height, and `seq` for a generic event; undefined on `valid_tx`. */

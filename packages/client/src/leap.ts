@@ -4,7 +4,7 @@
  * connection from the last position before the old one closes, and frames of a type nobody is
  * registered for any more are dropped until then.
  */
-import type { EventsFrame } from './frames.js';
+import { type EventsFrame, isGenericEventFrame } from './frames.js';
 import type { StreamEvent, Subscription } from './subscription.js';
 
 export type LeapCallback = (event: string, content: unknown) => void | Promise<void>;
@@ -68,7 +68,7 @@ export class LeapRegistry {
   async #dispatch(frame: EventsFrame): Promise<void> {
     const byUid = this.#callbacks.get(frame.type);
     if (byUid === undefined) return; // unregistered since the connection opened
-    const content = 'seq' in frame ? frame.content : withoutType(frame);
+    const content = isGenericEventFrame(frame) ? frame.content : withoutType(frame);
     for (const callback of [...byUid.values()]) await callback(frame.type, content);
   }
 }

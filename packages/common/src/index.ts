@@ -8,4 +8,5 @@ export * from './metrics.js';
 export * from './ops-server.js';
 export * from './redis-target.js';
 export * from './shared-config.js';
+export * from './shared-reading.js';
 export * from './shutdown.js';

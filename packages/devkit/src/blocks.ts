@@ -10,13 +10,16 @@
  *   makeBlockEvent(10, 2)                   // normalised: what goes on the bus
  */
 import { randomBytes } from 'node:crypto';
-import { type BlockEvent, type CommittedBlock, normaliseBlock, type Transaction } from '@blockcast/protocol';
 import {
+  type BlockEvent,
+  type CommittedBlock,
   createTransaction,
   newPublicKey,
+  normaliseBlock,
+  type Transaction,
   type TransactionVersion,
   transferTransaction,
-} from './transaction-factory.js';
+} from '@blockcast/protocol';
 
 export interface TransactionOptions {
   /** Default 'CREATE'. */

@@ -1,5 +1,5 @@
 /**
- * The production layout the container image runs: every workspace's manifest and compiled `dist`,
+ * The production layout the container image runs: the services' and their packages' manifests and compiled `dist`,
  * the root manifest and lock, the entrypoint, and the production dependencies installed from that
  * lock by `npm ci --omit=dev` — no sources, tests or tooling. The Dockerfile's build stage and the
  * production-build test both build it here, so the test runs what the image ships.
@@ -35,6 +35,32 @@ export function workspaceFolders(repo = REPO_ROOT): string[] {
   });
 }
 
+/**
+ * The workspaces the image runs: every service, and the workspace packages they depend on
+ * (`dependencies`, transitively). Tooling such as this dev kit is left out.
+ */
+export function productionWorkspaces(repo = REPO_ROOT): string[] {
+  const folders = workspaceFolders(repo);
+  const manifests = new Map(
+    folders.map((folder) => {
+      const manifest = JSON.parse(readFileSync(join(repo, folder, 'package.json'), 'utf8')) as {
+        name: string;
+        dependencies?: Record<string, string>;
+      };
+      return [manifest.name, { folder, dependencies: Object.keys(manifest.dependencies ?? {}) }];
+    }),
+  );
+  const needed = new Set<string>();
+  const visit = (name: string) => {
+    const workspace = manifests.get(name);
+    if (workspace === undefined || needed.has(workspace.folder)) return;
+    needed.add(workspace.folder);
+    for (const dependency of workspace.dependencies) visit(dependency);
+  };
+  for (const [name, { folder }] of manifests) if (folder.startsWith('services/')) visit(name);
+  return folders.filter((folder) => needed.has(folder));
+}
+
 export interface RuntimeLayoutOptions {
   /** Repository to take it from (default: this one). */
   repo?: string;
@@ -48,7 +74,7 @@ export interface RuntimeLayoutOptions {
  */
 export async function buildRuntimeLayout(into: string, options: RuntimeLayoutOptions = {}): Promise<void> {
   const repo = options.repo ?? REPO_ROOT;
-  const folders = workspaceFolders(repo);
+  const folders = productionWorkspaces(repo);
   const uncompiled = folders.filter((folder) => !existsSync(join(repo, folder, 'dist')));
   if (uncompiled.length > 0) {
     throw new Error(`not compiled (run npm run build first): ${uncompiled.join(', ')}`);

@@ -10,17 +10,7 @@ export function assertBlockHeight(height: unknown): asserts height is number {
   }
 }
 
-/** A tail's `after` cursor: any integer; 0 or below means "from the first block". */
-export function assertCursor(after: unknown): asserts after is number {
-  if (typeof after !== 'number' || !Number.isSafeInteger(after)) {
-    throw new RangeError(`tail cursor must be an integer or 'latest', got ${String(after)}`);
-  }
-}
-
-export function assertReadRange(fromHeight: unknown, limit: unknown): asserts fromHeight is number {
-  if (typeof fromHeight !== 'number' || !Number.isSafeInteger(fromHeight)) {
-    throw new RangeError(`read from height must be an integer, got ${String(fromHeight)}`);
-  }
+export function assertReadLimit(limit: unknown): asserts limit is number {
   if (typeof limit !== 'number' || !Number.isSafeInteger(limit)) {
     throw new RangeError(`read limit must be an integer, got ${String(limit)}`);
   }

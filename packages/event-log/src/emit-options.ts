@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, type GenericEvent, isEmittedEventType, type Position } from '@blockcast/protocol';
+import {
+  canonicalJson,
+  type EventEntry,
+  eventEntry,
+  type GenericEvent,
+  isEmittedEventType,
+  type Position,
+} from '@blockcast/protocol';
 import { EmitRefusedError } from './emit-refused-error.js';
 import type { EmitRequest, EventLogOptions } from './event-log.js';
 
@@ -76,8 +83,8 @@ export function encodeEvent(prepared: PreparedEmit, position: Position): string 
   return `{"type":"${type}","height":${position.height},"seq":${position.seq},"content":${prepared.contentJson},"emittedAt":${emittedAt}}`;
 }
 
-export function decodeEvent(json: string): GenericEvent {
-  return JSON.parse(json) as GenericEvent;
+export function decodeEvent(json: string): EventEntry {
+  return eventEntry(JSON.parse(json) as GenericEvent);
 }
 
 export function tooManyEvents(height: number, limits: EmitLimits): EmitRefusedError {

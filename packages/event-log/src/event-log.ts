@@ -1,12 +1,12 @@
-import type { BlockEvent, EmittedEventTypeName, GenericEvent, LogEntry, Position } from '@blockcast/protocol';
+import type { BlockEvent, EmittedEventTypeName, EventEntry, LogEntry, Position } from '@blockcast/protocol';
 import type { EmitRefusedError } from './emit-refused-error.js';
 import type { LogResetError } from './log-reset-error.js';
 
 /**
  * The ordered, height-indexed log of committed blocks (architecture §4), and the generic events
- * emitted between them. The block height is the cursor of blocks: appends are contiguous, reads
- * and tails are by height, nothing is ever reordered. A generic event sits after the last block
- * at the time, at position `H-S`, so blocks and events share one total order and one cursor.
+ * emitted between them. Appends are contiguous by height, nothing is ever reordered. A generic
+ * event sits after the last block at the time, at position `H-S` (a block is `H-0`), so blocks and
+ * events share one total order, and reads and tails take one cursor: a position.
  */
 export interface EventLog {
   /**
@@ -22,20 +22,6 @@ export interface EventLog {
    * changed whenever the stream is recreated or rolled back; null while nothing was ever appended.
    */
   epoch(): Promise<string | null>;
-
-  /** Blocks with `height >= fromHeight`, ascending, at most `limit`. Empty past the end. */
-  read(fromHeight: number, limit: number): Promise<BlockEvent[]>;
-
-  /**
-   * Every block with `height > after`, in order, first the ones already in the log, then live
-   * ones as they are appended, until `signal` aborts (then the iteration ends without error).
-   * `after: 'latest'` starts after whatever is last when the tail begins.
-   * Survives connection loss: it resumes from the last height it yielded. Ends by throwing
-   * {@link LogResetError} when the history under it changed (the epoch is not `options.epoch`,
-   * or the entries below the cursor are not the ones it read: the top fell below them, or the
-   * entry it took is gone or rewritten), so a cursor never reads another history.
-   */
-  tail(options: TailOptions): AsyncIterable<BlockEvent>;
 
   /**
    * Places one generic event after the newest block H (firstHeight − 1 before any block), at
@@ -54,10 +40,15 @@ export interface EventLog {
   readEntries(after: Position, limit: number, epoch?: string): Promise<LogEntry[]>;
 
   /**
-   * Like tail(), but every entry after `after` (a Position, or 'latest': the last entry when the
-   * tail begins), generic events included, with the same reset/epoch rules.
+   * Every entry after `after` (a Position, or 'latest': the last entry when the tail begins), in
+   * order, first the ones already in the log, then live ones as they are written, until `signal`
+   * aborts (then the iteration ends without error). Survives connection loss: it resumes from the
+   * last entry it yielded. Ends by throwing {@link LogResetError} when the history under it
+   * changed (the epoch is not `options.epoch`, or the entries below the cursor are not the ones
+   * it read: the top fell below them, or the entry it took is gone or rewritten), so a cursor
+   * never reads another history.
    */
-  tailEntries(options: EntryTailOptions): AsyncIterable<LogEntry>;
+  tailEntries(options: TailOptions): AsyncIterable<LogEntry>;
 
   /** First and last retained block heights, or null when the log holds no block. */
   bounds(): Promise<LogBounds | null>;
@@ -69,16 +60,12 @@ export interface EventLog {
 }
 
 export interface TailOptions {
-  after: number | 'latest';
+  after: Position | 'latest';
   /** The epoch `after` belongs to (default: the log's epoch when the tail starts). */
   epoch?: string;
   signal: AbortSignal;
-  /** Blocks fetched per read (default 100). */
+  /** Entries fetched per read (default 100). */
   batchSize?: number;
-}
-
-export interface EntryTailOptions extends Omit<TailOptions, 'after'> {
-  after: Position | 'latest';
 }
 
 export interface EmitRequest {
@@ -92,7 +79,7 @@ export interface EmitRequest {
 }
 
 /** `event` is the stored event: for a duplicate, the original (its position, content and time). */
-export type EmitResult = { status: 'appended' | 'duplicate'; event: GenericEvent; epoch: string };
+export type EmitResult = { status: 'appended' | 'duplicate'; event: EventEntry; epoch: string };
 
 export interface LogBounds {
   first: number;

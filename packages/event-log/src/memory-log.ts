@@ -1,15 +1,15 @@
 import { DEFAULT_FIRST_HEIGHT, DEFAULT_RETAIN_BLOCKS, linkedAbort } from '@blockcast/common';
 import {
   type BlockEvent,
-  comparePositions,
+  blockEntry,
+  type EventEntry,
   entryPosition,
-  type GenericEvent,
-  isGenericEvent,
+  firstAfter,
   type LogEntry,
   oldestBlockFrom,
   type Position,
 } from '@blockcast/protocol';
-import { assertBlockHeight, assertCursor, assertPosition, assertReadRange } from './block-height.js';
+import { assertBlockHeight, assertPosition, assertReadLimit } from './block-height.js';
 import {
   decodeEvent,
   type EmitLimits,
@@ -25,7 +25,6 @@ import {
   type AppendResult,
   type EmitRequest,
   type EmitResult,
-  type EntryTailOptions,
   type EventLog,
   type EventLogOptions,
   type LogBounds,
@@ -42,7 +41,7 @@ const COMPACT_AFTER = 1024;
 /** An idempotency key's memory: the event it made, until `expiresAt`. */
 interface Remembered {
   digest: string;
-  event: GenericEvent;
+  event: EventEntry;
   expiresAt: number;
 }
 
@@ -85,14 +84,14 @@ export class MemoryLog implements EventLog {
       throw new AppendRefusedError('HEIGHT_GAP', block.height, this.#firstHeight);
     }
     if (top === undefined || block.height === top + 1) {
-      this.#write(block);
+      this.#write(blockEntry(block));
       this.#trim(block.height);
       return { status: 'appended', height: block.height, epoch: this.#epoch ?? '' };
     }
     const expected = top + 1;
     if (block.height > expected) throw new AppendRefusedError('HEIGHT_GAP', block.height, expected);
     const stored = this.#entries[this.#indexOf({ height: block.height, seq: 0 })];
-    if (stored === undefined || stored.height !== block.height || isGenericEvent(stored)) {
+    if (stored === undefined || stored.height !== block.height || stored.kind !== 'block') {
       throw new AppendRefusedError('HEIGHT_BEYOND_RETENTION', block.height, expected);
     }
     if (stored.digest !== block.digest)
@@ -118,7 +117,7 @@ export class MemoryLog implements EventLog {
     if (position.seq > this.#limits.maxEventsPerHeight) throw tooManyEvents(position.height, this.#limits);
     // Through the same JSON as the Redis script writes, so both logs hand out identical events.
     const event = decodeEvent(encodeEvent(prepared, position));
-    const stored = this.#write(event) as GenericEvent;
+    const stored = this.#write(event) as EventEntry;
     if (key !== undefined) {
       const expiresAt = now + this.#limits.idempotencyWindowMs;
       this.#remembered.set(key, { digest: prepared.digest, event: stored, expiresAt });
@@ -130,20 +129,9 @@ export class MemoryLog implements EventLog {
     return this.#epoch;
   }
 
-  async read(fromHeight: number, limit: number): Promise<BlockEvent[]> {
-    assertReadRange(fromHeight, limit);
-    const blocks: BlockEvent[] = [];
-    for (let i = this.#indexOf({ height: fromHeight, seq: 0 }); i < this.#entries.length; i++) {
-      if (blocks.length >= limit) break;
-      const entry = this.#entries[i]!;
-      if (!isGenericEvent(entry)) blocks.push(entry);
-    }
-    return blocks;
-  }
-
   async readEntries(after: Position, limit: number, epoch?: string): Promise<LogEntry[]> {
     assertPosition(after);
-    assertReadRange(after.height, limit);
+    assertReadLimit(limit);
     // It never resets: only an epoch it never had is another history.
     if (epoch !== undefined && epoch !== this.#epoch) {
       throw new LogResetError('reset', this.#epoch, this.#bounds()?.last ?? null);
@@ -151,14 +139,8 @@ export class MemoryLog implements EventLog {
     return this.#entriesAfter(after, limit);
   }
 
-  tail(options: TailOptions): AsyncIterable<BlockEvent> {
-    // 'latest' means the top when tail() is called, so an append right after the call is delivered.
-    const after = options.after === 'latest' ? (this.#bounds()?.last ?? 0) : options.after;
-    assertCursor(after);
-    return this.#follow({ height: after, seq: 0 }, options, isBlock);
-  }
-
-  tailEntries(options: EntryTailOptions): AsyncIterable<LogEntry> {
+  tailEntries(options: TailOptions): AsyncIterable<LogEntry> {
+    // 'latest' means the top when tailEntries() is called, so a write right after the call is delivered.
     const last = this.#last();
     const after =
       options.after !== 'latest'
@@ -167,7 +149,7 @@ export class MemoryLog implements EventLog {
           ? { height: 0, seq: 0 }
           : entryPosition(last);
     assertPosition(after);
-    return this.#follow(after, options, (entry): entry is LogEntry => true);
+    return this.#follow(after, options);
   }
 
   async bounds(): Promise<LogBounds | null> {
@@ -183,11 +165,7 @@ export class MemoryLog implements EventLog {
     for (const end of [...this.#tails]) end();
   }
 
-  async *#follow<T extends LogEntry>(
-    after: Position,
-    options: Omit<TailOptions, 'after'>,
-    wanted: (entry: LogEntry) => entry is T,
-  ): AsyncGenerator<T> {
+  async *#follow(after: Position, options: Omit<TailOptions, 'after'>): AsyncGenerator<LogEntry> {
     const outer = options.signal;
     // Checked when iteration starts, as a Redis tail does: a cursor of another history reads nothing.
     if (options.epoch !== undefined && options.epoch !== this.#epoch && !outer.aborted) {
@@ -205,9 +183,7 @@ export class MemoryLog implements EventLog {
           continue;
         }
         for (const entry of batch) {
-          // Skipped entries move the cursor too, so a run of unwanted ones is never read twice.
           cursor = entryPosition(entry);
-          if (!wanted(entry)) continue;
           yield entry;
           if (stop.signal.aborted) return;
         }
@@ -262,16 +238,10 @@ export class MemoryLog implements EventLog {
     return bounds.first > bounds.last ? null : bounds;
   }
 
-  /** The index of the first retained entry at or after `position` (binary search: positions ascend). */
+  /** The index of the first retained entry at or after `position`. */
   #indexOf(position: Position): number {
-    let low = this.#head;
-    let high = this.#entries.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (comparePositions(entryPosition(this.#entries[middle]!), position) < 0) low = middle + 1;
-      else high = middle;
-    }
-    return low;
+    const before = { height: position.height, seq: position.seq - 1 };
+    return firstAfter(this.#entries, before, (entry) => entryPosition(entry!), this.#head);
   }
 
   #entriesAfter(after: Position, limit: number): LogEntry[] {
@@ -293,10 +263,6 @@ export class MemoryLog implements EventLog {
       this.#head = 0;
     }
   }
-}
-
-function isBlock(entry: LogEntry): entry is BlockEvent {
-  return !isGenericEvent(entry);
 }
 
 function deepFreeze<T>(value: T): T {

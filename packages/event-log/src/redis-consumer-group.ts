@@ -1,12 +1,10 @@
-import { ABORTED, DEFAULT_STREAM_PREFIX, sleep, untilAborted, withDeadline } from '@blockcast/common';
+import { DEFAULT_STREAM_PREFIX, withDeadline } from '@blockcast/common';
 import type { LogEntry, Position } from '@blockcast/protocol';
 import type { Redis } from 'ioredis';
-import { newEpoch } from './epoch.js';
-import { EpochWatch } from './epoch-watch.js';
 import { type NewEntryRead, readNewEntry, settleGap } from './group-read-script.js';
-import { type LogKeys, readLogState, switchEpoch } from './log-state.js';
-import { DEFAULT_BLOCK_MS } from './redis-stream-log.js';
-import { decodeLogEntry, entryEpoch, isKnownEntry, positionOfId, type StreamEntry } from './stream-entry.js';
+import type { LogKeys } from './log-state.js';
+import { decodeLogEntry, entryEpoch, positionOfId, type StreamEntry } from './stream-entry.js';
+import { blockMsOf, type HistoryChange, STALL_GRACE_MS, StreamReader } from './stream-reader.js';
 
 /** Where a group that does not exist yet starts: the first retained block, or the next one appended. */
 export type GroupStart = 'first' | 'latest';
@@ -86,10 +84,6 @@ type Step =
   | { kind: 'again' };
 
 const AGAIN: Step = { kind: 'again' };
-const FIRST_BACKOFF_MS = 50;
-const MAX_BACKOFF_MS = 1000;
-/** A read unanswered this long past its BLOCK time means a dead connection: start over. */
-const STALL_GRACE_MS = 5000;
 
 /**
  * A Redis consumer group on the block stream: at-least-once delivery that survives restarts, of
@@ -100,7 +94,11 @@ const STALL_GRACE_MS = 5000;
  * gets that block again, in order, before anything newer.
  * What it cannot deliver it says: entries trimmed before they were taken are a {@link HistoryGap};
  * a stream recreated or rolled back under it is a {@link HistoryReset}, after which the group is
- * recreated at the start of the new history, so nothing of that history is skipped.
+ * recreated at the start of the new history, so nothing of that history is skipped. It judges
+ * history as the entry tail does (stream-reader.ts): a new entry that does not follow the one
+ * delivered last, because a restore lost that one and new entries were written under its ID, is
+ * a rollback; one whose predecessor was trimmed is a gap. Entries blockcast did not write are
+ * acknowledged and skipped.
  */
 export class RedisConsumerGroup {
   /** The stream key. */
@@ -121,10 +119,7 @@ export class RedisConsumerGroup {
     this.#redis = options.redis;
     this.#options = options;
     this.#start = options.start ?? 'latest';
-    this.#blockMs = options.blockMs ?? DEFAULT_BLOCK_MS;
-    if (!Number.isSafeInteger(this.#blockMs) || this.#blockMs < 1) {
-      throw new RangeError(`blockMs must be an integer >= 1, got ${this.#blockMs}`);
-    }
+    this.#blockMs = blockMsOf(options.blockMs);
   }
 
   /** Creates the group (and the stream, if none) unless it exists; an existing group keeps its position. */
@@ -161,7 +156,6 @@ export class RedisConsumerGroup {
         const step = await reader.next();
         if (step === undefined) return;
         if (step.kind === 'entry') {
-          reader.delivered(step.entry);
           yield { id: step.id, entry: step.entry, ack: () => this.#ack(step.id) };
         } else if (step.kind === 'gap') {
           await onGap?.(step.gap);
@@ -194,7 +188,7 @@ class GroupReader {
   readonly #options: RedisConsumerGroupOptions;
   readonly #settings: ReaderSettings;
   readonly #key: string;
-  #connection: Redis | undefined;
+  readonly #reader: StreamReader;
   /** '0' (or the last pending ID) re-reads this consumer's pending entries; '>' reads new ones. */
   #cursor = '0';
   /** Pending entries found trimmed, not yet signalled (acknowledged once they are). */
@@ -203,46 +197,43 @@ class GroupReader {
   readonly #queued: Step[] = [];
   /** Accounts for a signalled gap before the next read. */
   #settle: (() => Promise<void>) | undefined;
-  #watch = new EpochWatch(undefined);
   #problem: string | undefined;
-  #failures = 0;
 
   constructor(redis: Redis, options: RedisConsumerGroupOptions, settings: ReaderSettings) {
     this.#redis = redis;
     this.#options = options;
     this.#settings = settings;
     this.#key = settings.keys.stream;
+    this.#reader = new StreamReader({
+      connect: () => this.#connect(),
+      keys: settings.keys,
+      epoch: undefined,
+      signal: settings.signal,
+      onError: (error) => {
+        this.#options.onError?.(error);
+        this.#cannotRead(error instanceof Error ? error.message : String(error));
+      },
+    });
   }
 
   /** The next step worth acting on; undefined once aborted. Read errors are retried with backoff. */
   async next(): Promise<Step | undefined> {
-    const { signal } = this.#settings;
-    while (!signal.aborted) {
+    while (!this.#settings.signal.aborted) {
       const queued = this.#queued.shift();
       if (queued !== undefined) return queued;
-      try {
-        const step = await untilAborted(this.#step(), signal);
-        if (step === ABORTED) return undefined;
-        this.#failures = 0;
-        if (step.kind !== 'again') return step;
-      } catch (error) {
-        if (signal.aborted) return undefined;
-        this.#options.onError?.(error);
-        this.#cannotRead(error instanceof Error ? error.message : String(error));
-        this.disconnect();
+      const step = await this.#reader.read(
+        (connection, fresh) => this.#step(connection, fresh),
         // Start over from this consumer's pending entries; an unsettled gap is found (and told) again.
-        this.#cursor = '0';
-        this.#trimmed = [];
-        this.#settle = undefined;
-        this.#failures++;
-        await sleep(Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.#failures - 1)), signal);
-      }
+        () => {
+          this.#cursor = '0';
+          this.#trimmed = [];
+          this.#settle = undefined;
+        },
+      );
+      if (step === undefined) return undefined;
+      if (step.kind !== 'again') return step;
     }
     return undefined;
-  }
-
-  delivered(entry: LogEntry): void {
-    this.#watch.yielded(entry.height);
   }
 
   settleNext(settle: () => Promise<void>): void {
@@ -250,15 +241,11 @@ class GroupReader {
   }
 
   disconnect(): void {
-    this.#connection?.disconnect();
-    this.#connection = undefined;
+    this.#reader.disconnect();
   }
 
-  async #step(): Promise<Step> {
-    let connection = this.#connection;
-    if (connection === undefined) {
-      connection = this.#connect();
-      this.#connection = connection;
+  async #step(connection: Redis, fresh: boolean): Promise<Step> {
+    if (fresh) {
       // A new connection may follow a Redis restart, restore or failover: check the history first.
       const change = await this.#checkHistory(connection);
       if (change !== undefined) return change;
@@ -307,7 +294,7 @@ class GroupReader {
       this.#trimmed.push(id);
       return AGAIN;
     }
-    return this.#deliverable(connection, [id, fields]);
+    return this.#deliverable(connection, [id, fields], 'pending');
   }
 
   async #readNew(connection: Redis): Promise<Step> {
@@ -319,7 +306,7 @@ class GroupReader {
     );
     this.#reading();
     if (read.kind === 'gap') return this.#unreadGap(read);
-    if (read.kind === 'entry') return this.#deliverable(connection, read.entry);
+    if (read.kind === 'entry') return this.#deliverable(connection, read.entry, 'new');
     if (this.#trimmed.length > 0) return this.#trimmedGap(connection, null);
     // Caught up: wait for an entry after the group's position; a wait that ends empty checks the history.
     if (!(await this.#waitAfter(connection, read.delivered))) {
@@ -328,24 +315,33 @@ class GroupReader {
     return AGAIN;
   }
 
-  async #deliverable(connection: Redis, streamEntry: StreamEntry): Promise<Step> {
+  /**
+   * A new entry is judged against the one delivered before it; a pending one, delivered before
+   * already, only by its epoch. A changed history is told first: the entry, pending now, is read
+   * again from the group's start.
+   */
+  async #deliverable(connection: Redis, streamEntry: StreamEntry, read: 'pending' | 'new'): Promise<Step> {
     const [id] = streamEntry;
-    // Not an entry blockcast wrote: nothing to deliver.
-    if (!isKnownEntry(streamEntry)) {
+    const entry = decodeLogEntry(streamEntry);
+    if (entry === undefined) {
       await this.#redis.xack(this.#key, this.#options.group, id);
       return AGAIN;
     }
-    const steps: Step[] = [];
-    const epoch = entryEpoch(streamEntry);
-    if (!this.#watch.knows(epoch)) {
-      // Another history: told first; the entry, pending now, is read again from the group's start.
-      const change = await this.#checkHistory(connection);
+    const watch = this.#reader.watch;
+    if (read === 'new' || !watch.knows(entryEpoch(streamEntry))) {
+      const previousEpoch = watch.epoch;
+      const change = await this.#changed(
+        connection,
+        previousEpoch,
+        await this.#reader.check(connection, streamEntry),
+      );
       if (change !== undefined) return change;
-      // Still this epoch: the entry was kept from before a rollback, same history.
-      if (epoch !== undefined && epoch !== this.#watch.epoch) this.#watch.acceptAncestor(epoch);
     }
+    if (read === 'new') this.#reader.took(streamEntry);
+    else watch.yielded(positionOfId(id));
+    const steps: Step[] = [];
     if (this.#trimmed.length > 0) steps.push(await this.#trimmedGap(connection, id));
-    steps.push({ kind: 'entry', id, entry: decodeLogEntry(streamEntry) });
+    steps.push({ kind: 'entry', id, entry });
     this.#queued.push(...steps.slice(1));
     return steps[0]!;
   }
@@ -392,30 +388,29 @@ class GroupReader {
 
   /** The stream's epoch and top against what this reader delivered: a reset or rollback step, or undefined. */
   async #checkHistory(connection: Redis): Promise<Step | undefined> {
-    const state = await withDeadline(
-      readLogState(connection, this.#settings.keys),
-      STALL_GRACE_MS,
-      'log state read',
-    );
-    const previousEpoch = this.#watch.epoch;
-    const verdict = this.#watch.judge(state);
-    if (verdict.kind === 'same') return undefined;
-    if (verdict.kind === 'reset') return this.#recreate(connection, previousEpoch);
-    // Rolled back under the group: the first reader to see it starts a new epoch, as tails do.
-    const after = await withDeadline(
-      switchEpoch(connection, this.#settings.keys, verdict.epoch, newEpoch()),
-      STALL_GRACE_MS,
-      'epoch switch',
-    );
+    const previousEpoch = this.#reader.watch.epoch;
+    const state = await this.#reader.readState(connection);
+    return this.#changed(connection, previousEpoch, await this.#reader.judge(connection, state));
+  }
+
+  /** A changed history as a step: a reset waits for the new stream; a rollback (its epoch started) goes on from the group's start. */
+  async #changed(
+    connection: Redis,
+    previousEpoch: string | null,
+    change: HistoryChange | undefined,
+  ): Promise<Step | undefined> {
+    if (change === undefined) return undefined;
+    if (change.cause === 'reset') return this.#recreate(connection, previousEpoch);
+    const { epoch } = change.state;
     await this.#createGroup(connection, '0');
-    this.#newHistory(after.epoch);
-    return { kind: 'reset', reset: { cause: 'rollback', previousEpoch, epoch: after.epoch } };
+    this.#newHistory(epoch);
+    return { kind: 'reset', reset: { cause: 'rollback', previousEpoch, epoch } };
   }
 
   /** NOGROUP: the stream was recreated or rolled back, or the group deleted by hand. */
   async #groupGone(connection: Redis): Promise<Step> {
     if ((await connection.exists(this.#key)) === 0) {
-      return this.#recreate(connection, this.#watch.epoch);
+      return this.#recreate(connection, this.#reader.watch.epoch);
     }
     const change = await this.#checkHistory(connection);
     if (change !== undefined) return change;
@@ -438,11 +433,7 @@ class GroupReader {
       const wait = connection.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', key, '0-0');
       await withDeadline(wait, blockMs + STALL_GRACE_MS, 'stream wait');
     }
-    const state = await withDeadline(
-      readLogState(connection, this.#settings.keys),
-      STALL_GRACE_MS,
-      'log state read',
-    );
+    const state = await this.#reader.readState(connection);
     // A group that is still there came back with the stream (an older snapshot whose rollback a
     // gateway told first): delivery goes on from where it stands, as after a rollback.
     const created = await this.#createGroup(connection, '0');
@@ -452,7 +443,7 @@ class GroupReader {
   }
 
   #newHistory(epoch: string | null): void {
-    this.#watch = new EpochWatch(epoch ?? undefined);
+    this.#reader.startOver(epoch ?? undefined);
     this.#cursor = '0';
     this.#trimmed = [];
     this.#queued.length = 0;

@@ -7,7 +7,7 @@ import {
 import { type BlockEvent, type LogEntry, oldestBlockFrom, type Position } from '@blockcast/protocol';
 import type { Redis } from 'ioredis';
 import { appendWithScript, type TrimMode } from './append-script.js';
-import { assertBlockHeight, assertCursor, assertPosition, assertReadRange } from './block-height.js';
+import { assertBlockHeight, assertPosition, assertReadLimit } from './block-height.js';
 import { type EmitLimits, emitLimits, prepareEmit } from './emit-options.js';
 import { emitWithScript } from './emit-script.js';
 import { newEpoch } from './epoch.js';
@@ -15,7 +15,6 @@ import type {
   AppendResult,
   EmitRequest,
   EmitResult,
-  EntryTailOptions,
   EventLog,
   EventLogOptions,
   LogBounds,
@@ -25,18 +24,10 @@ import { assertFirstHeight, assertRetainBlocks, DEFAULT_TAIL_BATCH } from './log
 import { LogResetError } from './log-reset-error.js';
 import { type LogKeys, type LogState, readLogState } from './log-state.js';
 import { readEntriesWithEpoch } from './read-entries-script.js';
-import { startEntryId, tailStream } from './redis-stream-tail.js';
+import { tailStream } from './redis-stream-tail.js';
 import { assertReplicaAcks, type ReplicaAcks, waitForReplicas } from './replica-acks.js';
-import {
-  afterHeightId,
-  decodeLogEntry,
-  entryId,
-  heightOfId,
-  isBlockId,
-  positionId,
-  positionOfId,
-  type StreamEntry,
-} from './stream-entry.js';
+import { decodeLogEntry, heightOfId, positionId, positionOfId, type StreamEntry } from './stream-entry.js';
+import { blockMsOf } from './stream-reader.js';
 import { laterWrite, type WrittenEntry } from './written-entry.js';
 
 export interface RedisStreamLogOptions extends EventLogOptions {
@@ -70,7 +61,6 @@ export interface RedisStreamLogOptions extends EventLogOptions {
   replicaAcks?: ReplicaAcks;
 }
 
-export const DEFAULT_BLOCK_MS = 5000;
 export const DEFAULT_TAIL_CLIENT_NAME = 'blockcast:tail';
 const DEFAULT_PING_TIMEOUT_MS = 1000;
 
@@ -120,11 +110,7 @@ export class RedisStreamLog implements EventLog {
     this.#firstHeight = options.firstHeight ?? DEFAULT_FIRST_HEIGHT;
     assertFirstHeight(this.#firstHeight);
     this.#trim = options.trim ?? 'approximate';
-    this.#blockMs = options.blockMs ?? DEFAULT_BLOCK_MS;
-    if (!Number.isSafeInteger(this.#blockMs) || this.#blockMs < 1) {
-      // BLOCK 0 would wait forever, and a silent socket could then never be told from a dead one.
-      throw new RangeError(`blockMs must be an integer >= 1, got ${this.#blockMs}`);
-    }
+    this.#blockMs = blockMsOf(options.blockMs);
     this.#tailClientName = options.tailClientName ?? DEFAULT_TAIL_CLIENT_NAME;
     this.#pingTimeoutMs = options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
     this.#ownsClient = options.ownsClient ?? false;
@@ -184,64 +170,38 @@ export class RedisStreamLog implements EventLog {
     return (await readLogState(this.#redis, this.#keys())).epoch;
   }
 
-  async read(fromHeight: number, limit: number): Promise<BlockEvent[]> {
-    assertReadRange(fromHeight, limit);
-    const blocks: BlockEvent[] = [];
-    let start = entryId(Math.max(0, fromHeight));
-    // Events between the blocks take room in a COUNT: read on until `limit` blocks or the end,
-    // each next read after the last height seen, past the rest of its events, so every read
-    // after the first returns a block first.
-    while (blocks.length < limit) {
-      const wanted = limit - blocks.length;
-      const entries = (await this.#redis.xrange(this.key, start, '+', 'COUNT', wanted)) as StreamEntry[];
-      for (const entry of entries) {
-        if (isBlockId(entry[0])) blocks.push(decodeLogEntry(entry) as BlockEvent);
-      }
-      if (entries.length < wanted) break;
-      start = `(${afterHeightId(heightOfId(entries.at(-1)![0]))}`;
-    }
-    return blocks;
-  }
-
   async readEntries(after: Position, limit: number, epoch?: string): Promise<LogEntry[]> {
     assertPosition(after);
-    assertReadRange(after.height, limit);
+    assertReadLimit(limit);
     if (limit <= 0) return [];
     const start = `(${positionId(after)}`;
     if (epoch === undefined) {
       const entries = await this.#redis.xrange(this.key, start, '+', 'COUNT', limit);
-      return (entries as StreamEntry[]).map(decodeLogEntry);
+      return decodeAll(entries as StreamEntry[]);
     }
     const read = await readEntriesWithEpoch(this.#redis, this.#keys(), start, limit);
     if (read.epoch !== epoch)
       throw new LogResetError('reset', read.epoch, (await this.bounds())?.last ?? null);
-    return read.entries.map(decodeLogEntry);
+    return decodeAll(read.entries);
   }
 
-  tail(options: TailOptions): AsyncIterable<BlockEvent> {
-    if (options.after !== 'latest') assertCursor(options.after);
-    // 'latest' and the default epoch are the log's when tail() is called: the read goes out now,
-    // ahead of any later command on this client, so an append issued right after is delivered.
-    const start = this.#startState(latestOr(options.after));
-    return this.#follow(options.signal, (stop) =>
-      tailStream({
-        ...this.#streamTail(options, stop),
-        start,
-        mode: 'blocks',
-        after: latestOr(options.after),
-      }),
-    );
-  }
-
-  tailEntries(options: EntryTailOptions): AsyncIterable<LogEntry> {
+  tailEntries(options: TailOptions): AsyncIterable<LogEntry> {
     if (options.after !== 'latest') assertPosition(options.after);
-    const start = this.#startState(latestOr(options.after));
+    const after = options.after === 'latest' ? undefined : options.after;
+    // 'latest' and the default epoch are the log's when tailEntries() is called: the read goes out
+    // now, ahead of any later command on this client, so an append issued right after is delivered.
+    const start = this.#startState(after);
     return this.#follow(options.signal, (stop) =>
       tailStream({
-        ...this.#streamTail(options, stop),
+        connect: () => this.#openTailConnection(),
+        keys: this.#keys(),
+        after,
         start,
-        mode: 'entries',
-        after: latestOr(options.after),
+        epoch: options.epoch,
+        signal: stop,
+        batchSize: options.batchSize ?? DEFAULT_TAIL_BATCH,
+        blockMs: this.#blockMs,
+        onError: this.#onTailError,
       }),
     );
   }
@@ -310,21 +270,10 @@ export class RedisStreamLog implements EventLog {
   }
 
   /** The state a tail starts from, asked about the entry it starts after; undefined when the read failed. */
-  #startState(after: number | Position | undefined): Promise<LogState | undefined> {
-    return readLogState(this.#redis, this.#keys(), startEntryId(after)).catch(() => undefined);
-  }
-
-  /** What both tails share; `signal` ends it with the log. */
-  #streamTail(options: Omit<TailOptions, 'after'>, signal: AbortSignal) {
-    return {
-      connect: () => this.#openTailConnection(),
-      keys: this.#keys(),
-      epoch: options.epoch,
-      signal,
-      batchSize: options.batchSize ?? DEFAULT_TAIL_BATCH,
-      blockMs: this.#blockMs,
-      onError: this.#onTailError,
-    };
+  #startState(after: Position | undefined): Promise<LogState | undefined> {
+    return readLogState(this.#redis, this.#keys(), after === undefined ? undefined : positionId(after)).catch(
+      () => undefined,
+    );
   }
 
   #openTailConnection(): Redis {
@@ -346,6 +295,12 @@ export class RedisStreamLog implements EventLog {
   }
 }
 
-function latestOr<T>(after: T | 'latest'): T | undefined {
-  return after === 'latest' ? undefined : after;
+/** The entries blockcast wrote, in order; foreign ones are skipped, as every reader does. */
+function decodeAll(entries: StreamEntry[]): LogEntry[] {
+  const decoded: LogEntry[] = [];
+  for (const entry of entries) {
+    const logEntry = decodeLogEntry(entry);
+    if (logEntry !== undefined) decoded.push(logEntry);
+  }
+  return decoded;
 }

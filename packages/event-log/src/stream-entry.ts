@@ -1,4 +1,4 @@
-import type { BlockEvent, LogEntry, Position } from '@blockcast/protocol';
+import { type BlockEvent, blockEntry, type LogEntry, type Position } from '@blockcast/protocol';
 import { decodeEvent } from './emit-options.js';
 
 /**
@@ -11,20 +11,12 @@ import { decodeEvent } from './emit-options.js';
  */
 export type StreamEntry = [id: string, fields: string[]];
 
-/** The largest seq Redis takes: reading after `<height>-<this>` skips that height's events. */
-const LAST_SEQ = '18446744073709551615';
-
 export function entryId(height: number): string {
   return `${height}-0`;
 }
 
 export function positionId(position: Position): string {
   return `${position.height}-${position.seq}`;
-}
-
-/** The last possible ID at `height`: a read after it starts at the next block, past every event. */
-export function afterHeightId(height: number): string {
-  return `${height}-${LAST_SEQ}`;
 }
 
 export function heightOfId(id: string): number {
@@ -36,30 +28,19 @@ export function positionOfId(id: string): Position {
   return { height: Number(id.slice(0, dash)), seq: Number(id.slice(dash + 1)) };
 }
 
-export function isBlockId(id: string): boolean {
-  return id.endsWith('-0');
-}
-
 export function encodeBlock(block: BlockEvent): string {
   return JSON.stringify(block);
 }
 
-export function decodeEntry([id, fields]: StreamEntry): BlockEvent {
-  const block = fieldOf(fields, 'block');
-  if (block !== undefined) return JSON.parse(block) as BlockEvent;
-  throw new Error(`stream entry ${id} has no "block" field: the key holds something blockcast did not write`);
-}
-
-/** A block or a generic event, by the field it carries. */
-export function decodeLogEntry([id, fields]: StreamEntry): LogEntry {
+/**
+ * A block or a generic event, by the field it carries; undefined for an entry blockcast did not
+ * write (no `block` nor `event` field), which every reader skips.
+ */
+export function decodeLogEntry([, fields]: StreamEntry): LogEntry | undefined {
   const event = fieldOf(fields, 'event');
   if (event !== undefined) return decodeEvent(event);
-  return decodeEntry([id, fields]);
-}
-
-/** True for entries blockcast wrote (a block or an event); foreign ones are skipped by readers that can. */
-export function isKnownEntry([, fields]: StreamEntry): boolean {
-  return fieldOf(fields, 'block') !== undefined || fieldOf(fields, 'event') !== undefined;
+  const block = fieldOf(fields, 'block');
+  return block === undefined ? undefined : blockEntry(JSON.parse(block) as BlockEvent);
 }
 
 export function entryEpoch([, fields]: StreamEntry): string | undefined {

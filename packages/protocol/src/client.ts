@@ -2,6 +2,7 @@
  * The part of the protocol a client needs — close codes, refusals, streams, parameters,
  * positions, event types — with no Node-only import, so the browser SDK can bundle it.
  */
+export * from './backoff.js';
 export * from './close-codes.js';
 export * from './event-types.js';
 export type * from './generic-event.js';

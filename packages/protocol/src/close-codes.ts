@@ -1,3 +1,5 @@
+import { formatPosition, type Position } from './position.js';
+
 /**
  * Every close code blockcast sends, as data: what it means, whether its reason carries a resume
  * position, and what a client does next. docs/protocol.md is checked against this table.
@@ -6,20 +8,6 @@
  * frame up to and including position P (`H`, or `H-S` on `events` with emitted types) of epoch E,
  * and nothing after; it reconnects with `?since=P&epoch=E` and misses nothing.
  */
-export const CloseCode = {
-  NORMAL: 1000,
-  DRAINING: 1001,
-  POLICY: 1008,
-  TOO_BIG: 1009,
-  OVER_CAPACITY: 1013,
-  TOO_SLOW: 4008,
-  UNRESPONSIVE: 4009,
-  HISTORY_GONE: 4010,
-  RESET: 4011,
-} as const;
-
-export type CloseCodeName = keyof typeof CloseCode;
-
 export interface CloseCodeSpec {
   code: number;
   /** The reason text before the position. */
@@ -30,7 +18,7 @@ export interface CloseCodeSpec {
   todo: string;
 }
 
-export const CLOSE_CODES: Readonly<Record<CloseCodeName, CloseCodeSpec>> = {
+export const CLOSE_CODES = {
   NORMAL: {
     code: 1000,
     reason: 'no "ping" received for too long',
@@ -94,7 +82,14 @@ export const CLOSE_CODES: Readonly<Record<CloseCodeName, CloseCodeSpec>> = {
     next: 'resync',
     todo: 'your heights belong to the old history: resynchronise, then connect with the new epoch',
   },
-};
+} as const satisfies Record<string, CloseCodeSpec>;
+
+export type CloseCodeName = keyof typeof CLOSE_CODES;
+
+/** Each close code's number by name (`CloseCode.RESET === 4011`), read from {@link CLOSE_CODES}. */
+export const CloseCode = Object.fromEntries(
+  Object.entries(CLOSE_CODES).map(([name, spec]) => [name, spec.code]),
+) as { readonly [Name in CloseCodeName]: (typeof CLOSE_CODES)[Name]['code'] };
 
 /**
  * Where a client stands: every frame up to `since` (a block height) of `epoch` received — and,
@@ -109,9 +104,19 @@ export interface StreamPosition {
 
 /** `draining; since=41; epoch=a1b2c3` — short enough for a close frame (123 bytes). */
 export function closeReason(name: CloseCodeName, details: Record<string, string | number | null>): string {
-  const parts = [CLOSE_CODES[name].reason];
+  const parts: string[] = [CLOSE_CODES[name].reason];
   for (const [key, value] of Object.entries(details)) if (value !== null) parts.push(`${key}=${value}`);
   return parts.join('; ');
+}
+
+/** `closeReason` naming where the client stands: `<what>; since=<P>; epoch=<E>`, then `extra`. */
+export function closeReasonAt(
+  name: CloseCodeName,
+  position: Position,
+  epoch: string | null,
+  extra: Record<string, string | number | null> = {},
+): string {
+  return closeReason(name, { since: formatPosition(position), epoch, ...extra });
 }
 
 /** The position in a close reason, for clients and tests; undefined when it has none. */

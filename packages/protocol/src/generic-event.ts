@@ -18,9 +18,20 @@ export interface GenericEvent {
   emittedAt: number;
 }
 
-/** What the bus holds, in order. */
-export type LogEntry = BlockEvent | GenericEvent;
+/**
+ * What the bus holds, in order, tagged by what it is. The tag is the reader's, never stored nor
+ * sent: the stored JSON and the frames are the BlockEvent and GenericEvent fields alone.
+ */
+export type LogEntry = BlockEntry | EventEntry;
+export type BlockEntry = BlockEvent & { kind: 'block' };
+export type EventEntry = GenericEvent & { kind: 'event' };
 
-export function isGenericEvent(entry: LogEntry): entry is GenericEvent {
-  return 'seq' in entry;
+/** `block` as a bus entry (a tagged shallow copy). */
+export function blockEntry(block: BlockEvent): BlockEntry {
+  return { ...block, kind: 'block' };
+}
+
+/** `event` as a bus entry (a tagged shallow copy). */
+export function eventEntry(event: GenericEvent): EventEntry {
+  return { ...event, kind: 'event' };
 }

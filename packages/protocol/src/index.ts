@@ -1,7 +1,9 @@
+export * from './backoff.js';
 export * from './block-event.js';
 export * from './body-signature.js';
 export * from './bus-entries.js';
 export * from './close-codes.js';
+export * from './coded-error.js';
 export * from './digest.js';
 export * from './event-types.js';
 export * from './frames.js';
@@ -15,5 +17,6 @@ export * from './stream-request.js';
 export * from './streams.js';
 export * from './subscription.js';
 export * from './transaction.js';
+export * from './transaction-factory.js';
 export * from './transaction-filter.js';
 export * from './upgrade-errors.js';

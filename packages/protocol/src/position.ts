@@ -27,3 +27,23 @@ export function parsePosition(text: string): Position | undefined {
   if (!Number.isSafeInteger(height) || !Number.isSafeInteger(seq)) return undefined;
   return { height, seq };
 }
+
+/**
+ * The index of the first of `items[from…]` after `cursor`, positions ascending (binary search);
+ * `items.length` when none is.
+ */
+export function firstAfter<T>(
+  items: readonly T[],
+  cursor: Position,
+  positionOf: (item: T) => Position,
+  from = 0,
+): number {
+  let low = from;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (comparePositions(positionOf(items[middle]!), cursor) > 0) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}

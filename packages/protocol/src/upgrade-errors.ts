@@ -1,3 +1,5 @@
+import { CodedError, type ErrorDetails } from './coded-error.js';
+
 /**
  * Every refusal a client can get when it opens a stream: a stable code, the HTTP status of the
  * refused upgrade and what to do about it. The body is `{code, message, ...details}`.
@@ -98,22 +100,11 @@ export const UPGRADE_ERRORS = {
 
 export type UpgradeErrorCode = keyof typeof UPGRADE_ERRORS;
 
-export type UpgradeErrorDetails = Record<string, string | number | null>;
+export type UpgradeErrorDetails = ErrorDetails;
 
-export class UpgradeError extends Error {
-  readonly status: number;
-
-  constructor(
-    readonly code: UpgradeErrorCode,
-    message: string,
-    readonly details: UpgradeErrorDetails = {},
-  ) {
-    super(message);
+export class UpgradeError extends CodedError<UpgradeErrorCode> {
+  constructor(code: UpgradeErrorCode, message: string, details: UpgradeErrorDetails = {}) {
+    super(code, UPGRADE_ERRORS[code].status, message, details);
     this.name = 'UpgradeError';
-    this.status = UPGRADE_ERRORS[code].status;
-  }
-
-  toJSON(): { code: UpgradeErrorCode; message: string } & UpgradeErrorDetails {
-    return { code: this.code, message: this.message, ...this.details };
   }
 }

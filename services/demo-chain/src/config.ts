@@ -8,7 +8,7 @@ import {
   readLogLevel,
   readUrl,
 } from '@blockcast/common';
-import type { TransactionVersion } from '@blockcast/devkit';
+import type { TransactionVersion } from '@blockcast/protocol';
 
 /** Everything the demo chain reads from the environment, parsed once (by its process and by `npm start`). */
 export interface DemoChainConfig {

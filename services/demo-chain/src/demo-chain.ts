@@ -1,5 +1,7 @@
 import type { Logger } from '@blockcast/common';
-import { DemoLedger, type TransactionVersion } from '@blockcast/devkit';
+import type { CommittedBlock, TransactionVersion } from '@blockcast/protocol';
+import { ChainNode } from './chain-node.js';
+import { DemoLedger } from './demo-ledger.js';
 
 export interface DemoChainOptions {
   /** Base URL of an ingest service, e.g. http://127.0.0.1:9986 */
@@ -24,6 +26,7 @@ export interface DemoChainOptions {
  */
 export class DemoChain {
   readonly #ledger: DemoLedger;
+  readonly #node: ChainNode;
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> = Promise.resolve();
   #stopped = false;
@@ -39,6 +42,12 @@ export class DemoChain {
     this.#maxTransactions = options.maxTransactions ?? 5;
     this.#statusEveryBlocks = options.statusEveryBlocks ?? 10;
     this.#rejectChance = options.rejectChance ?? 0.2;
+    this.#node = new ChainNode({
+      ingestUrl: options.ingestUrl,
+      ...(options.token === undefined ? {} : { token: options.token }),
+      blockAt: (height) => this.#blockAt(height),
+      onConflict: 'continue',
+    });
   }
 
   /** Commits one block now, then one every interval after the previous commit finished. */
@@ -62,18 +71,7 @@ export class DemoChain {
   }
 
   async commitOne(): Promise<void> {
-    const block = this.#ledger.nextBlock(
-      Math.floor(Math.random() * (this.#maxTransactions + 1)),
-      Math.random() < this.#rejectChance ? 1 : 0,
-    );
-    const response = await this.#post('/api/v1/blocks', block);
-    const body = (await response.json()) as { expected_height?: number };
-    if (response.status === 409 && typeof body.expected_height === 'number') {
-      this.#ledger.resumeAfter(body.expected_height - 1);
-      return this.commitOne();
-    }
-    if (response.status >= 300)
-      throw new Error(`ingest answered ${response.status}: ${JSON.stringify(body)}`);
+    const { block } = (await this.#node.commitNext())!;
     this.#options.logger.debug(
       { height: block.height, transactions: block.transactions.length },
       'demo block committed',
@@ -81,6 +79,15 @@ export class DemoChain {
     if (this.#statusEveryBlocks > 0 && block.height % this.#statusEveryBlocks === 0) {
       await this.emitStatus(block.height);
     }
+  }
+
+  /** A new block at `height`: the ledger goes on from there (the log may hold other blocks before it). */
+  #blockAt(height: number): CommittedBlock {
+    this.#ledger.resumeAfter(height - 1);
+    return this.#ledger.nextBlock(
+      Math.floor(Math.random() * (this.#maxTransactions + 1)),
+      Math.random() < this.#rejectChance ? 1 : 0,
+    );
   }
 
   /** POSTs NODE_STATUS for `height`; the Idempotency-Key makes a retried post one event. */
@@ -92,13 +99,13 @@ export class DemoChain {
     }
   }
 
-  #post(path: string, body: unknown, idempotencyKey?: string): Promise<Response> {
+  #post(path: string, body: unknown, idempotencyKey: string): Promise<Response> {
     return fetch(new URL(path, this.#options.ingestUrl), {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {}),
-        ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+        'idempotency-key': idempotencyKey,
       },
       body: JSON.stringify(body),
     });

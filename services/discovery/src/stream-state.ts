@@ -1,3 +1,4 @@
+import { SharedReading } from '@blockcast/common';
 import type { EventLog } from '@blockcast/event-log';
 import type { StreamState } from './catalog-document.js';
 
@@ -9,18 +10,13 @@ export function streamStateReader(
   log: Pick<EventLog, 'epoch' | 'bounds'>,
   ttlMs = 1000,
 ): () => Promise<StreamState> {
-  let cached: { at: number; state: Promise<StreamState> } | undefined;
-  const read = async (): Promise<StreamState> => {
+  const reading = new SharedReading(async (): Promise<StreamState> => {
     try {
       const [epoch, bounds] = await Promise.all([log.epoch(), log.bounds()]);
       return { epoch, oldest: bounds?.first ?? null, head: bounds?.last ?? null };
     } catch {
       return { epoch: null, oldest: null, head: null };
     }
-  };
-  return () => {
-    const now = Date.now();
-    if (cached === undefined || now - cached.at > ttlMs) cached = { at: now, state: read() };
-    return cached.state;
-  };
+  }, ttlMs);
+  return () => reading.get();
 }

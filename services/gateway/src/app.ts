@@ -2,11 +2,10 @@ import type { us_listen_socket } from 'uWebSockets.js';
 import { createMetricsRegistry, type Logger, OpsServer, silentLogger, sleep } from '@blockcast/common';
 import type { EventLog } from '@blockcast/event-log';
 import {
-  type BlockEvent,
+  type BlockEntry,
   continuesAfter,
+  type EventEntry,
   formatPosition,
-  type GenericEvent,
-  isGenericEvent,
   LEGACY_IDLE_TIMEOUT_MS,
   type LogEntry,
   oldestBlockFrom,
@@ -136,7 +135,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     metrics.bytesSent.inc({ stream }, bytes);
   };
 
-  const onBlock = (block: BlockEvent) => {
+  const onBlock = (block: BlockEntry) => {
     const started = performance.now();
     ring.push(block);
     publishBlock(app, block, live, ring, sentCounter);
@@ -149,7 +148,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     metrics.publishDelay.observe(lag);
     metrics.lagSeconds.set(lag);
   };
-  const onGenericEvent = (event: GenericEvent) => {
+  const onGenericEvent = (event: EventEntry) => {
     ring.push(event);
     publishGenericEvent(app, event, live, sentCounter);
     catchUp.onLiveEntry();
@@ -159,7 +158,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
   follower = new LogFollower({
     log,
     logger,
-    onEntry: (entry: LogEntry) => (isGenericEvent(entry) ? onGenericEvent(entry) : onBlock(entry)),
+    onEntry: (entry: LogEntry) => (entry.kind === 'event' ? onGenericEvent(entry) : onBlock(entry)),
     onGap: (after, got) => {
       metrics.gaps.inc();
       logger.error(
@@ -185,7 +184,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     onEntryFailed: (entry, error) => {
       metrics.blocksFailed.inc();
       logger.error(
-        { err: error, height: entry.height, ...(isGenericEvent(entry) ? { seq: entry.seq } : {}) },
+        { err: error, height: entry.height, ...(entry.kind === 'event' ? { seq: entry.seq } : {}) },
         'publishing an entry failed; its frames were not sent',
       );
     },

@@ -21,7 +21,6 @@ const NONE: readonly number[] = [];
  * and batches one loop iteration's publishes into one corked write per socket, in order.
  * Filtered keys are found through the index, so a transaction costs what it matches, and keys
  * that select the same transaction share its frame. `block` must already be in the ring.
- * Returns the frames published (not delivered).
  */
 export function publishBlock(
   app: TemplatedApp,
@@ -29,12 +28,11 @@ export function publishBlock(
   live: LiveSubscriptions,
   ring: BlockRing,
   onSent: SentCounter,
-): number {
+): void {
   const shared = new TransactionFrames(block);
   // Summed per stream and reported once per block: a counter update per key costs more than the key.
   const sent = new Map<StreamName, { frames: number; bytes: number }>();
   const now = Date.now();
-  let published = 0;
   const send = (key: string, subscription: Subscription, selection?: Selection) => {
     const frames = ring.frames(block.height, key, (b) => framesFor(subscription, b, selection, shared)) ?? [];
     if (frames.length === 0) return;
@@ -44,7 +42,6 @@ export function publishBlock(
       app.publish(key, frame, false, false);
       bytes += frame.length;
     }
-    published += frames.length;
     live.published(key, now);
     const total = sent.get(subscription.stream) ?? { frames: 0, bytes: 0 };
     total.frames += frames.length * subscribers;
@@ -62,5 +59,4 @@ export function publishBlock(
       if (!valid.has(key)) send(key, live.get(key)!, { valid: NONE, rejected: positions });
   }
   for (const [stream, total] of sent) onSent(stream, total.frames, total.bytes);
-  return published;
 }

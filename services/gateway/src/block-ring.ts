@@ -2,7 +2,7 @@ import {
   type BlockEvent,
   comparePositions,
   entryPosition,
-  isGenericEvent,
+  firstAfter,
   isNextOnBus,
   type LogEntry,
   type Position,
@@ -51,7 +51,7 @@ export class BlockRing {
   get oldest(): number | undefined {
     for (let i = this.#head; i < this.#entries.length; i += 1) {
       const { entry } = this.#entries[i]!;
-      if (!isGenericEvent(entry)) return entry.height;
+      if (entry.kind === 'block') return entry.height;
     }
     return undefined;
   }
@@ -60,7 +60,7 @@ export class BlockRing {
   get newest(): number | undefined {
     for (let i = this.#entries.length - 1; i >= this.#head; i -= 1) {
       const { entry } = this.#entries[i]!;
-      if (!isGenericEvent(entry)) return entry.height;
+      if (entry.kind === 'block') return entry.height;
     }
     return undefined;
   }
@@ -88,7 +88,7 @@ export class BlockRing {
     const bytes = estimateBytes(entry);
     this.#entries.push({ entry, position, bytes, frames: new Map() });
     this.#bytes += bytes;
-    if (!isGenericEvent(entry)) this.#blocks += 1;
+    if (entry.kind === 'block') this.#blocks += 1;
     this.#evict();
   }
 
@@ -160,16 +160,9 @@ export class BlockRing {
     return found !== undefined && comparePositions(found.position, position) === 0 ? found : undefined;
   }
 
-  /** Index of the first entry after `cursor` (binary search; the end when there is none). */
+  /** Index of the first entry after `cursor` (the end when there is none). */
   #firstAfter(cursor: Position): number {
-    let low = this.#head;
-    let high = this.#entries.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (comparePositions(this.#entries[middle]!.position, cursor) > 0) high = middle;
-      else low = middle + 1;
-    }
-    return low;
+    return firstAfter(this.#entries, cursor, (held) => held.position, this.#head);
   }
 
   #evict(): void {
@@ -178,10 +171,10 @@ export class BlockRing {
       const oldest = this.#entries[this.#head]!;
       const over = this.#blocks > this.#limits.blocks || this.#bytes > this.#limits.bytes;
       // A block's generic events leave with it, as the log trims them.
-      const orphan = isGenericEvent(oldest.entry) && oldest.position.height === this.#floor?.height;
+      const orphan = oldest.entry.kind === 'event' && oldest.position.height === this.#floor?.height;
       if (!over && !orphan) break;
       this.#bytes -= oldest.bytes;
-      if (!isGenericEvent(oldest.entry)) this.#blocks -= 1;
+      if (oldest.entry.kind === 'block') this.#blocks -= 1;
       this.#floor = oldest.position;
       this.#entries[this.#head] = undefined as unknown as RingEntry;
       this.#head += 1;
@@ -196,7 +189,7 @@ export class BlockRing {
 
 /** Roughly what an entry holds in memory: a block's ids and keys dominate, an event's content. */
 function estimateBytes(entry: LogEntry): number {
-  if (isGenericEvent(entry)) return 200 + (JSON.stringify(entry.content)?.length ?? 0);
+  if (entry.kind === 'event') return 200 + (JSON.stringify(entry.content)?.length ?? 0);
   let bytes = 200 + (entry.hash?.length ?? 0);
   for (const tx of [...entry.transactions, ...entry.rejected]) {
     bytes += 120 + tx.id.length + tx.operation.length;

@@ -2,8 +2,7 @@ import type { WebSocket } from 'uWebSockets.js';
 import {
   CLOSE_CODES,
   type CloseCodeName,
-  closeReason,
-  formatPosition,
+  closeReasonAt,
   type Position,
   reportedPosition,
 } from '@blockcast/protocol';
@@ -61,11 +60,7 @@ export class Connections {
   end(ws: Socket, name: CloseCodeName, extra: Record<string, string | number | null> = {}): void {
     const data = ws.getUserData();
     if (data.closing) return;
-    const reason = closeReason(name, {
-      since: formatPosition(this.positionOf(ws)),
-      epoch: this.#head.epoch(),
-      ...extra,
-    });
+    const reason = closeReasonAt(name, this.positionOf(ws), this.#head.epoch(), extra);
     data.closing = true;
     ws.end(CLOSE_CODES[name].code, reason);
   }

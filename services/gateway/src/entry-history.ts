@@ -3,6 +3,7 @@ import {
   comparePositions,
   continuesAfter,
   entryPosition,
+  firstAfter,
   type LogEntry,
   oldestBlockFrom,
   type Position,
@@ -195,12 +196,6 @@ function key(position: Position): string {
 function indexAfter(batch: Batch, cursor: Position): number | undefined {
   if (batch.settled === undefined || comparePositions(batch.after, cursor) > 0) return undefined;
   const { positions } = batch.settled;
-  let low = 0;
-  let high = positions.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (comparePositions(positions[middle]!, cursor) > 0) high = middle;
-    else low = middle + 1;
-  }
-  return low === positions.length ? undefined : low;
+  const index = firstAfter(positions, cursor, (position) => position);
+  return index === positions.length ? undefined : index;
 }

@@ -3,7 +3,6 @@ import { type EventLog, LogResetError } from '@blockcast/event-log';
 import {
   comparePositions,
   entryPosition,
-  isGenericEvent,
   isNextOnBus,
   type LogEntry,
   type Position,
@@ -142,7 +141,7 @@ export class LogFollower {
     if (this.#position !== undefined && comparePositions(position, this.#position) <= 0) return;
     if (this.#position !== undefined && !isNextOnBus(this.#position, position))
       this.#options.onGap(this.#position, position);
-    if (!isGenericEvent(entry)) this.#lastHeight = entry.height;
+    if (entry.kind === 'block') this.#lastHeight = entry.height;
     this.#position = position;
     this.#lastError = undefined;
     try {

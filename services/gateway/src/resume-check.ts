@@ -1,3 +1,4 @@
+import { SharedReading } from '@blockcast/common';
 import type { EventLog, LogBounds } from '@blockcast/event-log';
 import {
   comparePositions,
@@ -45,10 +46,14 @@ const EPOCH_REQUIRED_MESSAGE = (since: Position) =>
  */
 export class ResumeCheck {
   readonly #options: ResumeCheckOptions;
-  #edges: { at: number; epoch: string | null; value: Promise<LogEdges> } | undefined;
+  readonly #edges: SharedReading<LogEdges>;
 
   constructor(options: ResumeCheckOptions) {
     this.#options = options;
+    this.#edges = new SharedReading(async () => {
+      const [bounds, first] = await Promise.all([options.log.bounds(), options.firstRetained()]);
+      return { bounds, first };
+    }, options.boundsTtlMs);
   }
 
   /** Undefined when the request is fine as it is; else a promise that rejects with the UpgradeError. */
@@ -135,19 +140,7 @@ export class ResumeCheck {
   }
 
   #readEdges(fresh: boolean): Promise<LogEdges> {
-    const now = Date.now();
     // A reading of another history says nothing about this one's edges.
-    const epoch = this.#options.head.epoch();
-    const edges = this.#edges;
-    if (fresh || edges === undefined || edges.epoch !== epoch || now - edges.at > this.#options.boundsTtlMs) {
-      const value = Promise.all([this.#options.log.bounds(), this.#options.firstRetained()]).then(
-        ([bounds, first]) => ({ bounds, first }),
-      );
-      value.catch(() => {
-        if (this.#edges?.value === value) this.#edges = undefined;
-      });
-      this.#edges = { at: now, epoch, value };
-    }
-    return this.#edges!.value;
+    return this.#edges.get({ key: this.#options.head.epoch(), fresh });
   }
 }

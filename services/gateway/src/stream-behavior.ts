@@ -1,9 +1,8 @@
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import {
   CLOSE_CODES,
-  closeReason,
+  closeReasonAt,
   EPOCH_HEADER,
-  formatPosition,
   parseStreamRequest,
   reportedPosition,
   type StreamRequest,
@@ -193,10 +192,8 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
       if (connections.size >= context.maxConnections) {
         metrics.connectionsRefused.inc({ reason: 'over_capacity' });
         data.closing = true;
-        const since = formatPosition(
-          reportedPosition(data.subscription, data.request.since ?? head.livePosition()),
-        );
-        ws.end(CLOSE_CODES.OVER_CAPACITY.code, closeReason('OVER_CAPACITY', { since, epoch: head.epoch() }));
+        const since = reportedPosition(data.subscription, data.request.since ?? head.livePosition());
+        ws.end(CLOSE_CODES.OVER_CAPACITY.code, closeReasonAt('OVER_CAPACITY', since, head.epoch()));
         return;
       }
       connections.add(ws);

@@ -1,5 +1,5 @@
 import { AppendRefusedError, EmitRefusedError, IDEMPOTENCY_KEY_RULE } from '@blockcast/event-log';
-import { formatPosition } from '@blockcast/protocol';
+import { CodedError, type ErrorDetails, formatPosition } from '@blockcast/protocol';
 
 /**
  * Every error a caller of ingest can cause: a stable code, its HTTP status, and a message that
@@ -37,23 +37,10 @@ export const INGEST_ERROR_STATUS = {
 
 export type IngestErrorCode = keyof typeof INGEST_ERROR_STATUS;
 
-export type ErrorDetails = Record<string, string | number | null>;
-
-export class IngestError extends Error {
-  readonly status: number;
-
-  constructor(
-    readonly code: IngestErrorCode,
-    message: string,
-    readonly details: ErrorDetails = {},
-  ) {
-    super(message);
+export class IngestError extends CodedError<IngestErrorCode> {
+  constructor(code: IngestErrorCode, message: string, details: ErrorDetails = {}) {
+    super(code, INGEST_ERROR_STATUS[code], message, details);
     this.name = 'IngestError';
-    this.status = INGEST_ERROR_STATUS[code];
-  }
-
-  toJSON(): { code: IngestErrorCode; message: string } & ErrorDetails {
-    return { code: this.code, message: this.message, ...this.details };
   }
 }
 

@@ -2,9 +2,6 @@ import type { BlockEvent, EmittedEventTypeName } from '@blockcast/protocol';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { IngestErrorCode } from './errors.js';
 
-/** What became of one POST of a block: every answer is exactly one of these. */
-export type BlockResult = 'appended' | 'duplicate' | 'refused' | 'unavailable';
-
 /** Ingest's own metrics (`blockcast_ingest_<name>_<unit>`), registered on the service registry. */
 export class IngestMetrics {
   readonly #blocks: Counter<'result'>;

@@ -5,7 +5,6 @@ import {
   EventType,
   type GenericEvent,
   genericEventFrame,
-  isGenericEvent,
   type LogEntry,
   matchesMask,
 } from '@blockcast/protocol';
@@ -35,7 +34,7 @@ export function eventOfGeneric(event: GenericEvent): GenericPluginEvent {
 
 /** The events of a bus entry a plugin with `mask` receives: exactly those with `event.type & mask`. */
 export function eventsForMask(entry: LogEntry, mask: number): PluginEvent[] {
-  const events: PluginEvent[] = isGenericEvent(entry) ? [eventOfGeneric(entry)] : eventsOfBlock(entry);
+  const events: PluginEvent[] = entry.kind === 'event' ? [eventOfGeneric(entry)] : eventsOfBlock(entry);
   return events.filter((event) => matchesMask(event.type, mask));
 }
 

@@ -1,9 +1,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Logger, RedisTarget } from '@blockcast/common';
 import type { GroupStart } from '@blockcast/event-log';
+import { cappedBackoff } from '@blockcast/protocol';
 import type { PluginSpec } from './config.js';
 import type { PluginsMetrics } from './metrics.js';
-import { restartDelay } from './restart-backoff.js';
 import { EXIT_REFUSED, type HostMessage, type RunnerMessage } from './runner/runner-messages.js';
 import { RUNNER_PATH, runnerExecArgv } from './runner-entry.js';
 
@@ -185,7 +185,7 @@ export class PluginProcess {
     }
     this.#lastProblem ??= `process exited (${signal ?? `code ${code}`})`;
     this.#failuresInARow++;
-    const delayMs = restartDelay(this.#failuresInARow, restartMinMs, restartMaxMs);
+    const delayMs = cappedBackoff(this.#failuresInARow, restartMinMs, restartMaxMs);
     this.#state = 'waiting to restart';
     logger.warn(
       { plugin: this.name, code, signal, problem: this.#lastProblem, restartInMs: delayMs },

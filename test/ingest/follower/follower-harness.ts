@@ -4,6 +4,7 @@ import { RedisStreamLog } from '@blockcast/event-log';
 import { buildIngestApp, type IngestApp, loadIngestConfig } from '@blockcast/ingest';
 import type { BlockEvent } from '@blockcast/protocol';
 import { Redis } from 'ioredis';
+import { readBlocks } from '../../event-log/tail-recorder.js';
 import { redisOrSkip, uniquePrefix } from '../../support/redis.js';
 
 const available = await redisOrSkip();
@@ -52,7 +53,7 @@ export function followerOn(rpcUrl: string): FollowerUnderTest {
       const { opsPort } = await app.start();
       return { app, opsPort };
     },
-    bus: () => log.read(1, 1_000_000),
+    bus: () => readBlocks(log, 1, 1_000_000),
     async close() {
       await Promise.all(apps.map((app) => app.close()));
       await log.close();

@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { freePort, makeTransaction, newPublicKey, startService, waitUntil } from '@blockcast/devkit';
+import { freePort, makeTransaction, startService, waitUntil } from '@blockcast/devkit';
 import type { BlockEvent, Transaction } from '@blockcast/protocol';
+import { newPublicKey } from '@blockcast/protocol';
 import { type CometNode, cometbftSkip, startCometNode } from '../../support/cometbft-node.js';
 import { followerOn, nodeBlock, redisSkip } from './follower-harness.js';
 

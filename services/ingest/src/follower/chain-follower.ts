@@ -1,6 +1,6 @@
 import { type Logger, sleep } from '@blockcast/common';
 import { AppendRefusedError, type EventLog } from '@blockcast/event-log';
-import { normaliseBlock } from '@blockcast/protocol';
+import { cappedBackoff, normaliseBlock } from '@blockcast/protocol';
 import type { Registry } from 'prom-client';
 import type { AppendQueue } from '../append-queue.js';
 import type { IngestMetrics } from '../metrics.js';
@@ -95,7 +95,7 @@ export class ChainFollower {
         // Whatever happened (another appender, a refused block), the bus says where to go on.
         next = undefined;
         failures++;
-        await sleep(Math.min(MAX_BACKOFF_MS, config.pollMs * 2 ** (failures - 1)), signal);
+        await sleep(cappedBackoff(failures, config.pollMs, MAX_BACKOFF_MS), signal);
       }
     }
   }

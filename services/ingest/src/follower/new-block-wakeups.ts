@@ -1,4 +1,5 @@
 import { sleep } from '@blockcast/common';
+import { cappedBackoff } from '@blockcast/protocol';
 import WebSocket from 'ws';
 
 const SUBSCRIBE = JSON.stringify({
@@ -32,7 +33,7 @@ export class NewBlockWakeups {
     while (!signal.aborted) {
       const subscribed = await this.#subscribeOnce(signal);
       failures = subscribed ? 1 : failures + 1;
-      await sleep(Math.min(MAX_RECONNECT_MS, FIRST_RECONNECT_MS * 2 ** (failures - 1)), signal);
+      await sleep(cappedBackoff(failures, FIRST_RECONNECT_MS, MAX_RECONNECT_MS), signal);
     }
   }
 

@@ -4,9 +4,8 @@
  * the dead-letter stream and the plugin moves on.
  */
 import { sleep } from '@blockcast/common';
-import { BODY_SIGNATURE_HEADER, EventType, signBodyWith } from '@blockcast/protocol';
+import { BODY_SIGNATURE_HEADER, cappedBackoff, EventType, signBodyWith } from '@blockcast/protocol';
 import type { PluginContext, PluginEvent } from '../plugin-api.js';
-import { restartDelay } from '../restart-backoff.js';
 import type { WebhookOptions } from './webhook-options.js';
 
 export const eventTypes = EventType.BLOCK_VALID | EventType.BLOCK_INVALID;
@@ -35,7 +34,7 @@ export async function deliver(
 ): Promise<string | undefined> {
   let failure = '';
   for (let attempt = 1; attempt <= options.attempts; attempt++) {
-    if (attempt > 1) await sleep(restartDelay(attempt - 1, options.retryMinMs, options.retryMaxMs), signal);
+    if (attempt > 1) await sleep(cappedBackoff(attempt - 1, options.retryMinMs, options.retryMaxMs), signal);
     if (signal.aborted) return failure;
     failure = await post(event, attempt, options, signal);
     if (failure === '') return undefined;

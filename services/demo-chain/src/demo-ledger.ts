@@ -1,10 +1,12 @@
-import type { CommittedBlock, RejectedTransaction, Transaction } from '@blockcast/protocol';
 import {
+  type CommittedBlock,
   createTransaction,
   newPublicKey,
+  type RejectedTransaction,
+  type Transaction,
   type TransactionVersion,
   transferTransaction,
-} from './transaction-factory.js';
+} from '@blockcast/protocol';
 
 interface UnspentOutput {
   assetId: string;

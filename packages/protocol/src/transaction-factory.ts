@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Transaction } from '@blockcast/protocol';
 import bs58 from 'bs58';
+import type { Transaction } from './transaction.js';
 
 /**
  * Builds transactions with the structure BigchainDB 2.0 / Planetmint 3.0 nodes publish
