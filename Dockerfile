@@ -17,12 +17,13 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 RUN --mount=type=cache,target=/root/.npm npm run build && npx tsx scripts/assemble-runtime.ts /runtime
 
 # The services' suites on the image's Node.js (CI: `podman run <test image> test/gateway …`):
-# the sources and dev dependencies of the build stage, plus the servers those tests start.
+# the sources and dev dependencies of the build stage, plus the servers and tools those tests
+# start (procps: `ps`, with which a test finds the processes a failed start left).
 FROM build AS test
 # Debian's current packages of the release the base pins; versions move with its security updates.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server redis-sentinel haproxy tini \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server redis-sentinel haproxy tini procps \
     && rm -rf /var/lib/apt/lists/*
 ENV REQUIRE_REDIS=1
 # tini as PID 1 reaps the processes the fault scenarios orphan (npm would leave them zombies,

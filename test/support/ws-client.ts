@@ -15,6 +15,8 @@ export class RecordingClient {
   /** The headers of the 101 answer. */
   upgradeHeaders: Record<string, string | string[] | undefined> = {};
   private waiters: { count: number; resolve: () => void }[] = [];
+  /** Set once the socket has closed: a wait for frames that cannot come any more fails at once, naming the close. */
+  private closedWith: ClosedWith | undefined;
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data, isBinary) => {
@@ -29,7 +31,10 @@ export class RecordingClient {
       this.upgradeHeaders = response.headers;
     });
     this.closed = new Promise((resolve) => {
-      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+      socket.once('close', (code, reason) => {
+        this.closedWith = { code, reason: reason.toString() };
+        resolve(this.closedWith);
+      });
     });
   }
 
@@ -45,9 +50,17 @@ export class RecordingClient {
     });
   }
 
-  /** Resolves when at least `count` frames have arrived; rejects after `timeoutMs`. */
+  /**
+   * Resolves when at least `count` frames have arrived; rejects after `timeoutMs`, or as soon as
+   * the socket closes short of them (the error names the close code and reason).
+   */
   waitForFrames(count: number, timeoutMs = 10_000): Promise<string[]> {
     if (this.frames.length >= count) return Promise.resolve(this.frames);
+    const short = (closed: ClosedWith) =>
+      new Error(
+        `closed with ${closed.code} "${closed.reason}" after ${this.frames.length} of ${count} frames`,
+      );
+    if (this.closedWith) return Promise.reject(short(this.closedWith));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`timed out with ${this.frames.length} of ${count} frames`)),
@@ -59,6 +72,12 @@ export class RecordingClient {
           clearTimeout(timer);
           resolve(this.frames);
         },
+      });
+      void this.closed.then((closed) => {
+        // Frames that arrived with the close have already resolved the wait.
+        if (this.frames.length >= count) return;
+        clearTimeout(timer);
+        reject(short(closed));
       });
     });
   }

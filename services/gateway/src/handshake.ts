@@ -44,9 +44,10 @@ function tokens(header: string): string[] {
 }
 
 /**
- * The pinned uWS build keeps a request head that arrives in several reads in a 4 KiB buffer and
- * cuts the connection past it, but parses one that arrives in a single read whatever its size.
- * Refusing larger heads here too makes the limit one number, whatever TCP did to the request.
+ * The Node 20 uWS build keeps a request head that arrives in several reads in a 4 KiB buffer and
+ * cuts the connection past it, but parses one that arrives in a single read up to ~128 KB; 20.57
+ * collects 32 KiB either way (UWS_HEAD_LIMITS). Refusing larger heads here makes the limit one
+ * number, whatever TCP did to the request and whichever build runs.
  */
 export const MAX_HANDSHAKE_HEAD_BYTES = 4096;
 

@@ -54,6 +54,46 @@ const uWS = loaded.module;
 /** Which of UWS_PACKAGES the gateway runs on (a test checks its binary against deploy/uws-binaries.json). */
 export const UWS_LOADED_FROM: UwsPackage = loaded.from;
 
+/**
+ * What a uWS build does with a request head before the gateway sees it: fixed when the binary was
+ * compiled (20.57's head buffer excepted, set above), measured on loopback, pinned by
+ * test/gateway/handshake-limits.test.ts and connection-policy.test.ts, told in docs/protocol.md.
+ */
+export interface UwsHeadLimits {
+  /** The largest head it hands on when the head arrives in one read. */
+  wholeHeadBytes: number;
+  /** The largest head it collects across several reads. */
+  piecedHeadBytes: number;
+  /** Header fields (the request line not counted) a head may have and still be handed on. */
+  maxHeaderFields: number;
+  /**
+   * Past a limit: `cut` closes without an answer (more fields than it keeps: no answer, closed at
+   * its HTTP timeout unless the head buffer fills first); `html-431` answers its own 431 with an
+   * HTML body and closes.
+   */
+  past: 'cut' | 'html-431';
+  /** Its HTTP timeout: a connection without a complete request by then is closed (checked every 4 s). */
+  httpTimeoutS: number;
+}
+
+export const UWS_HEAD_LIMITS: Record<UwsPackage, UwsHeadLimits> = {
+  // One read of about 128 KB on loopback is handed on whole; 100 000 bytes always were.
+  'uWebSockets.js': {
+    wholeHeadBytes: 100_000,
+    piecedHeadBytes: 4096,
+    maxHeaderFields: 48,
+    past: 'cut',
+    httpTimeoutS: 10,
+  },
+  'uWebSockets.js-v20.57': {
+    wholeHeadBytes: MAX_REQUEST_HEAD_BYTES,
+    piecedHeadBytes: MAX_REQUEST_HEAD_BYTES,
+    maxHeaderFields: 98,
+    past: 'html-431',
+    httpTimeoutS: 30,
+  },
+};
+
 export class FallbackTransportError extends Error {
   readonly code = 'GATEWAY_FALLBACK_TRANSPORT';
   constructor() {
