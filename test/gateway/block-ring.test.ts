@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeBlockEvent } from '@blockcast/devkit';
 import { formatPosition, type GenericEvent, type LogEntry, type Position } from '@blockcast/protocol';
-import { BlockRing } from '../../services/gateway/src/block-ring.js';
+import { BlockRing } from '../../services/gateway/src/delivery/block-ring.js';
 
 function event(height: number, seq: number, text = 'x'): GenericEvent {
   return { type: 'APP_MESSAGE', height, seq, content: { topic: 't', body: text }, emittedAt: 0 };

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { DemoLedger, waitUntil } from '@blockcast/devkit';
 import { MemoryLog } from '@blockcast/event-log';
 import { type GatewayConfig, loadGatewayConfig } from '@blockcast/gateway';
-import { UWS_LOADED_FROM } from '../../services/gateway/src/transport.js';
+import { UWS_LOADED_FROM } from '../../services/gateway/src/transport/transport.js';
 import { startGateway } from '../support/gateway-harness.js';
 import { handshakeLines, rawRequest } from '../support/raw-http.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';

@@ -15,26 +15,26 @@ import {
   UpgradeError,
 } from '@blockcast/protocol';
 import type { Registry } from 'prom-client';
-import { AcceptGuard } from './accept-guard.js';
-import { publishBlock } from './block-publisher.js';
-import { BlockRing } from './block-ring.js';
-import { CatchUp } from './catch-up.js';
 import type { GatewayConfig } from './config.js';
-import { ConnectionPolicy } from './connection-policy.js';
-import { ConnectionSweeper } from './connection-sweeper.js';
-import { Connections, type StreamHead } from './connections.js';
-import { EntryHistory } from './entry-history.js';
-import { publishGenericEvent } from './generic-event-publisher.js';
-import { checkHeadSize } from './handshake.js';
-import { refuse } from './http-refusal.js';
-import { LiveSubscriptions } from './live-subscriptions.js';
-import { LogFollower } from './log-follower.js';
+import { publishBlock } from './delivery/block-publisher.js';
+import { BlockRing } from './delivery/block-ring.js';
+import { CatchUp } from './delivery/catch-up.js';
+import { EntryHistory } from './delivery/entry-history.js';
+import { publishGenericEvent } from './delivery/generic-event-publisher.js';
+import { LiveSubscriptions } from './delivery/live-subscriptions.js';
+import { LogFollower } from './delivery/log-follower.js';
 import { GatewayMetrics } from './metrics.js';
-import { fitToOpenFiles, readOpenFilesLimit } from './open-files.js';
-import { ResumeCheck } from './resume-check.js';
-import { drainConnections } from './socket-drain.js';
-import { streamBehavior } from './stream-behavior.js';
-import { LISTEN_EXCLUSIVE_PORT, requireTransport, type TransportKind, uWS } from './transport.js';
+import { ConnectionPolicy } from './policy/connection-policy.js';
+import { ConnectionSweeper } from './sockets/connection-sweeper.js';
+import { Connections, type StreamHead } from './sockets/connections.js';
+import { drainConnections } from './sockets/socket-drain.js';
+import { streamBehavior } from './sockets/stream-behavior.js';
+import { AcceptGuard } from './transport/accept-guard.js';
+import { fitToOpenFiles, readOpenFilesLimit } from './transport/open-files.js';
+import { LISTEN_EXCLUSIVE_PORT, requireTransport, type TransportKind, uWS } from './transport/transport.js';
+import { checkHeadSize } from './upgrade/handshake.js';
+import { refuse } from './upgrade/http-refusal.js';
+import { ResumeCheck } from './upgrade/resume-check.js';
 
 export interface GatewayAppOptions {
   config: GatewayConfig;

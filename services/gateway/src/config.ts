@@ -19,7 +19,7 @@ import {
   type ConnectionPolicyConfig,
   loadAuthConfig,
   loadPolicyConfig,
-} from './policy-config.js';
+} from './policy/policy-config.js';
 
 export interface GatewayConfig {
   host: string;

@@ -10,19 +10,19 @@ import {
   subscriptionKey,
   UpgradeError,
 } from '@blockcast/protocol';
-import type { CatchUp } from './catch-up.js';
-import type { GatewayConfig } from './config.js';
-import type { ConnectionPolicy, PolicyHeaders } from './connection-policy.js';
+import type { GatewayConfig } from '../config.js';
+import type { CatchUp } from '../delivery/catch-up.js';
+import type { LiveSubscriptions } from '../delivery/live-subscriptions.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { ConnectionPolicy, PolicyHeaders } from '../policy/connection-policy.js';
+import type { Grant } from '../policy/token-verifier.js';
+import { uWS } from '../transport/transport.js';
+import { checkHandshake, checkHeadSize } from '../upgrade/handshake.js';
+import { refuse } from '../upgrade/http-refusal.js';
+import { settleWithin } from '../upgrade/pending-upgrade.js';
+import type { ResumeCheck } from '../upgrade/resume-check.js';
 import type { Connections, StreamHead } from './connections.js';
-import { checkHandshake, checkHeadSize } from './handshake.js';
-import { refuse } from './http-refusal.js';
-import type { LiveSubscriptions } from './live-subscriptions.js';
-import type { GatewayMetrics } from './metrics.js';
-import { settleWithin } from './pending-upgrade.js';
-import type { ResumeCheck } from './resume-check.js';
 import type { SocketData } from './socket-data.js';
-import type { Grant } from './token-verifier.js';
-import { uWS } from './transport.js';
 
 /** What a stream route needs from the app around it. */
 export interface StreamContext {

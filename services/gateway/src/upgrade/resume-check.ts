@@ -11,8 +11,8 @@ import {
   selectsGenericEvents,
   UpgradeError,
 } from '@blockcast/protocol';
-import type { BlockRing } from './block-ring.js';
-import type { StreamHead } from './connections.js';
+import type { BlockRing } from '../delivery/block-ring.js';
+import type { StreamHead } from '../sockets/connections.js';
 
 export interface ResumeCheckOptions {
   head: StreamHead;

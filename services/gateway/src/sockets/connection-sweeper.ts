@@ -1,6 +1,6 @@
 import type { WebSocket } from 'uWebSockets.js';
 import { type Position, StreamName } from '@blockcast/protocol';
-import type { CatchUp } from './catch-up.js';
+import type { CatchUp } from '../delivery/catch-up.js';
 import type { Connections } from './connections.js';
 import type { SocketData } from './socket-data.js';
 

@@ -6,9 +6,9 @@ import {
   type Position,
   selectsGenericEvents,
 } from '@blockcast/protocol';
+import type { SocketData } from '../sockets/socket-data.js';
 import type { EntryHistory } from './entry-history.js';
 import type { LiveSubscriptions } from './live-subscriptions.js';
-import type { SocketData } from './socket-data.js';
 
 type Socket = WebSocket<SocketData>;
 
