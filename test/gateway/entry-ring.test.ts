@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeBlockEvent } from '@blockcast/devkit';
 import { formatPosition, type GenericEvent, type LogEntry, type Position } from '@blockcast/protocol';
-import { BlockRing } from '../../services/gateway/src/delivery/block-ring.js';
+import { EntryRing } from '../../services/gateway/src/delivery/entry-ring.js';
 
 function event(height: number, seq: number, text = 'x'): GenericEvent {
   return { type: 'APP_MESSAGE', height, seq, content: { topic: 't', body: text }, emittedAt: 0 };
 }
 
 /** Every position the ring hands out after `cursor`, following it entry by entry. */
-function walk(ring: BlockRing, cursor: Position): string[] {
+function walk(ring: EntryRing, cursor: Position): string[] {
   const seen: string[] = [];
   let at: Position | undefined = cursor;
   while (at !== undefined) {
@@ -21,7 +21,7 @@ function walk(ring: BlockRing, cursor: Position): string[] {
 }
 
 test('entries come back in bus order after any cursor it covers, frames built once per key', () => {
-  const ring = new BlockRing({ blocks: 100, bytes: 1 << 24 });
+  const ring = new EntryRing({ blocks: 100, bytes: 1 << 24 });
   const entries: LogEntry[] = [
     event(0, 1),
     makeBlockEvent(1, 2),
@@ -45,7 +45,7 @@ test('entries come back in bus order after any cursor it covers, frames built on
 });
 
 test('a block leaves with its generic events; the ring still covers the position of the last one evicted', () => {
-  const ring = new BlockRing({ blocks: 2, bytes: 1 << 24 });
+  const ring = new EntryRing({ blocks: 2, bytes: 1 << 24 });
   for (const entry of [makeBlockEvent(1, 1), event(1, 1), event(1, 2), makeBlockEvent(2, 1), event(2, 1)]) {
     ring.push(entry);
   }
@@ -61,7 +61,7 @@ test('a block leaves with its generic events; the ring still covers the position
 });
 
 test('generic events count in the byte limit; the newest entry always stays', () => {
-  const ring = new BlockRing({ blocks: 1000, bytes: 20_000 });
+  const ring = new EntryRing({ blocks: 1000, bytes: 20_000 });
   ring.push(makeBlockEvent(1, 1));
   for (let seq = 1; seq <= 40; seq += 1) ring.push(event(1, seq, 'y'.repeat(1000)));
   assert.ok(ring.bytes <= 20_000, `${ring.bytes} bytes held`);
@@ -71,7 +71,7 @@ test('generic events count in the byte limit; the newest entry always stays', ()
 });
 
 test('an entry that does not follow the newest starts the ring over: it never claims what it did not see', () => {
-  const ring = new BlockRing({ blocks: 100, bytes: 1 << 24 });
+  const ring = new EntryRing({ blocks: 100, bytes: 1 << 24 });
   ring.push(makeBlockEvent(1, 1));
   ring.push(event(1, 1));
   ring.push(event(1, 3));
