@@ -122,7 +122,7 @@ forEachLog('generic events', (log) => {
   });
 
   test('the seam: clients resuming at random positions under steady blocks and events each get exactly the bus after since', async (t) => {
-    const gateway = await startGateway(t, { log, config: { ringBlocks: 15, historyBatchBlocks: 10 } });
+    const gateway = await startGateway(t, { log, config: { ringBlocks: 15, historyBatchEntries: 10 } });
     const bus = new Bus(gateway);
     let producing = true;
     const producer = (async () => {

@@ -38,7 +38,7 @@ forEachLog('resume with since', (log) => {
   });
 
   test('since older than the ring: read from the event log, then the ring, then live', async (t) => {
-    const gateway = await startGateway(t, { log, config: { ringBlocks: 5, historyBatchBlocks: 7 } });
+    const gateway = await startGateway(t, { log, config: { ringBlocks: 5, historyBatchEntries: 7 } });
     const ledger = new DemoLedger();
     const early = await commitChain(gateway, ledger, 40);
     const blocks = await RecordingClient.connect(gateway.resume('valid_blocks?since=3'));
@@ -93,7 +93,7 @@ forEachLog('resume with since', (log) => {
   });
 
   test('the seam: clients resuming at random heights under a steady block rate each get exactly the log after since', async (t) => {
-    const gateway = await startGateway(t, { log, config: { ringBlocks: 15, historyBatchBlocks: 10 } });
+    const gateway = await startGateway(t, { log, config: { ringBlocks: 15, historyBatchEntries: 10 } });
     const ledger = new DemoLedger();
     const committed: CommittedBlock[] = [];
     let producing = true;

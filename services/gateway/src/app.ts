@@ -105,7 +105,9 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     ring: { blocks: Math.min(config.ringBlocks, config.retainBlocks), bytes: config.ringBytes },
     // Bound to the followed epoch: a batch of a newer history is never served before the reset is.
     log: { readEntries: (after, limit) => log.readEntries(after, limit, follower.epoch ?? undefined) },
-    batchBlocks: config.historyBatchBlocks,
+    // One setting, two uses: the entries a read asks for, and the height stride reads start at.
+    entriesPerRead: config.historyBatchEntries,
+    alignHeights: config.historyBatchEntries,
     cachedBatches: 16,
     onRead: () => metrics.logReads.inc(),
   });

@@ -6,8 +6,10 @@ import { heldAfter, type LoadedHistory, LogBatches } from './log-batches.js';
 export interface HistoryOptions {
   ring: RingLimits;
   log: Pick<EventLog, 'readEntries'>;
-  /** Entries per Redis read; reads start after a multiple of it in heights, so sockets near each other share them. */
-  batchBlocks: number;
+  /** Entries per Redis read. */
+  entriesPerRead: number;
+  /** Reads start after a multiple of this height, so sockets near each other share them. */
+  alignHeights: number;
   /** Log batches kept after they were read. */
   cachedBatches: number;
   onRead(entries: number): void;

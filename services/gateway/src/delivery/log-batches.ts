@@ -11,8 +11,10 @@ import type { EntryFrames } from './entry-ring.js';
 
 export interface LogBatchesOptions {
   log: Pick<EventLog, 'readEntries'>;
-  /** Entries per Redis read; reads start after a multiple of it in heights, so sockets near each other share them. */
-  batchBlocks: number;
+  /** Entries per Redis read. */
+  entriesPerRead: number;
+  /** Reads start after a multiple of this height, so sockets near each other share them. */
+  alignHeights: number;
   /** Batches kept after they were read. */
   cachedBatches: number;
   onRead(entries: number): void;
@@ -99,7 +101,7 @@ export class LogBatches {
     let batch = await this.#loaded(aligned);
     if (
       indexAfter(batch, cursor) === undefined &&
-      batch.settled!.entries.length < this.#options.batchBlocks
+      batch.settled!.entries.length < this.#options.entriesPerRead
     ) {
       // Read when the log ended before the cursor: the log has more by now.
       this.#forget(batch);
@@ -149,7 +151,7 @@ export class LogBatches {
 
   #read(after: Position): Batch {
     const batch: Batch = { after, entries: Promise.resolve([]), settled: undefined, frames: new Map() };
-    batch.entries = this.#options.log.readEntries(after, this.#options.batchBlocks).then(async (read) => {
+    batch.entries = this.#options.log.readEntries(after, this.#options.entriesPerRead).then(async (read) => {
       const positions = read.map(entryPosition);
       const first = positions[0];
       // Trimming only ever moves the log's start on: one still at or before `after` now was then.
@@ -172,7 +174,7 @@ export class LogBatches {
 
   /** After the block before the aligned start of the heights the cursor's next entry is in (never past the cursor). */
   #alignedAfter(cursor: Position): Position {
-    const size = this.#options.batchBlocks;
+    const size = this.#options.alignHeights;
     const next = cursor.height + 1;
     const start = Math.floor((next - 1) / size) * size + 1;
     return { height: Math.max(0, start - 1), seq: 0 };
