@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AcceptGuard } from '../../services/gateway/src/accept-guard.js';
-import { countOpenFiles } from '../../services/gateway/src/open-files.js';
+import { AcceptGuard } from '../../services/gateway/src/transport/accept-guard.js';
+import { countOpenFiles } from '../../services/gateway/src/transport/open-files.js';
 
 function guardOver(counts: (number | 'exhausted')[]) {
   const changes: boolean[] = [];

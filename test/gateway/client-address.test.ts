@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ClientAddress } from '../../services/gateway/src/client-address.js';
-import { loadPolicyConfig } from '../../services/gateway/src/policy-config.js';
+import { ClientAddress } from '../../services/gateway/src/policy/client-address.js';
+import { loadPolicyConfig } from '../../services/gateway/src/policy/policy-config.js';
 
 const behind = (proxies: string, header = 'x-forwarded-for') => {
   const config = loadPolicyConfig({

@@ -10,7 +10,7 @@ import { DemoLedger } from '@blockcast/demo-chain';
 import { waitUntil } from '@blockcast/devkit';
 import { MemoryLog } from '@blockcast/event-log';
 import { type GatewayConfig, loadGatewayConfig } from '@blockcast/gateway';
-import { UWS_HEAD_LIMITS, UWS_LOADED_FROM } from '../../services/gateway/src/transport.js';
+import { UWS_HEAD_LIMITS, UWS_LOADED_FROM } from '../../services/gateway/src/transport/transport.js';
 import { startGateway } from '../support/gateway-harness.js';
 import { handshakeLines, rawRequest } from '../support/raw-http.js';
 import { RecordingClient, refusedUpgrade } from '../support/ws-client.js';

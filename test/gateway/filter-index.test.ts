@@ -8,7 +8,7 @@ import {
   type TransactionEvent,
 } from '@blockcast/protocol';
 import fc from 'fast-check';
-import { FilterIndex } from '../../services/gateway/src/filter-index.js';
+import { FilterIndex } from '../../services/gateway/src/delivery/filter-index.js';
 
 const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4'];
 const ASSETS = ['a0', 'a1', 'a2'];

@@ -122,7 +122,7 @@ forEachLog('generic events', (log) => {
   });
 
   test('the seam: clients resuming at random positions under steady blocks and events each get exactly the bus after since', async (t) => {
-    const gateway = await startGateway(t, { log, config: { ringBlocks: 15, historyBatchBlocks: 10 } });
+    const gateway = await startGateway(t, { log, config: { ringBlocks: 15, historyBatchEntries: 10 } });
     const bus = new Bus(gateway);
     let producing = true;
     const producer = (async () => {
@@ -166,8 +166,8 @@ forEachLog('generic events', (log) => {
       await client.close();
     }
     // Both seams were crossed: entries came from the log and from the ring.
-    assert.ok((await metric(gateway, /^blockcast_gateway_catch_up_blocks_total\{source="log"/)) > 0);
-    assert.ok((await metric(gateway, /^blockcast_gateway_catch_up_blocks_total\{source="ring"/)) > 0);
+    assert.ok((await metric(gateway, /^blockcast_gateway_catch_up_entries_sent_total\{source="log"/)) > 0);
+    assert.ok((await metric(gateway, /^blockcast_gateway_catch_up_entries_sent_total\{source="ring"/)) > 0);
   });
 
   test('a slow reader in catch-up gets the generic events too, in order, once', async (t) => {
@@ -180,7 +180,7 @@ forEachLog('generic events', (log) => {
     const healthy = await RecordingClient.connect(url);
     paused.pause();
     const bus = new Bus(gateway);
-    const entered = /^blockcast_gateway_catch_up_entries_total/;
+    const entered = /^blockcast_gateway_catch_up_sockets_entered_total/;
     while ((await metric(gateway, entered)) < 1 && bus.blocks.length < 3000) {
       await bus.block(50);
       await bus.emit(bus.blocks.length % 2 === 0 ? 'NODE_STATUS' : 'APP_MESSAGE');

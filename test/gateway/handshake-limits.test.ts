@@ -2,7 +2,7 @@
  * How large an opening handshake may be (docs/protocol.md, "Handshake size"). The gateway refuses a
  * head over 4 096 bytes itself with 431 and the JSON error, whatever the uWS build; what the
  * transport does before the gateway sees a head differs between the two builds the gateway may
- * load (UWS_HEAD_LIMITS in services/gateway/src/transport.ts names both): the Node 20 build keeps
+ * load (UWS_HEAD_LIMITS in services/gateway/src/transport/transport.ts names both): the Node 20 build keeps
  * a head that arrives in pieces in a 4 KiB buffer and parses at most 48 header fields, cutting the
  * connection past them; the image's 20.57 collects 32 KiB in any number of reads and parses 98
  * fields, answering its own 431 past them. This file asserts the limits of the build that loaded,
@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { UWS_HEAD_LIMITS, UWS_LOADED_FROM } from '../../services/gateway/src/transport.js';
+import { UWS_HEAD_LIMITS, UWS_LOADED_FROM } from '../../services/gateway/src/transport/transport.js';
 import { startGateway } from '../support/gateway-harness.js';
 import { openRaw } from '../support/raw-connection.js';
 import { handshakeLines } from '../support/raw-http.js';

@@ -4,7 +4,7 @@ import {
   fitToOpenFiles,
   OpenFilesLimitError,
   readOpenFilesLimit,
-} from '../../services/gateway/src/open-files.js';
+} from '../../services/gateway/src/transport/open-files.js';
 
 const limits = (soft: string, hard: string) =>
   `Limit                     Soft Limit           Hard Limit           Units     \n` +

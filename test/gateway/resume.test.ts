@@ -39,7 +39,7 @@ forEachLog('resume with since', (log) => {
   });
 
   test('since older than the ring: read from the event log, then the ring, then live', async (t) => {
-    const gateway = await startGateway(t, { log, config: { ringBlocks: 5, historyBatchBlocks: 7 } });
+    const gateway = await startGateway(t, { log, config: { ringBlocks: 5, historyBatchEntries: 7 } });
     const ledger = new DemoLedger();
     const early = await commitChain(gateway, ledger, 40);
     const blocks = await RecordingClient.connect(gateway.resume('valid_blocks?since=3'));
@@ -49,8 +49,14 @@ forEachLog('resume with since', (log) => {
     await expectFrames(blocks, expectedValidBlocks(after(all, 3)));
     await expectFrames(transactions, expectedValidTransactions(all, 'bigchaindb'));
     const metrics = await (await fetch(`${gateway.opsUrl}/metrics`)).text();
-    assert.match(metrics, /blockcast_gateway_catch_up_blocks_total\{source="log"[^}]*\} [1-9]/);
+    assert.match(metrics, /blockcast_gateway_catch_up_entries_sent_total\{source="log"[^}]*\} [1-9]/);
     assert.match(metrics, /blockcast_gateway_catch_up_exits_total\{[^}]*\} 2/);
+    // The deprecated names still carry the same counts for one release (docs/operations.md).
+    const count = (name: string) =>
+      metrics.match(new RegExp(`^blockcast_gateway_${name}(?:\\{[^}]*\\})? (\\d+)`, 'm'))?.[1];
+    assert.equal(count('catch_up_blocks_total'), count('catch_up_entries_sent_total'));
+    assert.equal(count('catch_up_entries_total'), count('catch_up_sockets_entered_total'));
+    assert.equal(count('catch_up_sockets_entered_total'), '2');
     await Promise.all([blocks.close(), transactions.close()]);
   });
 
@@ -88,7 +94,7 @@ forEachLog('resume with since', (log) => {
   });
 
   test('the seam: clients resuming at random heights under a steady block rate each get exactly the log after since', async (t) => {
-    const gateway = await startGateway(t, { log, config: { ringBlocks: 15, historyBatchBlocks: 10 } });
+    const gateway = await startGateway(t, { log, config: { ringBlocks: 15, historyBatchEntries: 10 } });
     const ledger = new DemoLedger();
     const committed: CommittedBlock[] = [];
     let producing = true;

@@ -65,7 +65,7 @@ test(
       config: {
         ringBlocks: 4,
         // Every position below 500 shares the aligned batch: what one reader reads, the next is served from.
-        historyBatchBlocks: 500,
+        historyBatchEntries: 500,
         slowClientBytes: 64 * 1024,
         stallTimeoutSeconds: 600,
         idleTimeoutSeconds: 600,

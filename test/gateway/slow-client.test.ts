@@ -48,7 +48,7 @@ forEachLog('slow clients', (log) => {
     const blocks = await commitUntil(
       gateway,
       ledger,
-      async () => (await metric(gateway, 'blockcast_gateway_catch_up_entries_total')) >= 1,
+      async () => (await metric(gateway, 'blockcast_gateway_catch_up_sockets_entered_total')) >= 1,
     );
     // Paused well past the idle timeout (1 s) while blocks keep coming: still not closed.
     for (let i = 0; i < 10; i += 1) {

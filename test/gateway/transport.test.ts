@@ -5,7 +5,7 @@ import {
   detectTransport,
   FallbackTransportError,
   requireTransport,
-} from '../../services/gateway/src/transport.js';
+} from '../../services/gateway/src/transport/transport.js';
 import { freePort } from '../support/redis.js';
 
 /** Runs the gateway process entry with `env` until it exits by itself. */

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { UWS_LOADED_FROM, UWS_PACKAGES } from '../../services/gateway/src/transport.js';
+import { UWS_LOADED_FROM, UWS_PACKAGES } from '../../services/gateway/src/transport/transport.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

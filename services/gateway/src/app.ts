@@ -1,39 +1,24 @@
-import type { us_listen_socket } from 'uWebSockets.js';
 import { createMetricsRegistry, type Logger, OpsServer, silentLogger, sleep } from '@blockcast/common';
 import type { EventLog } from '@blockcast/event-log';
-import {
-  type BlockEntry,
-  continuesAfter,
-  type EventEntry,
-  formatPosition,
-  LEGACY_IDLE_TIMEOUT_MS,
-  type LogEntry,
-  oldestBlockFrom,
-  STREAMS_PATH,
-  selectsGenericEvents,
-  UpgradeError,
-} from '@blockcast/protocol';
+import { formatPosition, LEGACY_IDLE_TIMEOUT_MS, STREAMS_PATH } from '@blockcast/protocol';
 import type { Registry } from 'prom-client';
-import { AcceptGuard } from './accept-guard.js';
-import { publishBlock } from './block-publisher.js';
-import { BlockRing } from './block-ring.js';
-import { CatchUp } from './catch-up.js';
 import type { GatewayConfig } from './config.js';
-import { ConnectionPolicy } from './connection-policy.js';
-import { ConnectionSweeper } from './connection-sweeper.js';
-import { Connections, type StreamHead } from './connections.js';
-import { EntryHistory } from './entry-history.js';
-import { publishGenericEvent } from './generic-event-publisher.js';
-import { checkHeadSize } from './handshake.js';
-import { refuse } from './http-refusal.js';
-import { LiveSubscriptions } from './live-subscriptions.js';
-import { LogFollower } from './log-follower.js';
+import { CatchUp } from './delivery/catch-up.js';
+import { Fanout } from './delivery/fanout.js';
+import { History } from './delivery/history.js';
+import { LogFollower } from './delivery/log-follower.js';
+import { Topics } from './delivery/topics.js';
 import { GatewayMetrics } from './metrics.js';
-import { fitToOpenFiles, readOpenFilesLimit } from './open-files.js';
-import { ResumeCheck } from './resume-check.js';
-import { drainConnections } from './socket-drain.js';
-import { streamBehavior } from './stream-behavior.js';
-import { LISTEN_EXCLUSIVE_PORT, requireTransport, type TransportKind, uWS } from './transport.js';
+import { ConnectionPolicy } from './policy/connection-policy.js';
+import { ConnectionSweeper } from './sockets/connection-sweeper.js';
+import { Connections, type StreamHead } from './sockets/connections.js';
+import { drainConnections } from './sockets/socket-drain.js';
+import { streamBehavior } from './sockets/stream-behavior.js';
+import { Listener } from './transport/listener.js';
+import { fitToOpenFiles, readOpenFilesLimit } from './transport/open-files.js';
+import { requireTransport, type TransportKind, uWS } from './transport/transport.js';
+import { refuseOtherRequests } from './upgrade/other-requests.js';
+import { ResumeCheck } from './upgrade/resume-check.js';
 
 export interface GatewayAppOptions {
   config: GatewayConfig;
@@ -66,13 +51,9 @@ export interface GatewayApp {
   close(): Promise<void>;
 }
 
-/** The native binding takes (host, port, options, cb); the bundled typings only list (port, options, cb). */
-type ListenWithHostAndOptions = {
-  listen(host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void): void;
-};
-
 type Phase = 'serving' | 'deregistering' | 'closing';
 
+/** Builds the gateway from its config: wires the delivery core, the stream route and the ops server. */
 export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
   const { config, log } = options;
   const logger = options.logger ?? silentLogger();
@@ -94,92 +75,75 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
   metrics.maxConnections.set(capacity.maxConnections);
 
   const app = uWS.App();
-  let listenSocket: us_listen_socket | undefined;
-  let boundPort = config.port;
+  const listener = new Listener(app, {
+    host: config.host,
+    port: config.port,
+    exclusivePort: config.exclusivePort,
+    openFilesLimit,
+    fdReserve: config.fdReserve,
+    mayListen: () => phase === 'serving',
+    onPause: (paused) => {
+      metrics.acceptPaused.set(paused ? 1 : 0);
+      if (!paused) {
+        if (phase === 'serving')
+          logger.info({ connections: connections.size }, 'file descriptors free again: accepting');
+        return;
+      }
+      metrics.acceptPauses.inc();
+      logger.warn(
+        { limit: openFilesLimit, connections: connections.size },
+        'file descriptors nearly exhausted: not accepting connections until some close',
+      );
+    },
+    onListenFailed: (error) => logger.error({ err: error }, 'listening again failed'),
+  });
   let sweeper: ConnectionSweeper | undefined;
   let phase: Phase = 'serving';
   let closed: Promise<void> | undefined;
 
-  const ring = new BlockRing({
-    blocks: Math.min(config.ringBlocks, config.retainBlocks),
-    bytes: config.ringBytes,
-  });
-  const history = new EntryHistory({
-    ring,
+  const history = new History({
+    ring: { blocks: Math.min(config.ringBlocks, config.retainBlocks), bytes: config.ringBytes },
     // Bound to the followed epoch: a batch of a newer history is never served before the reset is.
     log: { readEntries: (after, limit) => log.readEntries(after, limit, follower.epoch ?? undefined) },
-    batchBlocks: config.historyBatchBlocks,
+    // One setting, two uses: the entries a read asks for, and the height stride reads start at.
+    entriesPerRead: config.historyBatchEntries,
+    alignHeights: config.historyBatchEntries,
     cachedBatches: 16,
     onRead: () => metrics.logReads.inc(),
   });
-  const live = new LiveSubscriptions();
   const head: StreamHead = {
     liveHeight: () => follower.height ?? 0,
     livePosition: () => follower.position ?? { height: 0, seq: 0 },
     epoch: () => follower.epoch,
   };
-  const connections = new Connections(head);
+  const topics = new Topics();
+  const connections = new Connections();
   const catchUp = new CatchUp({
     history,
-    live,
     livePosition: head.livePosition,
     softLimitBytes: config.slowClientBytes,
     retryMs: 500,
-    onEnter: () => metrics.catchUpEntries.inc(),
+    onEnter: () => metrics.enteredCatchUp(),
     onExit: () => metrics.catchUpExits.inc(),
-    onServed: (source) => metrics.catchUpBlocks.inc({ source }),
-    onHistoryGone: (ws, oldest) => connections.end(ws, 'HISTORY_GONE', { oldest }),
+    onServed: (source) => metrics.sentInCatchUp(source),
   });
-  const sentCounter = (stream: string, frames: number, bytes: number) => {
-    metrics.framesSent.inc({ stream }, frames);
-    metrics.bytesSent.inc({ stream }, bytes);
-  };
-
-  const onBlock = (block: BlockEntry) => {
-    const started = performance.now();
-    ring.push(block);
-    publishBlock(app, block, live, ring, sentCounter);
-    catchUp.onLiveEntry();
-    metrics.publishDuration.observe((performance.now() - started) / 1000);
-    metrics.blocks.inc();
-    metrics.height.set(block.height);
-    metrics.ringBlocks.set(ring.size);
-    const lag = Math.max(0, Date.now() - block.ingestedAt) / 1000;
-    metrics.publishDelay.observe(lag);
-    metrics.lagSeconds.set(lag);
-  };
-  const onGenericEvent = (event: EventEntry) => {
-    ring.push(event);
-    publishGenericEvent(app, event, live, sentCounter);
-    catchUp.onLiveEntry();
-    metrics.genericEvents.inc({ type: event.type });
-  };
+  const fanout = new Fanout({ app, history, topics, catchUp, connections, metrics });
 
   follower = new LogFollower({
     log,
     logger,
-    onEntry: (entry: LogEntry) => (entry.kind === 'event' ? onGenericEvent(entry) : onBlock(entry)),
+    onEntry: (entry) => fanout.publish(entry),
     onGap: (after, got) => {
       metrics.gaps.inc();
       logger.error(
         { after: formatPosition(after), got: formatPosition(got) },
         'the event log trimmed entries before this gateway read them: live sockets that needed them are closed with 4010',
       );
-      // Live sockets hold every entry up to `after`; each one the skipped entries concern is told, never fed past them.
-      for (const ws of connections) {
-        const { mode, subscription } = ws.getUserData();
-        if (mode === 'live' && !continuesAfter(after, got, selectsGenericEvents(subscription)))
-          connections.end(ws, 'HISTORY_GONE', { oldest: oldestBlockFrom(got) });
-      }
+      fanout.gap(after, got);
     },
     onReset: (reset) => {
       metrics.resets.inc();
-      ring.clear();
-      history.clear();
-      // Positions in the old history mean nothing in the new one: every client must resynchronise.
-      for (const ws of connections) {
-        connections.end(ws, 'RESET', { since: null, epoch: reset.epoch, head: reset.last ?? 0 });
-      }
+      fanout.reset(reset);
     },
     onEntryFailed: (entry, error) => {
       metrics.blocksFailed.inc();
@@ -190,55 +154,29 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     },
   });
 
-  const resumeCheck = new ResumeCheck({
-    head,
-    ring,
-    log,
-    firstRetained: () => history.firstRetained(),
-    boundsTtlMs: 1000,
-  });
   app.ws(
     `${STREAMS_PATH}*`,
     streamBehavior({
       config,
       metrics,
       connections,
-      live,
+      topics,
       catchUp,
-      resumeCheck,
+      resumeCheck: new ResumeCheck({ head, history, log, boundsTtlMs: 1000 }),
       policy: new ConnectionPolicy(config.policy, config.auth),
       head,
       maxConnections: capacity.maxConnections,
       isRefusing: () => phase === 'closing',
-      isOutOfDescriptors: () => guard?.paused === true,
+      isOutOfDescriptors: () => listener.paused,
     }),
   );
-  app.any(`${STREAMS_PATH}*`, (res, req) => {
-    // The WebSocket route takes only requests with a Sec-WebSocket-Key; these are the others.
-    const attempted = req.getHeader('upgrade') !== '' || req.getHeader('sec-websocket-version') !== '';
-    refuse(
-      res,
-      checkHeadSize(req) ??
-        (attempted
-          ? new UpgradeError('BAD_HANDSHAKE', 'the opening handshake has no Sec-WebSocket-Key')
-          : new UpgradeError(
-              'UPGRADE_REQUIRED',
-              'streams are WebSocket endpoints: open a WebSocket (version 13)',
-            )),
-    );
-  });
-  app.any('/*', (res, req) =>
-    refuse(
-      res,
-      checkHeadSize(req) ??
-        new UpgradeError('NOT_FOUND', 'streams are at /api/v1/streams/<name> (WebSocket upgrade)'),
-    ),
-  );
+  refuseOtherRequests(app);
 
   const ops = new OpsServer(registry, {
     ready: async () => {
       if (phase !== 'serving') return { ready: false, reason: 'draining' };
-      if (guard?.paused) return { ready: false, reason: 'file descriptors nearly exhausted: not accepting' };
+      if (listener.paused)
+        return { ready: false, reason: 'file descriptors nearly exhausted: not accepting' };
       if (!follower.running) return { ready: false, reason: 'not following the event log' };
       if (follower.failing)
         return { ready: false, reason: `event log tail failing: ${String(follower.failing)}` };
@@ -246,59 +184,13 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     },
   });
 
-  const listen = () =>
-    new Promise<number>((resolve, reject) => {
-      // Port 0 is always exclusive: with SO_REUSEPORT the kernel may hand out a port another
-      // process already shares, and connections would silently split between the two.
-      const exclusive = config.exclusivePort || config.port === 0;
-      (app as unknown as ListenWithHostAndOptions).listen(
-        config.host,
-        boundPort,
-        exclusive ? LISTEN_EXCLUSIVE_PORT : 0,
-        (socket) => {
-          if (!socket) return reject(new Error(`gateway cannot listen on ${config.host}:${boundPort}`));
-          listenSocket = socket;
-          boundPort = uWS.us_socket_local_port(socket);
-          resolve(boundPort);
-        },
-      );
-    });
-
-  const closeListener = () => {
-    if (listenSocket) uWS.us_listen_socket_close(listenSocket);
-    listenSocket = undefined;
-  };
-
-  const guard =
-    openFilesLimit === undefined
-      ? undefined
-      : new AcceptGuard({
-          limit: openFilesLimit,
-          reserve: config.fdReserve,
-          onChange: (paused) => {
-            metrics.acceptPaused.set(paused ? 1 : 0);
-            if (paused) {
-              metrics.acceptPauses.inc();
-              logger.warn(
-                { limit: openFilesLimit, connections: connections.size },
-                'file descriptors nearly exhausted: not accepting connections until some close',
-              );
-              closeListener();
-            } else if (phase === 'serving' && listenSocket === undefined) {
-              logger.info({ connections: connections.size }, 'file descriptors free again: accepting');
-              listen().catch((error: unknown) => logger.error({ err: error }, 'listening again failed'));
-            }
-          },
-        });
-
   const drain = async () => {
     const deadline = Date.now() + config.shutdownGraceMs;
     phase = 'deregistering';
     logger.info({ delayMs: config.drainDelayMs, connections: connections.size }, 'draining: readiness off');
     await sleep(config.drainDelayMs, new AbortController().signal);
     phase = 'closing';
-    guard?.stop();
-    closeListener();
+    listener.stop();
     sweeper?.stop();
     const cut = await drainConnections(connections, { ratePerSecond: config.drainRatePerSecond, deadline });
     if (cut > 0) logger.warn({ cut }, 'shutdown grace over: connections cut');
@@ -322,18 +214,17 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
     async start() {
       await follower.start();
       try {
-        const port = await listen();
+        const port = await listener.start();
         const opsPort = await ops.listen(config.host, config.opsPort);
-        sweeper = new ConnectionSweeper(connections, catchUp, {
+        sweeper = new ConnectionSweeper(connections, {
           legacyIdleMs: options.legacyIdleTimeoutMs ?? LEGACY_IDLE_TIMEOUT_MS,
           idleMs: config.idleTimeoutSeconds * 1000,
           softLimitBytes: config.slowClientBytes,
           stallMs: config.stallTimeoutSeconds * 1000,
           livePosition: head.livePosition,
-          lastPublishedAt: (key) => live.lastPublishedAt(key),
+          lastPublishedAt: (key) => topics.lastPublishedAt(key),
           onSlowClient: () => metrics.slowClientsClosed.inc(),
         });
-        guard?.start();
         if (capacity.lowered) logger.warn({ maxConnections: capacity.maxConnections }, capacity.lowered);
         logger.info(
           { port, opsPort, transport, profile: config.profile, from: follower.height, epoch: follower.epoch },
@@ -341,8 +232,7 @@ export function buildGatewayApp(options: GatewayAppOptions): GatewayApp {
         );
         return { url: `ws://127.0.0.1:${port}`, port, opsPort };
       } catch (error) {
-        guard?.stop();
-        closeListener();
+        listener.stop();
         await follower.stop();
         await ops.close();
         throw error;

@@ -19,7 +19,7 @@ import {
   type ConnectionPolicyConfig,
   loadAuthConfig,
   loadPolicyConfig,
-} from './policy-config.js';
+} from './policy/policy-config.js';
 
 export interface GatewayConfig {
   host: string;
@@ -48,8 +48,8 @@ export interface GatewayConfig {
   /** RETAIN_BLOCKS: the ring never holds more, so it never serves what the log no longer keeps. */
   retainBlocks: number;
   ringBytes: number;
-  /** Blocks per event-log read when a socket catches up from older history. */
-  historyBatchBlocks: number;
+  /** Entries (blocks and generic events) per event-log read when a socket catches up from older history. */
+  historyBatchEntries: number;
   /** After SIGTERM: readiness fails, then this wait for the load balancer to deregister the gateway. */
   drainDelayMs: number;
   /** Then sockets are closed with 1001 at this many per second. */
@@ -86,7 +86,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     ringBlocks: readInteger(env, 'GATEWAY_RING_BLOCKS', 1000, { min: 1 }),
     retainBlocks: readRetainBlocks(env),
     ringBytes: readInteger(env, 'GATEWAY_RING_BYTES', 64 * 1024 * 1024, { min: 65_536 }),
-    historyBatchBlocks: readInteger(env, 'GATEWAY_HISTORY_BATCH', 200, { min: 1, max: 10_000 }),
+    historyBatchEntries: readInteger(env, 'GATEWAY_HISTORY_BATCH', 200, { min: 1, max: 10_000 }),
     drainDelayMs: readInteger(env, 'GATEWAY_DRAIN_DELAY_MS', 5000, { min: 0 }),
     drainRatePerSecond: readInteger(env, 'GATEWAY_DRAIN_RATE', 2000, { min: 1 }),
     shutdownGraceMs: readInteger(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 30_000, { min: 0 }),

@@ -2,7 +2,7 @@ import { closeOnSignals, createLogger, requireRedisTarget, runMain } from '@bloc
 import { openEventLog } from '@blockcast/event-log';
 import { buildGatewayApp } from './app.js';
 import { loadGatewayConfig } from './config.js';
-import { requireTransport } from './transport.js';
+import { requireTransport } from './transport/transport.js';
 
 await runMain('gateway', async () => {
   const config = loadGatewayConfig(process.env);

@@ -27,9 +27,12 @@ export class GatewayMetrics {
   readonly resets: Counter;
   readonly slowClientsClosed: Counter;
   readonly catchUpSockets: Gauge;
-  readonly catchUpEntries: Counter;
   readonly catchUpExits: Counter;
-  readonly catchUpBlocks: Counter<'source'>;
+  readonly #catchUpEntered: Counter;
+  readonly #catchUpEntriesSent: Counter<'source'>;
+  /** The same counts under their 0.x names, which said the wrong thing: kept one release (docs/operations.md). */
+  readonly #deprecatedCatchUpEntries: Counter;
+  readonly #deprecatedCatchUpBlocks: Counter<'source'>;
   readonly logReads: Counter;
   readonly ringBlocks: Gauge;
   readonly maxConnections: Gauge;
@@ -145,9 +148,14 @@ export class GatewayMetrics {
         this.set(sources.catchUpSockets());
       },
     });
-    this.catchUpEntries = new Counter({
-      name: 'blockcast_gateway_catch_up_entries_total',
+    this.#catchUpEntered = new Counter({
+      name: 'blockcast_gateway_catch_up_sockets_entered_total',
       help: 'Sockets that entered catch-up (resuming, or over the soft limit)',
+      registers,
+    });
+    this.#deprecatedCatchUpEntries = new Counter({
+      name: 'blockcast_gateway_catch_up_entries_total',
+      help: 'Deprecated, removed in the next release: blockcast_gateway_catch_up_sockets_entered_total (it counts sockets, not entries)',
       registers,
     });
     this.catchUpExits = new Counter({
@@ -155,9 +163,15 @@ export class GatewayMetrics {
       help: 'Sockets that caught up and rejoined the live path',
       registers,
     });
-    this.catchUpBlocks = new Counter({
-      name: 'blockcast_gateway_catch_up_blocks_total',
+    this.#catchUpEntriesSent = new Counter({
+      name: 'blockcast_gateway_catch_up_entries_sent_total',
       help: 'Entries (blocks and generic events) sent to catching-up sockets, by where they came from (ring or log)',
+      labelNames: ['source'] as const,
+      registers,
+    });
+    this.#deprecatedCatchUpBlocks = new Counter({
+      name: 'blockcast_gateway_catch_up_blocks_total',
+      help: 'Deprecated, removed in the next release: blockcast_gateway_catch_up_entries_sent_total (it counts entries, generic events too)',
       labelNames: ['source'] as const,
       registers,
     });
@@ -192,5 +206,17 @@ export class GatewayMetrics {
       labelNames: ['kind'] as const,
       registers,
     });
+  }
+
+  /** A socket entered catch-up. */
+  enteredCatchUp(): void {
+    this.#catchUpEntered.inc();
+    this.#deprecatedCatchUpEntries.inc();
+  }
+
+  /** An entry was sent to a catching-up socket from the ring or the log. */
+  sentInCatchUp(source: 'ring' | 'log'): void {
+    this.#catchUpEntriesSent.inc({ source });
+    this.#deprecatedCatchUpBlocks.inc({ source });
   }
 }

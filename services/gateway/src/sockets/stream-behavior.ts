@@ -1,34 +1,25 @@
-import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
-import {
-  CLOSE_CODES,
-  closeReasonAt,
-  EPOCH_HEADER,
-  parseStreamRequest,
-  reportedPosition,
-  type StreamRequest,
-  subscriptionKey,
-  UpgradeError,
-} from '@blockcast/protocol';
-import type { CatchUp } from './catch-up.js';
-import type { GatewayConfig } from './config.js';
-import type { ConnectionPolicy, PolicyHeaders } from './connection-policy.js';
+import type { HttpRequest, HttpResponse, WebSocketBehavior } from 'uWebSockets.js';
+import { EPOCH_HEADER, parseStreamRequest, type StreamRequest, UpgradeError } from '@blockcast/protocol';
+import type { GatewayConfig } from '../config.js';
+import type { CatchUp } from '../delivery/catch-up.js';
+import type { Topics } from '../delivery/topics.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { ConnectionPolicy, PolicyHeaders } from '../policy/connection-policy.js';
+import type { Grant } from '../policy/token-verifier.js';
+import { uWS } from '../transport/transport.js';
+import { checkHandshake, checkHeadSize } from '../upgrade/handshake.js';
+import { refuse } from '../upgrade/http-refusal.js';
+import { settleWithin } from '../upgrade/pending-upgrade.js';
+import type { ResumeCheck } from '../upgrade/resume-check.js';
+import { ClientConnection, type SocketData } from './client-connection.js';
 import type { Connections, StreamHead } from './connections.js';
-import { checkHandshake, checkHeadSize } from './handshake.js';
-import { refuse } from './http-refusal.js';
-import type { LiveSubscriptions } from './live-subscriptions.js';
-import type { GatewayMetrics } from './metrics.js';
-import { settleWithin } from './pending-upgrade.js';
-import type { ResumeCheck } from './resume-check.js';
-import type { SocketData } from './socket-data.js';
-import type { Grant } from './token-verifier.js';
-import { uWS } from './transport.js';
 
 /** What a stream route needs from the app around it. */
 export interface StreamContext {
   config: GatewayConfig;
   metrics: GatewayMetrics;
   connections: Connections;
-  live: LiveSubscriptions;
+  topics: Topics;
   catchUp: CatchUp;
   resumeCheck: ResumeCheck;
   policy: ConnectionPolicy;
@@ -71,36 +62,6 @@ function policyHeaders(req: HttpRequest, res: HttpResponse): PolicyHeaders {
   };
 }
 
-function newSocketData(
-  request: StreamRequest,
-  now: number,
-  address: string,
-  expiresAt: number | undefined,
-): SocketData {
-  const subscription = {
-    stream: request.stream,
-    profile: request.profile,
-    typeMask: request.typeMask,
-    filter: request.filter,
-  };
-  return {
-    request,
-    address,
-    expiresAt,
-    subscription,
-    key: subscriptionKey(subscription),
-    mode: 'catch-up',
-    closing: false,
-    cursor: request.since ?? { height: 0, seq: 0 },
-    lastHeardAt: now,
-    lastSentAt: now,
-    pingedAt: undefined,
-    lastTextPingAt: now,
-    lastBuffered: 0,
-    progressAt: now,
-  };
-}
-
 /**
  * The WebSocket route of the streams: checks the handshake, the connection policy and the
  * request at upgrade (refusals are plain HTTP with a JSON body), then puts the socket on its live topic or, when it resumes,
@@ -108,7 +69,8 @@ function newSocketData(
  * off, because it would cut a paused reader without a close frame.
  */
 export function streamBehavior(context: StreamContext): WebSocketBehavior<SocketData> {
-  const { config, metrics, connections, live, catchUp, head, policy } = context;
+  const { config, metrics, connections, topics, catchUp, head, policy } = context;
+  const deps = { head, topics, catchUp };
   return {
     compression: uWS.DISABLED,
     // uWS drops a connection over its own limit without a close frame, so it gets a larger cap
@@ -174,10 +136,10 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
         }
         const full = policy.take(address);
         if (full) return refuseWith(full);
-        const data = newSocketData(request, Date.now(), address, grant?.expiresAt);
+        const connection = new ClientConnection(request, address, grant?.expiresAt, deps);
         // uWS writes its own 101 status only if none was written: writing it first lets a header precede it.
         if (epoch !== null) res.writeStatus('101 Switching Protocols').writeHeader(EPOCH_HEADER, epoch);
-        res.upgrade(data, key, '', extensions, socketContext);
+        res.upgrade({ connection }, key, '', extensions, socketContext);
       };
       const granted = policy.authenticate(request.stream, headers, query);
       const resumable = context.resumeCheck.check(request);
@@ -188,51 +150,40 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
       });
     },
     open: (ws) => {
-      const data = ws.getUserData();
+      const { connection } = ws.getUserData();
+      connection.opened(ws);
       if (connections.size >= context.maxConnections) {
         metrics.connectionsRefused.inc({ reason: 'over_capacity' });
-        data.closing = true;
-        const since = reportedPosition(data.subscription, data.request.since ?? head.livePosition());
-        ws.end(CLOSE_CODES.OVER_CAPACITY.code, closeReasonAt('OVER_CAPACITY', since, head.epoch()));
+        connection.end('OVER_CAPACITY');
         return;
       }
-      connections.add(ws);
-      metrics.connections.inc({ stream: data.request.stream });
-      metrics.connectionsAccepted.inc({ stream: data.request.stream });
-      if (data.request.since === undefined) {
-        data.mode = 'live';
-        ws.subscribe(data.key);
-        live.add(data.key, data.subscription);
-      } else {
-        catchUp.enter(ws, data.request.since);
-      }
+      connections.add(connection);
+      metrics.connections.inc({ stream: connection.request.stream });
+      metrics.connectionsAccepted.inc({ stream: connection.request.stream });
+      const { since } = connection.request;
+      if (since === undefined) connection.goLive();
+      else connection.catchUpFrom(since);
     },
     message: (ws, message, isBinary) => {
-      const data = ws.getUserData();
-      data.lastHeardAt = Date.now();
-      data.pingedAt = undefined;
-      if (message.byteLength > config.maxPayloadBytes) return connections.end(ws, 'TOO_BIG');
+      const { connection } = ws.getUserData();
+      const now = Date.now();
+      connection.heard(now);
+      if (message.byteLength > config.maxPayloadBytes) return connection.end('TOO_BIG');
       // Clients only send keep-alives; anything else is ignored as the original servers did.
-      if (!isTextPing(message, isBinary)) return;
-      data.lastTextPingAt = data.lastHeardAt;
-      ws.send('pong', false, false);
+      if (isTextPing(message, isBinary)) connection.textPinged(now);
     },
-    pong: (ws) => {
-      const data = ws.getUserData();
-      data.lastHeardAt = Date.now();
-      data.pingedAt = undefined;
-    },
+    pong: (ws) => ws.getUserData().connection.heard(Date.now()),
     drain: (ws) => {
-      if (ws.getUserData().mode === 'catch-up') catchUp.pump(ws);
+      const { connection } = ws.getUserData();
+      if (connection.mode === 'catch-up') catchUp.pump(connection);
     },
-    close: (ws: WebSocket<SocketData>, code) => {
-      const data = ws.getUserData();
-      policy.release(data.address);
-      if (!connections.delete(ws)) return;
-      metrics.connections.dec({ stream: data.request.stream });
+    close: (ws, code) => {
+      const { connection } = ws.getUserData();
+      policy.release(connection.address);
+      if (!connections.delete(connection)) return;
+      metrics.connections.dec({ stream: connection.request.stream });
       metrics.connectionsClosed.inc({ code: String(code) });
-      if (data.mode === 'live') live.remove(data.key);
-      catchUp.forget(ws);
+      connection.closed();
     },
   };
 }

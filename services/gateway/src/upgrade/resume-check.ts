@@ -2,7 +2,6 @@ import { SharedReading } from '@blockcast/common';
 import type { EventLog, LogBounds } from '@blockcast/event-log';
 import {
   comparePositions,
-  continuesAfter,
   EPOCH_HEADER,
   entryPosition,
   formatPosition,
@@ -12,15 +11,14 @@ import {
   selectsGenericEvents,
   UpgradeError,
 } from '@blockcast/protocol';
-import type { BlockRing } from './block-ring.js';
-import type { StreamHead } from './connections.js';
+import type { History } from '../delivery/history.js';
+import type { StreamHead } from '../sockets/connections.js';
 
 export interface ResumeCheckOptions {
   head: StreamHead;
-  ring: BlockRing;
+  /** Judges "still held" as catch-up does, and reads the log's oldest entry the same way. */
+  history: History;
   log: Pick<EventLog, 'bounds' | 'epoch' | 'readEntries'>;
-  /** The position of the oldest entry the log holds (the same reading catch-up judges by). */
-  firstRetained(): Promise<Position | undefined>;
   /** How long one reading of the log's bounds answers for everyone (a reconnect storm reads it once). */
   boundsTtlMs: number;
 }
@@ -38,11 +36,11 @@ const EPOCH_REQUIRED_MESSAGE = (since: Position) =>
 
 /**
  * Whether a resuming request can be served from this gateway, decided at upgrade so a refusal is
- * an HTTP status, never a silent partial replay. Answered from memory when the ring covers
- * `since`; otherwise from the log, since another gateway may already have sent positions this one
- * has not published yet, and those must not be refused. "Still held" is judged by the rule
- * catch-up applies to every entry it hands out (`continuesAfter`), so a resume accepted here is
- * not ended by catch-up for the same reading of the log.
+ * an HTTP status, never a silent partial replay. Answered from memory when the history holds
+ * `since` in memory; otherwise from the log, since another gateway may already have sent positions
+ * this one has not published yet, and those must not be refused. "Still held" is the history's one
+ * rule (`History.heldAfter`), the one catch-up applies to every entry it hands out, so a resume
+ * accepted here is not ended by catch-up for the same reading of the log.
  */
 export class ResumeCheck {
   readonly #options: ResumeCheckOptions;
@@ -51,20 +49,20 @@ export class ResumeCheck {
   constructor(options: ResumeCheckOptions) {
     this.#options = options;
     this.#edges = new SharedReading(async () => {
-      const [bounds, first] = await Promise.all([options.log.bounds(), options.firstRetained()]);
+      const [bounds, first] = await Promise.all([options.log.bounds(), options.history.firstRetained()]);
       return { bounds, first };
     }, options.boundsTtlMs);
   }
 
   /** Undefined when the request is fine as it is; else a promise that rejects with the UpgradeError. */
   check(request: Resuming): Promise<void> | undefined {
-    const { head, ring } = this.#options;
+    const { head, history } = this.#options;
     if (request.epoch !== undefined && request.epoch !== head.epoch())
       return this.#epochMismatch(request.epoch);
     const { since } = request;
     if (since === undefined) return undefined;
     if (request.epoch === undefined) return this.#epochRequired(since, selectsGenericEvents(request));
-    if (comparePositions(since, head.livePosition()) <= 0 && ring.covers(since)) return undefined;
+    if (comparePositions(since, head.livePosition()) <= 0 && history.inMemory(since)) return undefined;
     return this.#againstTheLog(since, selectsGenericEvents(request));
   }
 
@@ -86,7 +84,7 @@ export class ResumeCheck {
       });
     }
     // A cached reading is older, its start no later than now: a refusal from it stands.
-    if (first !== undefined && !continuesAfter(since, first, withEvents)) {
+    if (first !== undefined && !this.#options.history.heldAfter(since, first, withEvents)) {
       const oldest = oldestBlockFrom(first);
       throw new UpgradeError(
         'HISTORY_GONE',

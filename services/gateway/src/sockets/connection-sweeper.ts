@@ -1,8 +1,6 @@
-import type { WebSocket } from 'uWebSockets.js';
 import { type Position, StreamName } from '@blockcast/protocol';
-import type { CatchUp } from './catch-up.js';
+import type { ClientConnection } from './client-connection.js';
 import type { Connections } from './connections.js';
-import type { SocketData } from './socket-data.js';
 
 export interface SweepRules {
   /** 0.10 `valid_tx`: close a client that sent no text "ping" for this long (3 minutes). */
@@ -31,12 +29,10 @@ export interface SweepRules {
 export class ConnectionSweeper {
   readonly #timer: NodeJS.Timeout;
   readonly #connections: Connections;
-  readonly #catchUp: CatchUp;
   readonly #rules: SweepRules;
 
-  constructor(connections: Connections, catchUp: CatchUp, rules: SweepRules) {
+  constructor(connections: Connections, rules: SweepRules) {
     this.#connections = connections;
-    this.#catchUp = catchUp;
     this.#rules = rules;
     // Four times a second: a socket over the soft limit must reach catch-up long before uWS's own limit.
     const intervalMs = Math.max(50, Math.min(250, rules.legacyIdleMs / 4, rules.idleMs / 4));
@@ -49,43 +45,38 @@ export class ConnectionSweeper {
 
   sweep(now = Date.now()): void {
     // No copy of the set: closing a socket deletes only the entry being visited, which a Set allows.
-    for (const ws of this.#connections) {
-      const data = ws.getUserData();
-      if (!data.closing) this.#sweepOne(ws, data, now);
+    for (const connection of this.#connections) {
+      if (!connection.closing) this.#sweepOne(connection, now);
     }
   }
 
-  #sweepOne(ws: WebSocket<SocketData>, data: SocketData, now: number): void {
+  #sweepOne(connection: ClientConnection, now: number): void {
     const rules = this.#rules;
-    if (data.expiresAt !== undefined && now >= data.expiresAt) {
-      this.#connections.end(ws, 'POLICY');
+    if (connection.expiresAt !== undefined && now >= connection.expiresAt) {
+      connection.end('POLICY');
       return;
     }
-    const buffered = ws.getBufferedAmount();
-    if (buffered === 0 || buffered < data.lastBuffered) data.progressAt = now;
-    data.lastBuffered = buffered;
-    if (buffered > 0 && now - data.progressAt > rules.stallMs) {
+    const buffered = connection.readQueue(now);
+    if (buffered > 0 && now - connection.progressAt > rules.stallMs) {
       rules.onSlowClient();
-      this.#connections.end(ws, 'TOO_SLOW');
+      connection.end('TOO_SLOW');
       return;
     }
-    if (data.mode === 'live' && buffered > rules.softLimitBytes) {
-      this.#catchUp.enter(ws, rules.livePosition());
+    if (connection.mode === 'live' && buffered > rules.softLimitBytes) {
+      connection.catchUpFrom(rules.livePosition());
       return;
     }
-    if (data.request.stream === StreamName.LEGACY_VALID_TX) {
-      if (now - data.lastTextPingAt > rules.legacyIdleMs) this.#connections.end(ws, 'NORMAL');
+    if (connection.request.stream === StreamName.LEGACY_VALID_TX) {
+      if (now - connection.lastTextPingAt > rules.legacyIdleMs) connection.end('NORMAL');
       return;
     }
     // Frames flowing are keep-alive enough: a peer whose TCP stops taking them shows as a growing
     // queue and meets the stall rule; pings are for connections that are silent both ways.
-    const lastSent = data.mode === 'live' ? rules.lastPublishedAt(data.key) : data.lastSentAt;
-    if (buffered > 0 || now - Math.max(data.lastHeardAt, lastSent) <= rules.idleMs) return;
-    if (data.pingedAt === undefined) {
-      data.pingedAt = now;
-      ws.ping();
-    } else if (now - data.pingedAt > rules.idleMs) {
-      this.#connections.end(ws, 'UNRESPONSIVE');
-    }
+    const lastSent =
+      connection.mode === 'live' ? rules.lastPublishedAt(connection.key) : connection.lastSentAt;
+    if (buffered > 0 || now - Math.max(connection.lastHeardAt, lastSent) <= rules.idleMs) return;
+    const { pingedAt } = connection;
+    if (pingedAt === undefined) connection.ping(now);
+    else if (now - pingedAt > rules.idleMs) connection.end('UNRESPONSIVE');
   }
 }

@@ -8,13 +8,14 @@ import {
   oldestBlockFrom,
   type Position,
 } from '@blockcast/protocol';
-import type { BlockRing, EntryFrames } from './block-ring.js';
+import type { EntryFrames } from './entry-ring.js';
 
-export interface EntryHistoryOptions {
-  ring: BlockRing;
+export interface LogBatchesOptions {
   log: Pick<EventLog, 'readEntries'>;
-  /** Entries per Redis read; reads start after a multiple of it in heights, so sockets near each other share them. */
-  batchBlocks: number;
+  /** Entries per Redis read. */
+  entriesPerRead: number;
+  /** Reads start after a multiple of this height, so sockets near each other share them. */
+  alignHeights: number;
   /** Batches kept after they were read. */
   cachedBatches: number;
   onRead(entries: number): void;
@@ -34,44 +35,46 @@ interface Batch {
   frames: Map<string, readonly string[]>;
 }
 
-/** An entry at hand and where it came from. */
-export interface EntryAtHand extends EntryFrames {
-  source: 'ring' | 'log';
-}
-
 /** What the log holds after a cursor: entries (none yet: empty), or not all of them any more. */
 export type LoadedHistory = { entries: LogEntry[] } | { gone: true; oldest: number | null };
 
 /**
- * Entries (blocks and generic events) older than the ring, read from the event log in batches
+ * The one "still held" rule, at upgrade and at every catch-up step: a run of the log that starts
+ * at `first` with nothing missing from there on holds every entry a reader at `cursor` needs next
+ * (`withEvents`: the reader receives generic events).
+ */
+export function heldAfter(cursor: Position, first: Position, withEvents: boolean): boolean {
+  return continuesAfter(cursor, first, withEvents);
+}
+
+/**
+ * The log half of `History`: entries older than the ring, read from the event log in batches
  * that start at aligned heights: concurrent readers of the same range share one XRANGE, and
  * recent batches are kept, so the number of Redis reads grows with the entries replayed, not with
  * the sockets replaying them. A batch is a run of the log with nothing left out from its first
  * entry on; the first of its entries after a cursor is handed out only when nothing before it can
- * have been trimmed away for that cursor (`continuesAfter`): a batch read behind the retention
+ * have been trimmed away for that cursor (`heldAfter`): a batch read behind the retention
  * edge is no run for the cursors it skipped.
  */
-export class EntryHistory {
-  readonly #options: EntryHistoryOptions;
+export class LogBatches {
+  readonly #options: LogBatchesOptions;
   /** By `after`, insertion-ordered: the first key is the least recently read. */
   readonly #batches = new Map<string, Batch>();
 
-  constructor(options: EntryHistoryOptions) {
+  constructor(options: LogBatchesOptions) {
     this.#options = options;
   }
 
   /**
-   * The entry after `cursor` with the frames of `key`, when it is at hand (ring or a loaded batch)
-   * and provably the next one; `withEvents`: the reader receives generic events.
+   * The entry after `cursor` with the frames of `key`, when a loaded batch holds it and it is
+   * provably the next one; `withEvents`: the reader receives generic events.
    */
   entryAfter(
     cursor: Position,
     key: string,
     build: (entry: LogEntry) => readonly string[],
     withEvents: boolean,
-  ): EntryAtHand | undefined {
-    const fromRing = this.#options.ring.after(cursor, key, build);
-    if (fromRing !== undefined) return { ...fromRing, source: 'ring' };
+  ): EntryFrames | undefined {
     for (const batch of this.#batches.values()) {
       const index = indexAfter(batch, cursor);
       if (index === undefined || !continues(batch, cursor, withEvents)) continue;
@@ -83,7 +86,7 @@ export class EntryHistory {
         frames = build(entries[index]!);
         batch.frames.set(cacheKey, frames);
       }
-      return { position, frames, source: 'log' };
+      return { position, frames };
     }
     return undefined;
   }
@@ -99,7 +102,7 @@ export class EntryHistory {
     let batch = await this.#loaded(aligned);
     if (
       indexAfter(batch, cursor) === undefined &&
-      batch.settled!.entries.length < this.#options.batchBlocks
+      batch.settled!.entries.length < this.#options.entriesPerRead
     ) {
       // Read when the log ended before the cursor: the log has more by now.
       this.#forget(batch);
@@ -149,13 +152,13 @@ export class EntryHistory {
 
   #read(after: Position): Batch {
     const batch: Batch = { after, entries: Promise.resolve([]), settled: undefined, frames: new Map() };
-    batch.entries = this.#options.log.readEntries(after, this.#options.batchBlocks).then(async (read) => {
+    batch.entries = this.#options.log.readEntries(after, this.#options.entriesPerRead).then(async (read) => {
       const positions = read.map(entryPosition);
       const first = positions[0];
       // Trimming only ever moves the log's start on: one still at or before `after` now was then.
       const whole =
         first === undefined ||
-        continuesAfter(after, first, true) ||
+        heldAfter(after, first, true) ||
         comparePositions((await this.firstRetained()) ?? first, after) <= 0;
       batch.settled = { entries: read, positions, whole };
       this.#options.onRead(read.length);
@@ -172,7 +175,7 @@ export class EntryHistory {
 
   /** After the block before the aligned start of the heights the cursor's next entry is in (never past the cursor). */
   #alignedAfter(cursor: Position): Position {
-    const size = this.#options.batchBlocks;
+    const size = this.#options.alignHeights;
     const next = cursor.height + 1;
     const start = Math.floor((next - 1) / size) * size + 1;
     return { height: Math.max(0, start - 1), seq: 0 };
@@ -185,7 +188,7 @@ const ORIGIN: Position = { height: 0, seq: 0 };
 /** Whether the batch's entries after `cursor` are the log's next ones for that reader. */
 function continues(batch: Batch, cursor: Position, withEvents: boolean): boolean {
   const { whole, positions } = batch.settled!;
-  return whole || continuesAfter(cursor, positions[0]!, withEvents);
+  return whole || heldAfter(cursor, positions[0]!, withEvents);
 }
 
 function key(position: Position): string {

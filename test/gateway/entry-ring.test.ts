@@ -10,7 +10,7 @@ import {
   type LogEntry,
   type Position,
 } from '@blockcast/protocol';
-import { BlockRing } from '../../services/gateway/src/block-ring.js';
+import { EntryRing } from '../../services/gateway/src/delivery/entry-ring.js';
 
 function event(height: number, seq: number, text = 'x'): EventEntry {
   return {
@@ -28,7 +28,7 @@ function block(height: number, transactions: number): BlockEntry {
 }
 
 /** Every position the ring hands out after `cursor`, following it entry by entry. */
-function walk(ring: BlockRing, cursor: Position): string[] {
+function walk(ring: EntryRing, cursor: Position): string[] {
   const seen: string[] = [];
   let at: Position | undefined = cursor;
   while (at !== undefined) {
@@ -39,7 +39,7 @@ function walk(ring: BlockRing, cursor: Position): string[] {
 }
 
 test('entries come back in bus order after any cursor it covers, frames built once per key', () => {
-  const ring = new BlockRing({ blocks: 100, bytes: 1 << 24 });
+  const ring = new EntryRing({ blocks: 100, bytes: 1 << 24 });
   const entries: LogEntry[] = [event(0, 1), block(1, 2), event(1, 1), event(1, 2), block(2, 0)];
   for (const entry of entries) ring.push(entry);
   assert.deepEqual(walk(ring, { height: 0, seq: 1 }), ['1', '1-1', '1-2', '2']);
@@ -57,7 +57,7 @@ test('entries come back in bus order after any cursor it covers, frames built on
 });
 
 test('a block leaves with its generic events; the ring still covers the position of the last one evicted', () => {
-  const ring = new BlockRing({ blocks: 2, bytes: 1 << 24 });
+  const ring = new EntryRing({ blocks: 2, bytes: 1 << 24 });
   for (const entry of [block(1, 1), event(1, 1), event(1, 2), block(2, 1), event(2, 1)]) {
     ring.push(entry);
   }
@@ -73,7 +73,7 @@ test('a block leaves with its generic events; the ring still covers the position
 });
 
 test('generic events count in the byte limit; the newest entry always stays', () => {
-  const ring = new BlockRing({ blocks: 1000, bytes: 20_000 });
+  const ring = new EntryRing({ blocks: 1000, bytes: 20_000 });
   ring.push(block(1, 1));
   for (let seq = 1; seq <= 40; seq += 1) ring.push(event(1, seq, 'y'.repeat(1000)));
   assert.ok(ring.bytes <= 20_000, `${ring.bytes} bytes held`);
@@ -83,7 +83,7 @@ test('generic events count in the byte limit; the newest entry always stays', ()
 });
 
 test('an entry that does not follow the newest starts the ring over: it never claims what it did not see', () => {
-  const ring = new BlockRing({ blocks: 100, bytes: 1 << 24 });
+  const ring = new EntryRing({ blocks: 100, bytes: 1 << 24 });
   ring.push(block(1, 1));
   ring.push(event(1, 1));
   ring.push(event(1, 3));

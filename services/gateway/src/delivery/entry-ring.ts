@@ -1,5 +1,4 @@
 import {
-  type BlockEvent,
   comparePositions,
   entryPosition,
   firstAfter,
@@ -15,7 +14,8 @@ export interface RingLimits {
   bytes: number;
 }
 
-interface RingEntry {
+/** An entry the ring holds; `push` hands it back so its frames are built without searching for it. */
+export interface HeldEntry {
   entry: LogEntry;
   position: Position;
   bytes: number;
@@ -32,11 +32,11 @@ export interface EntryFrames {
 /**
  * The recent entries a gateway has published — blocks contiguous by height, with the generic
  * events emitted between them in bus order — so resuming and catching-up sockets are fed from
- * memory: a reconnect storm reads the ring, not Redis.
+ * memory: a reconnect storm reads the ring, not Redis. The memory half of `History`.
  */
-export class BlockRing {
+export class EntryRing {
   readonly #limits: RingLimits;
-  #entries: RingEntry[] = [];
+  #entries: HeldEntry[] = [];
   #head = 0;
   #bytes = 0;
   #blocks = 0;
@@ -80,21 +80,17 @@ export class BlockRing {
   }
 
   /** Appends the next entry; one that does not follow the newest in bus order starts the ring over. */
-  push(entry: LogEntry): void {
+  push(entry: LogEntry): HeldEntry {
     const position = entryPosition(entry);
     const last = this.#entries.at(-1);
     if (last !== undefined && this.#entries.length > this.#head && !isNextOnBus(last.position, position))
       this.clear();
-    const bytes = estimateBytes(entry);
-    this.#entries.push({ entry, position, bytes, frames: new Map() });
-    this.#bytes += bytes;
+    const held: HeldEntry = { entry, position, bytes: estimateBytes(entry), frames: new Map() };
+    this.#entries.push(held);
+    this.#bytes += held.bytes;
     if (entry.kind === 'block') this.#blocks += 1;
     this.#evict();
-  }
-
-  get(height: number): BlockEvent | undefined {
-    const found = this.#at({ height, seq: 0 });
-    return found === undefined ? undefined : (found.entry as BlockEvent);
+    return held;
   }
 
   /** True when the ring holds every entry after `cursor` (up to the newest). */
@@ -103,18 +99,6 @@ export class BlockRing {
     if (oldest === undefined) return false;
     if (comparePositions(cursor, oldest.position) >= 0) return true;
     return this.#floor !== undefined && comparePositions(cursor, this.#floor) >= 0;
-  }
-
-  /** The frames of `key` for a block in the ring, built by `build` the first time they are asked for. */
-  frames(
-    height: number,
-    key: string,
-    build: (block: BlockEvent) => readonly string[],
-  ): readonly string[] | undefined {
-    const found = this.#at({ height, seq: 0 });
-    return found === undefined
-      ? undefined
-      : this.#framesOf(found, key, (entry) => build(entry as BlockEvent));
   }
 
   /**
@@ -130,7 +114,7 @@ export class BlockRing {
     const index = this.#firstAfter(cursor);
     if (index === this.#entries.length) return undefined;
     const found = this.#entries[index]!;
-    return { position: found.position, frames: this.#framesOf(found, key, build) };
+    return { position: found.position, frames: this.framesOf(found, key, build) };
   }
 
   clear(): void {
@@ -141,10 +125,15 @@ export class BlockRing {
     this.#floor = undefined;
   }
 
-  #framesOf(found: RingEntry, key: string, build: (entry: LogEntry) => readonly string[]): readonly string[] {
+  /** The frames of `key` for an entry pushed here, built by `build` the first time they are asked for. */
+  framesOf<E extends LogEntry>(
+    found: HeldEntry,
+    key: string,
+    build: (entry: E) => readonly string[],
+  ): readonly string[] {
     let frames = found.frames.get(key);
     if (frames === undefined) {
-      frames = build(found.entry);
+      frames = build(found.entry as E);
       found.frames.set(key, frames);
       const bytes = frames.reduce((sum, frame) => sum + frame.length, 64);
       found.bytes += bytes;
@@ -154,13 +143,7 @@ export class BlockRing {
     return frames;
   }
 
-  #at(position: Position): RingEntry | undefined {
-    const index = this.#firstAfter({ height: position.height, seq: position.seq - 1 });
-    const found = this.#entries[index];
-    return found !== undefined && comparePositions(found.position, position) === 0 ? found : undefined;
-  }
-
-  /** Index of the first entry after `cursor` (the end when there is none). */
+  /** Index of the first entry after `cursor` (binary search; the end when there is none). */
   #firstAfter(cursor: Position): number {
     return firstAfter(this.#entries, cursor, (held) => held.position, this.#head);
   }
@@ -176,7 +159,7 @@ export class BlockRing {
       this.#bytes -= oldest.bytes;
       if (oldest.entry.kind === 'block') this.#blocks -= 1;
       this.#floor = oldest.position;
-      this.#entries[this.#head] = undefined as unknown as RingEntry;
+      this.#entries[this.#head] = undefined as unknown as HeldEntry;
       this.#head += 1;
     }
     // Dropping dead slots only when they are the majority keeps push amortised O(1).

@@ -23,17 +23,17 @@ export async function drainConnections(connections: Connections, pace: DrainPace
     const now = Date.now();
     budget += ((now - last) * pace.ratePerSecond) / 1000;
     last = now;
-    for (const ws of connections) {
+    for (const connection of connections) {
       if (budget < 1) break;
-      if (ws.getUserData().closing) continue;
-      connections.end(ws, 'DRAINING');
+      if (connection.closing) continue;
+      connection.end('DRAINING');
       budget -= 1;
     }
     await delay(Math.min(TICK_MS, Math.max(0, pace.deadline - Date.now())));
   }
   let cut = 0;
-  for (const ws of [...connections]) {
-    ws.close();
+  for (const connection of [...connections]) {
+    connection.cut();
     cut += 1;
   }
   return cut;
