@@ -26,10 +26,10 @@ import {
   entryFramesFor,
   entryPosition,
   eventEntry,
+  type FrameProfile,
   formatPosition,
   type GenericEvent,
   type LogEntry,
-  type Profile,
   parseStreamRequest,
   STREAMS_PATH,
 } from '@blockcast/protocol';
@@ -68,7 +68,7 @@ class StackController {
   haproxy: HaproxyProcess | undefined;
   readonly gateways: Gateway[] = [];
   env: Record<string, string> = {};
-  profile: Profile = 'bigchaindb';
+  profile: FrameProfile = 'bigchaindb';
   nextHeight = 1;
   /** Past histories (recorded before a rollback or flush replaced them), then the current one. */
   readonly histories: History[] = [{ epoch: null, entries: new Map() }];

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DemoLedger } from '@blockcast/demo-chain';
-import type { CommittedBlock } from '@blockcast/protocol';
+import type { CommittedBlock, FrameProfile } from '@blockcast/protocol';
 import {
   after as blocksAfter,
   expectedEvents,
@@ -25,9 +25,9 @@ import { RecordingClient } from '../support/ws-client.js';
 
 const BLOCKS = 300;
 const CLIENTS_PER_STREAM = 4;
-type Profile = 'bigchaindb' | 'planetmint';
+
 /** Each stream (path and query) and its frames, derived from the raw blocks independently of blockcast. */
-const STREAMS: Record<string, (blocks: CommittedBlock[], profile: Profile) => string[]> = {
+const STREAMS: Record<string, (blocks: CommittedBlock[], profile: FrameProfile) => string[]> = {
   valid_transactions: expectedValidTransactions,
   valid_blocks: expectedValidBlocks,
   valid_tx: expectedLegacyValidTx,

@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import { makeBlock } from '@blockcast/devkit';
 import {
   type CommittedBlock,
+  FRAME_PROFILES,
   OPERATIONS,
-  PROFILES,
   parseStreamRequest,
   STREAM_CATALOG,
   STREAM_PARAMETERS,
@@ -31,7 +31,18 @@ const PARAMETERS = Object.keys(STREAM_PARAMETERS);
 
 /** Values that are valid somewhere, near-valid, or hostile. */
 const value = fc.oneof(
-  fc.constantFrom(...PROFILES, 'all', '-1', '1', '2', '3', '4', '0', 'BLOCK_VALID|BLOCK_INVALID', 'toString'),
+  fc.constantFrom(
+    ...FRAME_PROFILES,
+    'all',
+    '-1',
+    '1',
+    '2',
+    '3',
+    '4',
+    '0',
+    'BLOCK_VALID|BLOCK_INVALID',
+    'toString',
+  ),
   fc.constantFrom(
     'NODE_STATUS',
     'APP_MESSAGE,BLOCK_VALID',
@@ -155,7 +166,7 @@ test('an accepted request delivers exactly the frames its parameters select', as
   const request = fc.record({
     stream: fc.constantFrom('valid_blocks', 'valid_transactions'),
     since: fc.integer({ min: 0, max: HEAD }),
-    profile: fc.option(fc.constantFrom(...PROFILES), { nil: undefined }),
+    profile: fc.option(fc.constantFrom(...FRAME_PROFILES), { nil: undefined }),
     noise: fc.option(fc.constantFrom('cachebuster=1', 'access_token=', 'x=%ZZ'), { nil: undefined }),
   });
   await fc.assert(

@@ -7,16 +7,24 @@ import { pythonJson, pythonJsonString } from './python-json.js';
  * (architecture §6): their key order and Python's `json.dumps` spacing. Our own streams use the same
  * writer so every frame on the wire looks alike.
  */
-export type Profile = 'bigchaindb' | 'planetmint';
+export type FrameProfile = 'bigchaindb' | 'planetmint';
 
-export const PROFILES: readonly Profile[] = ['bigchaindb', 'planetmint'];
+export const FRAME_PROFILES: readonly FrameProfile[] = ['bigchaindb', 'planetmint'];
+
+/**
+ * The frames a deployment (BLOCKCAST_PROFILE) serves: `legacy`, the 0.10 root document, has no
+ * frames of its own, so BigchainDB 2.x's. The one place the deployment names map to frame names.
+ */
+export function frameProfileOf(deployment: FrameProfile | 'legacy'): FrameProfile {
+  return deployment === 'legacy' ? 'bigchaindb' : deployment;
+}
 
 /**
  * `valid_transactions`: BigchainDB 2.x carries one `asset_id`, Planetmint a list `asset_ids`.
  * The hottest frame there is, so written as a template: the same bytes as `pythonJson` of the
  * object (a test holds the two equal), without walking it.
  */
-export function validTransactionFrame(profile: Profile, height: number, tx: TransactionEvent): string {
+export function validTransactionFrame(profile: FrameProfile, height: number, tx: TransactionEvent): string {
   // Only a safe integer is written by JSON.stringify as its plain digits, as the template does.
   if (!Number.isSafeInteger(height)) return validTransactionObjectFrame(profile, height, tx);
   const id = pythonJsonString(tx.id);
@@ -31,7 +39,11 @@ export function validTransactionFrame(profile: Profile, height: number, tx: Tran
 }
 
 /** The same frame through the generic writer: the reference the template is held to. */
-export function validTransactionObjectFrame(profile: Profile, height: number, tx: TransactionEvent): string {
+export function validTransactionObjectFrame(
+  profile: FrameProfile,
+  height: number,
+  tx: TransactionEvent,
+): string {
   if (profile === 'planetmint') {
     return pythonJson({ height, asset_ids: tx.assetIds, transaction_id: tx.id });
   }

@@ -3,7 +3,7 @@
  * catalog, and the limits the gateway's parser enforces.
  */
 import { EventType } from './event-types.js';
-import { PROFILES } from './frames.js';
+import { FRAME_PROFILES } from './frames.js';
 
 export type ParameterName = 'profile' | 'types' | 'since' | 'epoch' | 'public_key' | 'asset_id' | 'operation';
 
@@ -37,7 +37,7 @@ export const STREAM_PARAMETERS: Readonly<Record<ParameterName, ParameterSpec>> =
   profile: {
     name: 'profile',
     repeatable: false,
-    values: PROFILES,
+    values: FRAME_PROFILES,
     description: 'Frame shape: bigchaindb has asset_id (BigchainDB 2.x), planetmint has asset_ids.',
   },
   types: {

@@ -1,6 +1,6 @@
 import bs58 from 'bs58';
 import { ALL_EVENT_TYPES, EventType, typeMaskProblem } from './event-types.js';
-import { PROFILES, type Profile } from './frames.js';
+import { FRAME_PROFILES, type FrameProfile } from './frames.js';
 import { EMITTED_EVENT_TYPES } from './generic-event-selection.js';
 import { formatPosition, type Position, parsePosition } from './position.js';
 import {
@@ -18,7 +18,7 @@ import { UpgradeError } from './upgrade-errors.js';
 export interface StreamRequest {
   stream: StreamName;
   /** Frame shape of `valid_transactions`. */
-  profile: Profile;
+  profile: FrameProfile;
   /** `events` only: which event types (bit mask); every type elsewhere. */
   typeMask: number;
   /** Resume after this position (`H`, or `H-S` on `events`); undefined: live from now. */
@@ -36,7 +36,7 @@ const EPOCH = /^[0-9A-Za-z_-]{1,64}$/;
  * Parses `<path>?<query>` against the stream catalog. Unknown parameters are ignored (as the
  * original servers did); a known one a stream does not take, or a bad value, is refused naming it.
  */
-export function parseStreamRequest(path: string, query: string, defaultProfile: Profile): StreamRequest {
+export function parseStreamRequest(path: string, query: string, defaultProfile: FrameProfile): StreamRequest {
   const name = path.startsWith(STREAMS_PATH) ? path.slice(STREAMS_PATH.length).replace(/\/$/, '') : '';
   const stream = streamDescription(name);
   if (stream === undefined) {
@@ -118,10 +118,10 @@ function isPublicKey(value: string): boolean {
   }
 }
 
-function parseProfile(value: string | undefined, fallback: Profile): Profile {
+function parseProfile(value: string | undefined, fallback: FrameProfile): FrameProfile {
   if (value === undefined) return fallback;
-  if ((PROFILES as readonly string[]).includes(value)) return value as Profile;
-  throw invalid('profile', `profile must be one of ${PROFILES.join(', ')}`);
+  if ((FRAME_PROFILES as readonly string[]).includes(value)) return value as FrameProfile;
+  throw invalid('profile', `profile must be one of ${FRAME_PROFILES.join(', ')}`);
 }
 
 /** `types` is an integer mask (1, 3, -1) or `|`/`,`-separated type names (BLOCK_VALID,BLOCK_INVALID). */

@@ -3,9 +3,9 @@ import { EventType, matchesMask } from './event-types.js';
 import {
   blockInvalidEventFrame,
   blockValidEventFrame,
+  type FrameProfile,
   invalidTransactionFrame,
   legacyValidTxFrame,
-  type Profile,
   validBlockFrame,
   validTransactionFrame,
 } from './frames.js';
@@ -66,13 +66,13 @@ export function selectTransactions(filter: TransactionFilter | undefined, block:
  */
 export class TransactionFrames {
   readonly #block: BlockEvent;
-  readonly #valid = new Map<Profile, string[]>();
+  readonly #valid = new Map<FrameProfile, string[]>();
 
   constructor(block: BlockEvent) {
     this.#block = block;
   }
 
-  valid(profile: Profile, position: number): string {
+  valid(profile: FrameProfile, position: number): string {
     let frames = this.#valid.get(profile);
     if (frames === undefined) {
       frames = new Array<string>(this.#block.transactions.length);
@@ -101,7 +101,7 @@ export function framesFor(
 ): string[] {
   switch (sub.stream) {
     case 'valid_transactions':
-      return selection.valid.map((i) => shared.valid(sub.profile as Profile, i));
+      return selection.valid.map((i) => shared.valid(sub.profile as FrameProfile, i));
     case 'valid_blocks':
       return [validBlockFrame(block)];
     case 'valid_tx':

@@ -1,9 +1,9 @@
 import {
   CLOSE_CODES,
   EVENT_CATALOG,
+  frameProfileOf,
   LEGACY_IDLE_TIMEOUT_MS,
   MAX_FILTER_VALUES,
-  type Profile,
   STREAM_CATALOG,
   STREAM_PARAMETERS,
   UPGRADE_ERRORS,
@@ -42,14 +42,9 @@ const RESUME = {
     'A since whose following entries are no longer all retained is refused with HTTP 410 HISTORY_GONE naming the oldest block still held (oldest_height), and a reader in catch-up that falls behind the retention is closed with 4010 and the same; never a partial or silent replay. Resume with since >= oldest_height - 1, or on events with generic event types since >= oldest_height (a block’s events may be trimmed before it).',
 } as const;
 
-/** Frames of the 0.10 legacy profile are BigchainDB's; only Planetmint differs (`asset_ids`). */
-function frameProfile(config: DiscoveryConfig): Profile {
-  return config.profile === 'planetmint' ? 'planetmint' : 'bigchaindb';
-}
-
 function parameterDoc(name: keyof typeof STREAM_PARAMETERS, config: DiscoveryConfig) {
   const spec = STREAM_PARAMETERS[name];
-  const fallback = name === 'profile' ? frameProfile(config) : spec.default;
+  const fallback = name === 'profile' ? frameProfileOf(config.profile) : spec.default;
   return {
     description: spec.description,
     repeatable: spec.repeatable,
@@ -76,7 +71,7 @@ export function buildCatalogDocument(config: DiscoveryConfig, state?: StreamStat
       description: stream.description,
       origin: stream.origin,
       frame: stream.frame,
-      example: exampleFrame(stream.name, frameProfile(config)),
+      example: exampleFrame(stream.name, frameProfileOf(config.profile)),
       parameters: Object.fromEntries(stream.parameters.map((name) => [name, parameterDoc(name, config)])),
       retention_blocks: config.retainBlocks,
       profile: config.profile,

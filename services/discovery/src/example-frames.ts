@@ -1,9 +1,9 @@
 import {
   type BlockEvent,
   blockValidEventFrame,
+  type FrameProfile,
   invalidTransactionFrame,
   legacyValidTxFrame,
-  type Profile,
   type StreamName,
   validBlockFrame,
   validTransactionFrame,
@@ -26,7 +26,7 @@ const EXAMPLE_BLOCK: BlockEvent = {
 };
 
 /** A `Record` over StreamName: a stream added to the protocol catalog fails to compile here until it has one. */
-export function exampleFrame(stream: StreamName, profile: Profile): unknown {
+export function exampleFrame(stream: StreamName, profile: FrameProfile): unknown {
   const tx = EXAMPLE_BLOCK.transactions[0]!;
   const frames: Record<StreamName, () => string> = {
     valid_transactions: () => validTransactionFrame(profile, EXAMPLE_BLOCK.height, tx),

@@ -13,7 +13,7 @@ import {
   readStreamPrefix,
   readString,
 } from '@blockcast/common';
-import type { Profile } from '@blockcast/protocol';
+import { type FrameProfile, frameProfileOf } from '@blockcast/protocol';
 import {
   type AuthConfig,
   type ConnectionPolicyConfig,
@@ -27,7 +27,7 @@ export interface GatewayConfig {
   port: number;
   /** /healthz, /readyz, /metrics. */
   opsPort: number;
-  profile: Profile;
+  profile: FrameProfile;
   allowFallbackTransport: boolean;
   exclusivePort: boolean;
   maxConnections: number;
@@ -71,7 +71,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     host: readString(env, 'GATEWAY_HOST', '0.0.0.0'),
     port,
     opsPort,
-    profile: readGatewayProfile(env),
+    profile: frameProfileOf(readDeploymentProfile(env)),
     allowFallbackTransport: readBoolean(env, 'GATEWAY_ALLOW_FALLBACK_TRANSPORT', false),
     exclusivePort: readBoolean(env, 'GATEWAY_EXCLUSIVE_PORT', false),
     maxConnections: readInteger(env, 'GATEWAY_MAX_CONNECTIONS', 19_000, { min: 1 }),
@@ -110,13 +110,4 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     );
   }
   return config;
-}
-
-/**
- * One BLOCKCAST_PROFILE for every service: `legacy` (the 0.10 root document in discovery) has no
- * valid_transactions frame of its own, so its gateway serves the BigchainDB 2.x one there.
- */
-function readGatewayProfile(env: Env): Profile {
-  const profile = readDeploymentProfile(env);
-  return profile === 'legacy' ? 'bigchaindb' : profile;
 }
