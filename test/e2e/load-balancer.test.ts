@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { CommittedBlock } from '@blockcast/protocol';
 import { BlockFeed } from '../support/block-feed.js';
 import {
@@ -37,6 +36,7 @@ const STREAMS: Record<string, (blocks: CommittedBlock[]) => string[]> = {
   events: (blocks) => expectedEvents(blocks, -1),
 };
 const BLOCK_INTERVAL_MS = 50;
+const BLOCKS_BETWEEN_DRAINS = 20;
 const CHECK_INTERVAL_MS = 200;
 const CHECK_FALL = 2;
 /** Above HAProxy's inter × fall, as docs/operations.md requires, so it stops routing here first. */
@@ -125,7 +125,8 @@ describe('behind HAProxy', { skip }, () => {
       feed.start();
 
       for (const [i, gateway] of stack.gateways.entries()) {
-        await delay(1000);
+        // Each drain falls in the middle of the stream: blocks flowing before and after it.
+        await feed.postedMore(BLOCKS_BETWEEN_DRAINS);
         const held = await openConnections(gateway.opsPort);
         assert.ok(held > 0, `${gateway.name} holds clients before its drain (leastconn spreads them)`);
         const closesBefore = closeCount();
@@ -140,7 +141,7 @@ describe('behind HAProxy', { skip }, () => {
         await stack.startGateway(i);
         await haproxy.waitForState(gateway.name, 'UP');
       }
-      await delay(1000);
+      await feed.postedMore(BLOCKS_BETWEEN_DRAINS);
       const blocks = await feed.stop();
 
       for (const [stream, list] of byStream) {

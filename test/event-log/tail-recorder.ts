@@ -1,11 +1,8 @@
 /** Records what a tail delivers while a test appends, so tests assert on the exact sequence. */
-import { setTimeout as delay } from 'node:timers/promises';
-import { waitUntil } from '@blockcast/devkit';
+import assert from 'node:assert/strict';
+import { makeBlockEvent, waitUntil } from '@blockcast/devkit';
 import type { EntryTailOptions, EventLog, TailOptions } from '@blockcast/event-log';
-import type { BlockEvent, LogEntry } from '@blockcast/protocol';
-
-/** Long enough for a duplicate or an out-of-order block to show up before the assertion. */
-const SETTLE_MS = 150;
+import { type BlockEvent, isGenericEvent, type LogEntry } from '@blockcast/protocol';
 
 export interface Recorder<T> {
   /** Everything delivered so far, in delivery order. */
@@ -18,8 +15,14 @@ export interface Recorder<T> {
   failed(timeoutMs?: number): Promise<unknown>;
   /** Waits until at least `count` items arrived. */
   received(count: number, timeoutMs?: number): Promise<void>;
-  /** Waits a little, so anything delivered twice or late is in `items` before asserting. */
-  settle(): Promise<void>;
+  /**
+   * Proves nothing more is on its way, then answers everything delivered before the proof: appends
+   * a sentinel block on top of the log and waits for it. A tail delivers in log order, so whatever
+   * was appended before the sentinel — a duplicate or a late block included — arrives before it.
+   */
+  settled(): Promise<T[]>;
+  /** Waits for the sentinel block `height` (from `appendSentinel`) and answers what came before it. */
+  before(height: number): Promise<T[]>;
   /** Aborts the tail and waits for the iteration to end; rethrows if it failed. Idempotent. */
   stop(): Promise<void>;
 }
@@ -32,17 +35,21 @@ export interface TailRecorder extends Recorder<BlockEvent> {
 /** Starts iterating `log.tail()` now: `tail()` itself is called before this returns. */
 export function startTail(log: EventLog, options: Omit<TailOptions, 'signal'>): TailRecorder {
   const controller = new AbortController();
-  const recorder = record(log.tail({ ...options, signal: controller.signal }), controller);
+  const recorder = record(log, log.tail({ ...options, signal: controller.signal }), controller);
   return Object.assign(recorder, { blocks: recorder.items });
 }
 
 /** Starts iterating `log.tailEntries()` now: blocks and generic events. */
 export function startEntryTail(log: EventLog, options: Omit<EntryTailOptions, 'signal'>): Recorder<LogEntry> {
   const controller = new AbortController();
-  return record(log.tailEntries({ ...options, signal: controller.signal }), controller);
+  return record(log, log.tailEntries({ ...options, signal: controller.signal }), controller);
 }
 
-function record<T>(iterable: AsyncIterable<T>, controller: AbortController): Recorder<T> {
+function record<T extends LogEntry>(
+  log: EventLog,
+  iterable: AsyncIterable<T>,
+  controller: AbortController,
+): Recorder<T> {
   const items: T[] = [];
   let ended = false;
   let failure: unknown;
@@ -57,6 +64,12 @@ function record<T>(iterable: AsyncIterable<T>, controller: AbortController): Rec
     }
   })();
   done.catch(() => {});
+  const before = async (height: number) => {
+    const isSentinel = (item: T) => !isGenericEvent(item) && item.height === height;
+    await waitUntil(() => items.some(isSentinel), 5000, `the sentinel block ${height} from the tail`);
+    assert.equal(items.findIndex(isSentinel), items.length - 1, 'the sentinel block came last, once');
+    return items.slice(0, -1);
+  };
   return {
     items,
     get ended() {
@@ -71,12 +84,20 @@ function record<T>(iterable: AsyncIterable<T>, controller: AbortController): Rec
     },
     received: (count, timeoutMs = 5000) =>
       waitUntil(() => items.length >= count, timeoutMs, `${count} items from the tail (got ${items.length})`),
-    settle: () => delay(SETTLE_MS),
+    settled: async () => before(await appendSentinel(log)),
+    before,
     stop: async () => {
       controller.abort();
       await done;
     },
   };
+}
+
+/** Appends an empty block on top of the log, for `Recorder.before`; answers its height. */
+export async function appendSentinel(log: EventLog): Promise<number> {
+  const height = ((await log.bounds())?.last ?? 0) + 1;
+  await log.append(makeBlockEvent(height, 0));
+  return height;
 }
 
 export async function appendAll(log: EventLog, blocks: BlockEvent[]): Promise<void> {

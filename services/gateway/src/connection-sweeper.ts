@@ -51,8 +51,18 @@ export class ConnectionSweeper {
     // No copy of the set: closing a socket deletes only the entry being visited, which a Set allows.
     for (const ws of this.#connections) {
       const data = ws.getUserData();
-      if (!data.closing) this.#sweepOne(ws, data, now);
+      if (data.heldClose !== undefined) this.#sweepHeld(ws, data, now);
+      else if (!data.closing) this.#sweepOne(ws, data, now);
     }
+  }
+
+  /** A socket whose close frame waits behind its queue: cut (1006) if the queue stops going down. */
+  #sweepHeld(ws: WebSocket<SocketData>, data: SocketData, now: number): void {
+    if (this.#connections.endDrained(ws)) return;
+    const buffered = ws.getBufferedAmount();
+    if (buffered < data.lastBuffered) data.progressAt = now;
+    data.lastBuffered = buffered;
+    if (now - data.progressAt > this.#rules.stallMs) ws.close();
   }
 
   #sweepOne(ws: WebSocket<SocketData>, data: SocketData, now: number): void {

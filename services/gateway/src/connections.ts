@@ -67,6 +67,23 @@ export class Connections {
       ...extra,
     });
     data.closing = true;
-    ws.end(CLOSE_CODES[name].code, reason);
+    data.heldClose = { code: CLOSE_CODES[name].code, reason };
+    if (this.endDrained(ws)) return;
+    // uWS cuts an ended socket at its next 4-second tick, close frame sent or not, and a paused
+    // reader may have megabytes queued ahead of it: the frame waits here until they are out, with
+    // nothing more queued after the position (off the topics; catch-up stops at `closing`).
+    for (const topic of ws.getTopics()) ws.unsubscribe(topic);
+    data.progressAt = Date.now();
+    data.lastBuffered = ws.getBufferedAmount();
+  }
+
+  /** Sends a held-back close frame once nothing is queued ahead of it; true when it did. */
+  endDrained(ws: Socket): boolean {
+    const data = ws.getUserData();
+    if (data.heldClose === undefined || ws.getBufferedAmount() > 0) return false;
+    const { code, reason } = data.heldClose;
+    data.heldClose = undefined;
+    ws.end(code, reason);
+    return true;
   }
 }

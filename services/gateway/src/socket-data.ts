@@ -18,6 +18,8 @@ export interface SocketData {
   mode: 'live' | 'catch-up';
   /** Ended by the gateway: nothing more is sent; the close handler still sees the mode it had. */
   closing: boolean;
+  /** A close frame held back until the frames queued ahead of it are out (Connections.end). */
+  heldClose: { code: number; reason: string } | undefined;
   /** Catch-up: the last position (block or generic event) whose frames were all queued. */
   cursor: Position;
   /** ms epoch of the last message or pong from the peer (or of the connection). */

@@ -92,6 +92,7 @@ function newSocketData(
     key: subscriptionKey(subscription),
     mode: 'catch-up',
     closing: false,
+    heldClose: undefined,
     cursor: request.since ?? { height: 0, seq: 0 },
     lastHeardAt: now,
     lastSentAt: now,
@@ -226,6 +227,7 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
       data.pingedAt = undefined;
     },
     drain: (ws) => {
+      if (connections.endDrained(ws)) return;
       if (ws.getUserData().mode === 'catch-up') catchUp.pump(ws);
     },
     close: (ws: WebSocket<SocketData>, code) => {
