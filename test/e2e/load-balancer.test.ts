@@ -24,9 +24,10 @@ import {
   startHaproxy,
 } from '../support/haproxy.js';
 import { freePort, redisOrSkip } from '../support/redis.js';
+import { ResumingClient } from '../support/resuming-client.js';
 import { assertSameFrames } from '../support/same-frames.js';
 import { type ServiceStack, startServiceStack } from '../support/service-stack.js';
-import { ResumingClient } from '../support/url-resuming-client.js';
+import { missing } from '../support/test-dependencies.js';
 
 const CLIENTS_PER_STREAM = 100;
 /** Each stream's path and its frames, derived from the posted blocks independently of blockcast. */
@@ -43,9 +44,12 @@ const CHECK_FALL = 2;
 const DRAIN_DELAY_MS = 1000;
 
 const available = await redisOrSkip();
-const missing = haproxyInstalled() ? undefined : 'haproxy is not installed (apt-get install -y haproxy)';
-if (missing && process.env.CI) throw new Error(`${missing}: .ci/run installs it`);
-const skip = 'skip' in available ? available.skip : (missing ?? false);
+const skip =
+  'skip' in available
+    ? available.skip
+    : haproxyInstalled()
+      ? false
+      : missing('haproxy', 'apt-get install -y haproxy').skip;
 
 describe('behind HAProxy', { skip }, () => {
   let stack: ServiceStack;

@@ -5,7 +5,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { makeBlockEvents, startRedisServer, waitUntil } from '@blockcast/devkit'
 import { LogResetError, RedisStreamLog } from '@blockcast/event-log';
 import { Redis } from 'ioredis';
 import { uniquePrefix } from '../support/redis.js';
+import { redisServerOrSkip } from '../support/test-dependencies.js';
 import { blockedInXread, openRedisLog, redisSkip, xreadsFinished } from './redis-log-fixture.js';
 import { appendAll, heightsOf, range, startTail } from './tail-recorder.js';
 
@@ -21,10 +21,8 @@ const BLOCK_MS = 1000;
 /** Detection is bounded by one XREAD block; this covers scheduling and a reconnect's backoff. */
 const DETECTION_SLACK_MS = 2500;
 
-const ownServerSkip =
-  spawnSync('redis-server', ['--version']).status === 0 || process.env.REQUIRE_REDIS === '1'
-    ? false
-    : 'needs the redis-server binary (FLUSHALL and restarts need a server of its own)';
+/** FLUSHALL and restarts need a server of its own. */
+const ownServerSkip = redisServerOrSkip().skip ?? false;
 
 /** A RedisStreamLog on `url` with clients of its own, closed after the test. */
 function logOn(t: TestContext, url: string, prefix: string): { log: RedisStreamLog; admin: Redis } {

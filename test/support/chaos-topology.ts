@@ -3,7 +3,6 @@
  * killed and started again on the same data), one ingest and several gateways, each a process
  * of its own on loopback ports, every one of them signalled by PID.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,13 +19,10 @@ import {
 } from '@blockcast/devkit';
 import type { BlockEvent, GenericEvent } from '@blockcast/protocol';
 import { Redis } from 'ioredis';
+import { redisServerOrSkip } from './test-dependencies.js';
 
-/** `{ skip }` when no redis-server binary is installed (REQUIRE_REDIS=1 fails instead). */
-export function chaosSkip(): { skip?: string } {
-  if (spawnSync('redis-server', ['--version']).status === 0) return {};
-  if (process.env.REQUIRE_REDIS === '1') throw new Error('REQUIRE_REDIS=1 but redis-server is not installed');
-  return { skip: 'redis-server not installed (apt-get install -y redis-server)' };
-}
+/** The topology runs redis-server processes of its own: `{ skip }` without the binary. */
+export const chaosSkip = redisServerOrSkip;
 
 /** One stream entry as the gateways read it. */
 export interface LoggedBlock {
