@@ -119,7 +119,10 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
         DISCOVERY_PORT: String(discoveryPort),
         DISCOVERY_OPS_PORT: String(discoveryOps),
         ADVERTISED_STREAMS_HOST: '127.0.0.1',
-        ADVERTISED_STREAMS_PORT: String(options.advertisedStreamsPort ?? gatewayPorts[0]!.port),
+        // A stack without gateways (a plugin host's faults) has no streams: its own port stands in.
+        ADVERTISED_STREAMS_PORT: String(
+          options.advertisedStreamsPort ?? gatewayPorts[0]?.port ?? discoveryPort,
+        ),
       },
     }),
   };
