@@ -10,8 +10,7 @@ import { BlockcastClient, type Signal } from '@blockcast/client/node';
 import { waitUntil } from '@blockcast/devkit';
 import { SignJWT } from 'jose';
 import { StackControl } from '../conformance/stack-control-client.js';
-import { chaosSkip } from '../support/chaos-topology.js';
-import { haproxyInstalled } from '../support/haproxy.js';
+import { haproxyStackSkip } from '../support/haproxy.js';
 
 const SECRET = 'correct-horse-battery-staple-0123456789';
 
@@ -22,16 +21,9 @@ function token(lifetimeS: number): Promise<string> {
     .sign(new TextEncoder().encode(SECRET));
 }
 
-function skip(): { skip?: string } {
-  const redis = chaosSkip();
-  if (redis.skip !== undefined || haproxyInstalled()) return redis;
-  if (process.env.REQUIRE_REDIS === '1') throw new Error('REQUIRE_REDIS=1 but haproxy is not installed');
-  return { skip: 'haproxy not installed' };
-}
-
 test(
   'an expired token (1008) is replaced through getToken and the stream resumes without loss; no token at all is refused once',
-  { ...skip(), timeout: 300_000 },
+  { ...haproxyStackSkip(), timeout: 300_000 },
   async (t) => {
     const control = new StackControl();
     t.after(() => control.stop());

@@ -15,7 +15,6 @@ import {
   type RedisServerProcess,
   type ServiceProcess,
   startRedisServer,
-  startService,
   uniquePrefix,
   waitUntil,
 } from '@blockcast/devkit';
@@ -37,6 +36,7 @@ import { Redis } from 'ioredis';
 import { BlockFeed } from '../support/block-feed.js';
 import { alive, killAndWait } from '../support/chaos-topology.js';
 import { type HaproxyProcess, startHaproxy } from '../support/haproxy.js';
+import { type ServiceStack, type StackGateway, startServiceStack } from '../support/service-stack.js';
 
 /** A service process starting on a loaded machine (tsx compiling it) may take this long to be ready. */
 const READY_TIMEOUT_MS = 120_000;
@@ -45,13 +45,6 @@ interface History {
   epoch: string | null;
   /** By entry ID, in bus order (IDs only grow within one history). */
   entries: Map<string, LogEntry>;
-}
-
-interface Gateway {
-  name: string;
-  port: number;
-  opsPort: number;
-  process: ServiceProcess;
 }
 
 type Command = { id?: unknown; cmd?: string } & Record<string, unknown>;
@@ -66,7 +59,8 @@ class StackController {
   ingest: { url: string; opsUrl: string; process: ServiceProcess } | undefined;
   discovery: { url: string; process: ServiceProcess } | undefined;
   haproxy: HaproxyProcess | undefined;
-  readonly gateways: Gateway[] = [];
+  stack: ServiceStack | undefined;
+  readonly gateways: StackGateway[] = [];
   env: Record<string, string> = {};
   profile: FrameProfile = 'bigchaindb';
   nextHeight = 1;
@@ -87,91 +81,39 @@ class StackController {
     this.profile = args.profile === 'planetmint' ? 'planetmint' : 'bigchaindb';
     this.redisPort = await freePort();
     await this.#startRedis();
-    const shared = {
-      REDIS_URL: `redis://127.0.0.1:${this.redisPort}`,
-      BLOCKCAST_STREAM_PREFIX: this.prefix,
-      BLOCKCAST_PROFILE: this.profile,
-      LOG_LEVEL: 'warn',
-      ...this.env,
-    };
-    const [ingestPort, ingestOps, discoveryPort, discoveryOps] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
-    this.ingest = {
-      url: `http://127.0.0.1:${ingestPort}`,
-      opsUrl: `http://127.0.0.1:${ingestOps}`,
-      process: startService('ingest', {
-        env: {
-          ...shared,
-          INGEST_HOST: '127.0.0.1',
-          INGEST_PORT: String(ingestPort),
-          INGEST_OPS_PORT: String(ingestOps),
-          INGEST_TOKENS: this.token,
-        },
-      }),
-    };
-    const count = Number(args.gateways ?? 2);
-    for (let i = 0; i < count; i += 1) {
-      const gateway: Gateway = {
-        name: `gateway-${i + 1}`,
-        port: await freePort(),
-        opsPort: await freePort(),
-        process: undefined!,
-      };
-      gateway.process = this.#launchGateway(gateway, shared);
-      this.gateways.push(gateway);
-    }
-    await Promise.all([
-      this.ingest.process.waitUntilReady(`${this.ingest.opsUrl}/readyz`, READY_TIMEOUT_MS),
-      ...this.gateways.map((gateway) =>
-        gateway.process.waitUntilReady(`http://127.0.0.1:${gateway.opsPort}/readyz`, READY_TIMEOUT_MS),
-      ),
-    ]);
+    const haproxyPort = await freePort();
+    const stack = await startServiceStack({
+      redisUrl: `redis://127.0.0.1:${this.redisPort}`,
+      label: 'conformance',
+      prefix: this.prefix,
+      token: this.token,
+      gateways: Number(args.gateways ?? 2),
+      profile: this.profile,
+      env: this.env,
+      gatewayEnv: { GATEWAY_DRAIN_DELAY_MS: '0' },
+      advertisedStreamsPort: haproxyPort,
+      readyTimeoutMs: READY_TIMEOUT_MS,
+    });
+    this.stack = stack;
+    this.ingest = stack.ingest;
+    this.discovery = stack.discovery;
+    this.gateways.push(...stack.gateways);
     // Checks tolerant of a loaded machine: a gateway slow to answer /readyz is not taken out.
-    this.haproxy = await startHaproxy({ servers: this.gateways, checkIntervalMs: 1000, fall: 3 });
+    this.haproxy = await startHaproxy({
+      port: haproxyPort,
+      servers: this.gateways,
+      checkIntervalMs: 1000,
+      fall: 3,
+    });
     for (const gateway of this.gateways) await this.haproxy.waitForState(gateway.name, 'UP', 30_000);
-    this.discovery = {
-      url: `http://127.0.0.1:${discoveryPort}`,
-      process: startService('discovery', {
-        env: {
-          ...shared,
-          DISCOVERY_HOST: '127.0.0.1',
-          DISCOVERY_PORT: String(discoveryPort),
-          DISCOVERY_OPS_PORT: String(discoveryOps),
-          ADVERTISED_STREAMS_HOST: '127.0.0.1',
-          ADVERTISED_STREAMS_PORT: String(this.haproxy.port),
-        },
-      }),
-    };
-    await this.discovery.process.waitUntilReady(`http://127.0.0.1:${discoveryOps}/readyz`, READY_TIMEOUT_MS);
-    this.#sharedEnv = shared;
     return {
-      apiRoot: `${this.discovery.url}/api/v1/`,
-      discoveryUrl: this.discovery.url,
-      ingestUrl: this.ingest.url,
+      apiRoot: `${stack.discovery.url}/api/v1/`,
+      discoveryUrl: stack.discovery.url,
+      ingestUrl: stack.ingest.url,
       ingestToken: this.token,
       streamsUrl: `ws://127.0.0.1:${this.haproxy.port}${STREAMS_PATH}valid_transactions`,
       gatewayUrls: this.gateways.map((gateway) => `ws://127.0.0.1:${gateway.port}`),
     };
-  }
-
-  #sharedEnv: Record<string, string> = {};
-
-  #launchGateway(gateway: Gateway, shared: Record<string, string>): ServiceProcess {
-    return startService('gateway', {
-      name: gateway.name,
-      env: {
-        ...shared,
-        GATEWAY_HOST: '127.0.0.1',
-        GATEWAY_PORT: String(gateway.port),
-        GATEWAY_OPS_PORT: String(gateway.opsPort),
-        GATEWAY_EXCLUSIVE_PORT: 'true',
-        GATEWAY_DRAIN_DELAY_MS: '0',
-      },
-    });
   }
 
   async #startRedis(): Promise<void> {
@@ -180,7 +122,7 @@ class StackController {
     this.admin = new Redis(this.redis.url, { maxRetriesPerRequest: 1 });
   }
 
-  #gateway(args: Command): Gateway {
+  #gateway(args: Command): StackGateway {
     const gateway = this.gateways[Number(args.index)];
     if (gateway === undefined)
       throw new Error(`no gateway ${String(args.index)} (there are ${this.gateways.length})`);
@@ -260,8 +202,7 @@ class StackController {
   async restartGateway(args: Command): Promise<Record<string, unknown>> {
     const gateway = this.#gateway(args);
     if (alive(gateway.process.child.pid!)) throw new Error(`${gateway.name} is still running`);
-    gateway.process = this.#launchGateway(gateway, this.#sharedEnv);
-    await gateway.process.waitUntilReady(`http://127.0.0.1:${gateway.opsPort}/readyz`, READY_TIMEOUT_MS);
+    await this.stack!.startGateway(this.gateways.indexOf(gateway));
     await this.haproxy!.waitForState(gateway.name, 'UP', 30_000);
     return {};
   }

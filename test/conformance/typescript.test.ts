@@ -13,8 +13,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BlockcastClient, MemoryPositionStore, SignalError, type StreamEvent } from '@blockcast/client/node';
 import { waitUntil } from '@blockcast/devkit';
-import { chaosSkip } from '../support/chaos-topology.js';
-import { haproxyInstalled } from '../support/haproxy.js';
+import { haproxyStackSkip } from '../support/haproxy.js';
 import { type LoggedHistory, StackControl, type StartAnswer } from './stack-control-client.js';
 
 interface Scenario {
@@ -52,14 +51,6 @@ interface ClientUnderTest {
   register(type: string): Promise<void>;
   resync(): Promise<void>;
   close(): Promise<void>;
-}
-
-function skipReason(): { skip?: string } {
-  const redis = chaosSkip();
-  if (redis.skip !== undefined) return redis;
-  if (haproxyInstalled()) return {};
-  if (process.env.REQUIRE_REDIS === '1') throw new Error('REQUIRE_REDIS=1 but haproxy is not installed');
-  return { skip: 'haproxy not installed (apt-get install -y haproxy)' };
 }
 
 /** The SDK in this process: a subscription read with the async iterator, or LEAP callbacks. */
@@ -406,7 +397,7 @@ async function caughtUp(client: ClientUnderTest, control: StackControl, scenario
 for (const scenario of SCENARIOS) {
   test(
     `conformance (TypeScript SDK): ${scenario.id} — ${scenario.title}`,
-    { ...skipReason(), timeout: 240_000 },
+    { ...haproxyStackSkip(), timeout: 240_000 },
     async (t) => {
       const control = new StackControl();
       t.after(() => control.stop());

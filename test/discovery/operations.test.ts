@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { fixture } from '../support/fixtures.js';
 import { discoveryApp, get } from './support.js';
 
@@ -150,11 +149,18 @@ describe('operations endpoints on DISCOVERY_OPS_PORT', () => {
 
   test('a request still running when DISCOVERY_SHUTDOWN_GRACE_MS runs out is cut, and close() ends', async (t) => {
     const app = discoveryApp(t, { DISCOVERY_SHUTDOWN_GRACE_MS: '300' });
-    app.fastify.get('/test/forever', () => new Promise(() => {}));
+    let arrived: () => void = () => {};
+    const running = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    app.fastify.get('/test/forever', () => {
+      arrived();
+      return new Promise(() => {});
+    });
     const { url } = await app.start();
     const stuck = fetch(`${url}/test/forever`);
     stuck.catch(() => {});
-    await delay(100);
+    await running;
     const started = performance.now();
     await app.close();
     const took = performance.now() - started;

@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { CommittedBlock } from '@blockcast/protocol';
 import { BlockFeed } from '../support/block-feed.js';
 import {
@@ -25,9 +24,10 @@ import {
   startHaproxy,
 } from '../support/haproxy.js';
 import { freePort, redisOrSkip } from '../support/redis.js';
+import { ResumingClient } from '../support/resuming-client.js';
 import { assertSameFrames } from '../support/same-frames.js';
 import { type ServiceStack, startServiceStack } from '../support/service-stack.js';
-import { ResumingClient } from '../support/url-resuming-client.js';
+import { missing } from '../support/test-dependencies.js';
 
 const CLIENTS_PER_STREAM = 100;
 /** Each stream's path and its frames, derived from the posted blocks independently of blockcast. */
@@ -37,15 +37,19 @@ const STREAMS: Record<string, (blocks: CommittedBlock[]) => string[]> = {
   events: (blocks) => expectedEvents(blocks, -1),
 };
 const BLOCK_INTERVAL_MS = 50;
+const BLOCKS_BETWEEN_DRAINS = 20;
 const CHECK_INTERVAL_MS = 200;
 const CHECK_FALL = 2;
 /** Above HAProxy's inter × fall, as docs/operations.md requires, so it stops routing here first. */
 const DRAIN_DELAY_MS = 1000;
 
 const available = await redisOrSkip();
-const missing = haproxyInstalled() ? undefined : 'haproxy is not installed (apt-get install -y haproxy)';
-if (missing && process.env.CI) throw new Error(`${missing}: .ci/run installs it`);
-const skip = 'skip' in available ? available.skip : (missing ?? false);
+const skip =
+  'skip' in available
+    ? available.skip
+    : haproxyInstalled()
+      ? false
+      : missing('haproxy', 'apt-get install -y haproxy').skip;
 
 describe('behind HAProxy', { skip }, () => {
   let stack: ServiceStack;
@@ -125,7 +129,8 @@ describe('behind HAProxy', { skip }, () => {
       feed.start();
 
       for (const [i, gateway] of stack.gateways.entries()) {
-        await delay(1000);
+        // Each drain falls in the middle of the stream: blocks flowing before and after it.
+        await feed.postedMore(BLOCKS_BETWEEN_DRAINS);
         const held = await openConnections(gateway.opsPort);
         assert.ok(held > 0, `${gateway.name} holds clients before its drain (leastconn spreads them)`);
         const closesBefore = closeCount();
@@ -140,7 +145,7 @@ describe('behind HAProxy', { skip }, () => {
         await stack.startGateway(i);
         await haproxy.waitForState(gateway.name, 'UP');
       }
-      await delay(1000);
+      await feed.postedMore(BLOCKS_BETWEEN_DRAINS);
       const blocks = await feed.stop();
 
       for (const [stream, list] of byStream) {

@@ -18,9 +18,9 @@ import {
   expectedValidTransactions,
 } from '../support/expected-frames.js';
 import { redisOrSkip } from '../support/redis.js';
+import { ResumingClient } from '../support/resuming-client.js';
 import { assertSameFrames } from '../support/same-frames.js';
 import { type ServiceStack, startServiceStack } from '../support/service-stack.js';
-import { ResumingClient } from '../support/url-resuming-client.js';
 import { RecordingClient } from '../support/ws-client.js';
 
 const BLOCKS = 300;

@@ -92,8 +92,8 @@ describe('generic events on a real Redis', { skip: redisSkip }, () => {
       }
     }
     await tail.received(written.length, 10_000);
-    await tail.settle();
-    const seen = tail.items.map((entry) =>
+    const settled = await tail.settled();
+    const seen = settled.map((entry) =>
       formatPosition({ height: entry.height, seq: entry.kind === 'event' ? entry.seq : 0 }),
     );
     assert.deepEqual(seen, written);

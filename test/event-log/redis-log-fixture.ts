@@ -1,6 +1,7 @@
 /** Opens RedisStreamLogs on the test Redis, each on its own key prefix and its own clients. */
 import { createHash } from 'node:crypto';
 import { after } from 'node:test';
+import { waitUntil } from '@blockcast/devkit';
 import { RedisStreamLog, type RedisStreamLogOptions } from '@blockcast/event-log';
 import { Redis } from 'ioredis';
 import { redisOrSkip, uniquePrefix } from '../support/redis.js';
@@ -96,4 +97,27 @@ export function chainOf(prev: string, id: string, digest: string): string {
 
 export function sha1(text: string): string {
   return createHash('sha1').update(text).digest('hex');
+}
+
+/** Waits until a connection is blocked in XREAD (flag `b`): a tail waiting for its next entry. */
+export async function blockedInXread(admin: Redis, timeoutMs = 5000): Promise<void> {
+  await waitUntil(
+    async () =>
+      ((await admin.client('LIST')) as string)
+        .split('\n')
+        .some((line) => / flags=\w*b\w* /.test(line) && / cmd=xread /.test(line)),
+    timeoutMs,
+    'a tail blocked in XREAD',
+  );
+}
+
+/**
+ * Waits until `rounds` more XREADs have finished on the server. Two are enough to know a tail's
+ * blocked read came back after this call and the tail went on (checking the epoch between them).
+ */
+export async function xreadsFinished(admin: Redis, rounds: number, timeoutMs = 10_000): Promise<void> {
+  const calls = async () =>
+    Number(/cmdstat_xread:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+  const from = await calls();
+  await waitUntil(async () => (await calls()) >= from + rounds, timeoutMs, `${rounds} more XREADs`);
 }

@@ -5,27 +5,24 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { makeBlockEvents, startRedisServer, waitUntil } from '@blockcast/devkit';
 import { LogResetError, RedisStreamLog } from '@blockcast/event-log';
 import { Redis } from 'ioredis';
 import { uniquePrefix } from '../support/redis.js';
-import { openRedisLog, redisSkip } from './redis-log-fixture.js';
+import { redisServerOrSkip } from '../support/test-dependencies.js';
+import { blockedInXread, openRedisLog, redisSkip, xreadsFinished } from './redis-log-fixture.js';
 import { appendAll, heightsOf, range, startTail, tagged } from './tail-recorder.js';
 
 const BLOCK_MS = 1000;
 /** Detection is bounded by one XREAD block; this covers scheduling and a reconnect's backoff. */
 const DETECTION_SLACK_MS = 2500;
 
-const ownServerSkip =
-  spawnSync('redis-server', ['--version']).status === 0 || process.env.REQUIRE_REDIS === '1'
-    ? false
-    : 'needs the redis-server binary (FLUSHALL and restarts need a server of its own)';
+/** FLUSHALL and restarts need a server of its own. */
+const ownServerSkip = redisServerOrSkip().skip ?? false;
 
 /** A RedisStreamLog on `url` with clients of its own, closed after the test. */
 function logOn(t: TestContext, url: string, prefix: string): { log: RedisStreamLog; admin: Redis } {
@@ -55,8 +52,8 @@ describe('the stream epoch on a real Redis', { skip: redisSkip || ownServerSkip 
     await appendAll(log, makeBlockEvents(2, 4));
     const tail = startTail(log, { after: 0 });
     await tail.received(5);
-    // The tail is now blocked in an XREAD from 5, which a new stream at 1, 2, 3 never wakes.
-    await delay(50);
+    // The tail blocks in an XREAD from 5, which a new stream at 1, 2, 3 never wakes.
+    await blockedInXread(admin);
     await admin.flushall();
     const started = performance.now();
     await appendAll(log, makeBlockEvents(1, 3));
@@ -81,7 +78,7 @@ describe('the stream epoch on a real Redis', { skip: redisSkip || ownServerSkip 
     await appendAll(sut.log, makeBlockEvents(1, 3));
     const before = await sut.log.epoch();
     const tail = startTail(sut.log, { after: 'latest' });
-    await delay(50);
+    await blockedInXread(sut.admin);
     await sut.admin.del(sut.log.key);
     assert.equal(await sut.log.epoch(), null, 'a stream that is gone has no epoch');
     const failure = await tail.failed(300 + DETECTION_SLACK_MS);
@@ -101,7 +98,7 @@ describe('the stream epoch on a real Redis', { skip: redisSkip || ownServerSkip 
     await tail.received(1);
     await sut.admin.del(sut.log.epochKey);
     assert.equal(await sut.log.epoch(), epoch);
-    await delay(400);
+    await xreadsFinished(sut.admin, 2);
     assert.equal((await sut.log.append(makeBlockEvents(2, 1)[0]!)).epoch, epoch);
     assert.equal(await sut.admin.get(sut.log.epochKey), epoch);
     await tail.received(2);
@@ -156,7 +153,7 @@ describe('the stream epoch on a real Redis', { skip: redisSkip || ownServerSkip 
     const fresh = startTail(reader.log, { after: 0, epoch: epoch ?? undefined });
     t.after(() => fresh.stop());
     await fresh.received(11);
-    await delay(BLOCK_MS + 200);
+    await xreadsFinished(reader.admin, 2);
     assert.equal(fresh.failure, undefined);
     assert.deepEqual(fresh.blocks, tagged(blocks.slice(0, 11)));
   });
@@ -179,7 +176,7 @@ describe('the stream epoch on a real Redis', { skip: redisSkip || ownServerSkip 
     await waitUntil(() => log.ping(), 5000, 'the log reconnected');
     await appendAll(log, blocks.slice(5));
     await tail.received(10, BLOCK_MS + DETECTION_SLACK_MS);
-    await delay(BLOCK_MS + 200);
+    await xreadsFinished(admin, 2);
     assert.equal(tail.failure, undefined);
     assert.deepEqual(heightsOf(tail.blocks), range(1, 11));
     assert.equal(await log.epoch(), epoch);

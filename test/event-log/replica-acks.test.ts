@@ -3,15 +3,14 @@
  * replica (two redis-server processes), so an acknowledged block survives a failover.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { makeBlockEvent, uniquePrefix, waitUntil } from '@blockcast/devkit';
 import { NotReplicatedError, RedisStreamLog } from '@blockcast/event-log';
 import { Redis } from 'ioredis';
 import { startReplicaPair } from '../support/redis-replica-pair.js';
+import { redisServerOrSkip } from '../support/test-dependencies.js';
 
-const noRedisServer = spawnSync('redis-server', ['--version']).status !== 0;
-const skip = noRedisServer && process.env.REQUIRE_REDIS !== '1' ? 'redis-server is not installed' : undefined;
+const { skip } = redisServerOrSkip();
 
 /**
  * Two logs on one stream: a patient one for the writes that must succeed on a busy machine, a

@@ -1,6 +1,6 @@
 /** Records what a tail delivers while a test appends, so tests assert on the exact sequence. */
-import { setTimeout as delay } from 'node:timers/promises';
-import { waitUntil } from '@blockcast/devkit';
+import assert from 'node:assert/strict';
+import { makeBlockEvent, waitUntil } from '@blockcast/devkit';
 import type { EventLog, TailOptions } from '@blockcast/event-log';
 import {
   type BlockEntry,
@@ -9,9 +9,6 @@ import {
   type LogEntry,
   type Position,
 } from '@blockcast/protocol';
-
-/** Long enough for a duplicate or an out-of-order block to show up before the assertion. */
-const SETTLE_MS = 150;
 
 export interface Recorder<T> {
   /** Everything delivered so far, in delivery order. */
@@ -24,8 +21,14 @@ export interface Recorder<T> {
   failed(timeoutMs?: number): Promise<unknown>;
   /** Waits until at least `count` items arrived. */
   received(count: number, timeoutMs?: number): Promise<void>;
-  /** Waits a little, so anything delivered twice or late is in `items` before asserting. */
-  settle(): Promise<void>;
+  /**
+   * Proves nothing more is on its way, then answers everything delivered before the proof: appends
+   * a sentinel block on top of the log and waits for it. A tail delivers in log order, so whatever
+   * was appended before the sentinel — a duplicate or a late block included — arrives before it.
+   */
+  settled(): Promise<T[]>;
+  /** Waits for the sentinel block `height` (from `appendSentinel`) and answers what came before it. */
+  before(height: number): Promise<T[]>;
   /** Aborts the tail and waits for the iteration to end; rethrows if it failed. Idempotent. */
   stop(): Promise<void>;
 }
@@ -43,6 +46,7 @@ export function startTail(
   const controller = new AbortController();
   const after = options.after === 'latest' ? 'latest' : atHeight(Math.max(0, options.after));
   const recorder = record(
+    log,
     blocksOf(log.tailEntries({ ...options, after, signal: controller.signal })),
     controller,
   );
@@ -52,10 +56,14 @@ export function startTail(
 /** Starts iterating `log.tailEntries()` now: blocks and generic events. */
 export function startEntryTail(log: EventLog, options: Omit<TailOptions, 'signal'>): Recorder<LogEntry> {
   const controller = new AbortController();
-  return record(log.tailEntries({ ...options, signal: controller.signal }), controller);
+  return record(log, log.tailEntries({ ...options, signal: controller.signal }), controller);
 }
 
-function record<T>(iterable: AsyncIterable<T>, controller: AbortController): Recorder<T> {
+function record<T extends LogEntry>(
+  log: EventLog,
+  iterable: AsyncIterable<T>,
+  controller: AbortController,
+): Recorder<T> {
   const items: T[] = [];
   let ended = false;
   let failure: unknown;
@@ -70,6 +78,12 @@ function record<T>(iterable: AsyncIterable<T>, controller: AbortController): Rec
     }
   })();
   done.catch(() => {});
+  const before = async (height: number) => {
+    const isSentinel = (item: T) => item.kind === 'block' && item.height === height;
+    await waitUntil(() => items.some(isSentinel), 5000, `the sentinel block ${height} from the tail`);
+    assert.equal(items.findIndex(isSentinel), items.length - 1, 'the sentinel block came last, once');
+    return items.slice(0, -1);
+  };
   return {
     items,
     get ended() {
@@ -84,7 +98,8 @@ function record<T>(iterable: AsyncIterable<T>, controller: AbortController): Rec
     },
     received: (count, timeoutMs = 5000) =>
       waitUntil(() => items.length >= count, timeoutMs, `${count} items from the tail (got ${items.length})`),
-    settle: () => delay(SETTLE_MS),
+    settled: async () => before(await appendSentinel(log)),
+    before,
     stop: async () => {
       controller.abort();
       await done;
@@ -119,6 +134,13 @@ export async function readBlocks(log: EventLog, fromHeight: number, limit: numbe
 /** Blocks as the log hands them back: tagged entries. */
 export function tagged(blocks: BlockEvent[]): BlockEntry[] {
   return blocks.map(blockEntry);
+}
+
+/** Appends an empty block on top of the log, for `Recorder.before`; answers its height. */
+export async function appendSentinel(log: EventLog): Promise<number> {
+  const height = ((await log.bounds())?.last ?? 0) + 1;
+  await log.append(makeBlockEvent(height, 0));
+  return height;
 }
 
 export async function appendAll(log: EventLog, blocks: BlockEvent[]): Promise<void> {

@@ -9,21 +9,13 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { waitUntil } from '@blockcast/devkit';
 import { StackControl } from '../conformance/stack-control-client.js';
-import { chaosSkip } from '../support/chaos-topology.js';
-import { haproxyInstalled } from '../support/haproxy.js';
+import { haproxyStackSkip } from '../support/haproxy.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/raw-protocol-client.mjs', import.meta.url));
 
-function skip(): { skip?: string } {
-  const redis = chaosSkip();
-  if (redis.skip !== undefined || haproxyInstalled()) return redis;
-  if (process.env.REQUIRE_REDIS === '1') throw new Error('REQUIRE_REDIS=1 but haproxy is not installed');
-  return { skip: 'haproxy not installed' };
-}
-
 test(
   'the raw-protocol example loses nothing across gateway kills and stops with resynchronise on a rollback',
-  { ...skip(), timeout: 300_000 },
+  { ...haproxyStackSkip(), timeout: 300_000 },
   async (t) => {
     const control = new StackControl();
     t.after(() => control.stop());

@@ -38,18 +38,30 @@ test('when not even /proc/self/fd can be opened the descriptors count as exhaust
   guard.stop();
 });
 
-test('spares are held while accepting and handed back when accepting stops', async () => {
-  const { guard } = guardOver([]);
-  const before = countOpenFiles() as number;
-  guard.start();
-  assert.equal(countOpenFiles(), before + 32, 'a quarter of the reserve is held open');
-  guard.stop();
-  assert.equal(countOpenFiles(), before, 'and closed again');
-  const pausing = new AcceptGuard({ limit: before + 40, reserve: 128, onChange: () => {} });
-  pausing.start();
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(pausing.paused, true, 'with 8 free after the spares it pauses');
-  const open = countOpenFiles() as number;
-  assert.ok(open < before + 16, `the spares are free for the probes (${open} open, ${before} before)`);
-  pausing.stop();
-});
+test(
+  'spares are held while accepting and handed back when accepting stops',
+  { timeout: 10_000 },
+  async () => {
+    const { guard } = guardOver([]);
+    const before = countOpenFiles() as number;
+    guard.start();
+    assert.equal(countOpenFiles(), before + 32, 'a quarter of the reserve is held open');
+    guard.stop();
+    assert.equal(countOpenFiles(), before, 'and closed again');
+    let paused: () => void = () => {};
+    const pausedOnce = new Promise<void>((resolve) => {
+      paused = resolve;
+    });
+    const pausing = new AcceptGuard({
+      limit: before + 40,
+      reserve: 128,
+      onChange: (isPaused) => isPaused && paused(),
+    });
+    pausing.start();
+    await pausedOnce;
+    assert.equal(pausing.paused, true, 'with 8 free after the spares it pauses');
+    const open = countOpenFiles() as number;
+    assert.ok(open < before + 16, `the spares are free for the probes (${open} open, ${before} before)`);
+    pausing.stop();
+  },
+);

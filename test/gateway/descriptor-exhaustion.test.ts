@@ -58,6 +58,10 @@ async function startLimitedGateway(env: Record<string, string> = {}) {
 let running: ServiceProcess | undefined;
 after(() => running?.stop());
 
+async function metricsText(opsPort: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${opsPort}/metrics`).catch(() => undefined))?.text() ?? '';
+}
+
 /** CPU seconds (user + system) the process has used so far. */
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -85,9 +89,17 @@ async function assertAcceptingAgain(port: number, opsPort: number): Promise<void
 
 type Outcome = 'open' | 'closed 1013' | 'http 503' | 'refused' | 'timed out' | string;
 
-/** Opens `count` WebSockets at once; resolves with how each attempt ended (an open one stays open). */
-function flood(port: number, count: number): { outcomes: Promise<Outcome[]>; sockets: WebSocket[] } {
+/**
+ * Opens `count` WebSockets at once; resolves with how each attempt ended (an open one stays open).
+ * `known` fills in as attempts end. An open socket counts as 'open' once its text "ping" is
+ * answered: a gateway at capacity closes right after opening, and that close would come first.
+ */
+function flood(
+  port: number,
+  count: number,
+): { outcomes: Promise<Outcome[]>; sockets: WebSocket[]; known: Outcome[] } {
   const sockets: WebSocket[] = [];
+  const known: Outcome[] = [];
   const outcomes = Array.from(
     { length: count },
     () =>
@@ -96,7 +108,10 @@ function flood(port: number, count: number): { outcomes: Promise<Outcome[]>; soc
           handshakeTimeout: 15_000,
         });
         sockets.push(socket);
-        socket.on('open', () => setTimeout(() => resolve('open'), 500));
+        socket.on('open', () => socket.send('ping'));
+        socket.on('message', (data) => {
+          if (String(data) === 'pong') resolve('open');
+        });
         socket.on('close', (code) => resolve(`closed ${code}`));
         socket.on('unexpected-response', (_request, response) => resolve(`http ${response.statusCode}`));
         socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -107,7 +122,8 @@ function flood(port: number, count: number): { outcomes: Promise<Outcome[]>; soc
         });
       }),
   );
-  return { outcomes: Promise.all(outcomes), sockets };
+  for (const outcome of outcomes) void outcome.then((each) => known.push(each));
+  return { outcomes: Promise.all(outcomes), sockets, known };
 }
 
 function tally(outcomes: Outcome[]): Record<string, number> {
@@ -139,8 +155,9 @@ test(
   async (t) => {
     const { gateway, port, opsPort, pid } = await startLimitedGateway();
 
-    const { outcomes, sockets } = flood(port, FLOOD);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const { outcomes, sockets, known } = flood(port, FLOOD);
+    // Measured once the flood is past the limit: some attempt has been turned away.
+    await waitUntil(() => known.some((outcome) => outcome !== 'open'), 20_000, 'the flood turned away');
     const cpuShare = await cpuShareOver(pid, 4000);
     const probeStarted = Date.now();
     const readyz = await fetch(`http://127.0.0.1:${opsPort}/readyz`, { signal: AbortSignal.timeout(3000) });
@@ -182,7 +199,11 @@ test(
     // Connections that never send a request hold a descriptor each until uWS's HTTP timeout.
     const idle: Socket[] = [];
     for (let i = 0; i < FLOOD; i++) idle.push(connect(port, '127.0.0.1').on('error', () => {}));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await waitUntil(
+      async () => /^blockcast_gateway_accept_paused(\{[^}]*\})? 1$/m.test(await metricsText(opsPort)),
+      20_000,
+      'the gateway stopped accepting',
+    );
     const cpuShare = await cpuShareOver(pid, 3000);
     const readyz = await fetch(`http://127.0.0.1:${opsPort}/readyz`, { signal: AbortSignal.timeout(3000) });
     const body = (await readyz.json()) as { reason?: string };

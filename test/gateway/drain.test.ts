@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { DemoLedger } from '@blockcast/demo-chain';
 import { waitUntil } from '@blockcast/devkit';
 import { CloseCode, positionIn } from '@blockcast/protocol';
@@ -65,7 +64,8 @@ test('upgrades that arrive while the sockets are being closed are refused with 5
   const pooled = connect(Number(new URL(gateway.url).port), '127.0.0.1');
   await new Promise((resolve) => pooled.once('connect', resolve));
   const closing = gateway.app.close();
-  await delay(450);
+  // The first 1001 marks the end of the drain delay: sockets are now being closed.
+  await Promise.race(clients.map((client) => client.closed));
   const answer = new Promise<string>((resolve) => {
     let text = '';
     pooled.on('data', (chunk) => {

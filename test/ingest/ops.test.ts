@@ -307,10 +307,14 @@ describe('close()', { skip: redisSkip }, () => {
 
 describe('close() with an append that outlasts INGEST_SHUTDOWN_GRACE_MS', { skip: redisSkip }, () => {
   test('the request is cut at the grace and close() ends then, not when the append would', async (t) => {
+    let appending: () => void = () => {};
+    const appendStarted = new Promise<void>((resolve) => {
+      appending = resolve;
+    });
     const ingest = await startIngest(
       t,
       { INGEST_SHUTDOWN_GRACE_MS: '300' },
-      { wrapLog: (log) => slowAppends(log, 5000, () => {}) },
+      { wrapLog: (log) => slowAppends(log, 5000, () => appending()) },
     );
     const { url } = await ingest.app.start();
     const post = fetch(`${url}/api/v1/blocks`, {
@@ -319,7 +323,7 @@ describe('close() with an append that outlasts INGEST_SHUTDOWN_GRACE_MS', { skip
       body: JSON.stringify(makeBlock(1, 1)),
     });
     post.catch(() => {});
-    await delay(100);
+    await appendStarted;
     const started = performance.now();
     await ingest.app.close();
     const took = performance.now() - started;

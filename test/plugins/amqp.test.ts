@@ -10,12 +10,13 @@ import {
 } from '@blockcast/devkit';
 import { blockInvalidEventFrame, blockValidEventFrame } from '@blockcast/protocol';
 import { type ConsumeMessage, connect } from 'amqplib';
+import { missing } from '../support/test-dependencies.js';
 import { redisSkip, startHost } from './plugins-harness.js';
 
 /** CI installs rabbitmq-server (.ci/run); elsewhere a machine without it skips. */
 const rabbitSkip =
   redisSkip ||
-  (!rabbitMqInstalled() && process.env.CI !== 'true' ? 'rabbitmq-server is not installed' : false);
+  (rabbitMqInstalled() ? false : missing('rabbitmq-server', 'apt-get install -y rabbitmq-server').skip);
 
 /** Every message published to `exchange` (declared here as the plugin would), through an exclusive queue bound to '#'. */
 async function consumeAll(

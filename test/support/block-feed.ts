@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { ChainNode } from '@blockcast/demo-chain';
-import { makeBlock } from '@blockcast/devkit';
+import { makeBlock, waitUntil } from '@blockcast/devkit';
 import type { CommittedBlock } from '@blockcast/protocol';
 
 export interface BlockFeedOptions {
@@ -58,6 +58,12 @@ export class BlockFeed {
     })();
     // Reported by stop(); without a handler here a failed post would crash the test process first.
     this.#running.catch(() => {});
+  }
+
+  /** Resolves once `count` more blocks have been posted: a phase of a running feed, counted in blocks. */
+  async postedMore(count: number, timeoutMs = 30_000): Promise<void> {
+    const target = this.posted.length + count;
+    await waitUntil(() => this.posted.length >= target, timeoutMs, `${target} blocks posted`);
   }
 
   /** Stops after the block in flight; rejects if any post failed. */

@@ -1,9 +1,9 @@
 /**
  * The deployment the fault scenarios break: one redis-server on a dir of its own (so it can be
- * killed and started again on the same data), one ingest and several gateways, each a process
- * of its own on loopback ports, every one of them signalled by PID.
+ * killed and started again on the same data) under the service stack (service-stack.ts: one
+ * ingest, several gateways and discovery, each a process of its own on loopback ports), every one
+ * of them signalled by PID.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,19 +14,16 @@ import {
   type SentinelTopology,
   type ServiceProcess,
   startRedisServer,
-  startService,
   uniquePrefix,
   waitUntil,
 } from '@blockcast/devkit';
 import type { BlockEvent, GenericEvent } from '@blockcast/protocol';
 import { Redis } from 'ioredis';
+import { startServiceStack } from './service-stack.js';
+import { redisServerOrSkip } from './test-dependencies.js';
 
-/** `{ skip }` when no redis-server binary is installed (REQUIRE_REDIS=1 fails instead). */
-export function chaosSkip(): { skip?: string } {
-  if (spawnSync('redis-server', ['--version']).status === 0) return {};
-  if (process.env.REQUIRE_REDIS === '1') throw new Error('REQUIRE_REDIS=1 but redis-server is not installed');
-  return { skip: 'redis-server not installed (apt-get install -y redis-server)' };
-}
+/** The topology runs redis-server processes of its own: `{ skip }` without the binary. */
+export const chaosSkip = redisServerOrSkip;
 
 /** One stream entry as the gateways read it. */
 export interface LoggedBlock {
@@ -186,55 +183,31 @@ export class ChaosTopology {
   }
 
   async #startServices(count: number): Promise<void> {
-    const shared = {
-      ...this.#redisEnv(),
-      BLOCKCAST_STREAM_PREFIX: this.prefix,
-      LOG_LEVEL: 'warn',
-      ...this.#env,
-    };
-    const ingestPort = await freePort();
-    const ingestOpsPort = await freePort();
-    this.ingestUrl = `http://127.0.0.1:${ingestPort}`;
-    this.ingestOpsUrl = `http://127.0.0.1:${ingestOpsPort}`;
-    this.ingest = startService('ingest', {
-      env: {
-        ...shared,
-        INGEST_HOST: '127.0.0.1',
-        INGEST_PORT: String(ingestPort),
-        INGEST_OPS_PORT: String(ingestOpsPort),
-        INGEST_TOKENS: this.token,
-        ...this.#ingestEnv,
-      },
+    const stack = await startServiceStack({
+      redisUrl: '',
+      redisEnv: this.#redisEnv(),
+      label: 'chaos',
+      prefix: this.prefix,
+      token: this.token,
+      gateways: count,
+      env: this.#env,
+      ingestEnv: this.#ingestEnv,
+      gatewayEnv: { GATEWAY_DRAIN_DELAY_MS: '0', ...this.#gatewayEnv },
     });
-    this.#started.push(this.ingest);
-    for (let i = 0; i < count; i += 1) {
-      const [port, opsPort] = [await freePort(), await freePort()];
-      const name = `gateway-${i + 1}`;
-      const service = startService('gateway', {
-        name,
-        env: {
-          ...shared,
-          GATEWAY_HOST: '127.0.0.1',
-          GATEWAY_PORT: String(port),
-          GATEWAY_OPS_PORT: String(opsPort),
-          GATEWAY_EXCLUSIVE_PORT: 'true',
-          GATEWAY_DRAIN_DELAY_MS: '0',
-          ...this.#gatewayEnv,
-        },
-      });
-      this.#started.push(service);
+    this.ingest = stack.ingest.process;
+    this.ingestUrl = stack.ingest.url;
+    this.ingestOpsUrl = stack.ingest.opsUrl;
+    this.#started.push(stack.ingest.process, stack.discovery.process);
+    for (const gateway of stack.gateways) {
+      this.#started.push(gateway.process);
       this.gateways.push({
-        name,
-        service,
-        url: `ws://127.0.0.1:${port}`,
-        opsUrl: `http://127.0.0.1:${opsPort}`,
-        pid: service.child.pid!,
+        name: gateway.name,
+        service: gateway.process,
+        url: `ws://127.0.0.1:${gateway.port}`,
+        opsUrl: `http://127.0.0.1:${gateway.opsPort}`,
+        pid: gateway.process.child.pid!,
       });
     }
-    await Promise.all([
-      this.ingest.waitUntilReady(`${this.ingestOpsUrl}/readyz`, 30_000),
-      ...this.gateways.map((gateway) => gateway.service.waitUntilReady(`${gateway.opsUrl}/readyz`, 30_000)),
-    ]);
   }
 }
 

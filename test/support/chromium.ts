@@ -10,6 +10,7 @@ import type { TestContext } from 'node:test';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { chaosSkip } from './chaos-topology.js';
 import { haproxyInstalled } from './haproxy.js';
+import { missing as absent } from './test-dependencies.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** The flags the brief for CI machines asks for; playwright adds --headless itself. */
@@ -29,8 +30,7 @@ export function chromiumStackSkip(): { skip?: string } {
   if (redis.skip !== undefined) return redis;
   const missing = [!existsSync(CHROMIUM) && 'chromium', !haproxyInstalled() && 'haproxy'].filter(Boolean);
   if (missing.length === 0) return {};
-  if (process.env.CI === 'true') throw new Error(`CI=true but ${missing.join(' and ')} is not installed`);
-  return { skip: `${missing.join(' and ')} not installed (apt-get install -y chromium haproxy)` };
+  return absent(missing.join(' and '), 'apt-get install -y chromium haproxy');
 }
 
 /** Headless Chromium with a fresh profile, closed and removed after the test. */

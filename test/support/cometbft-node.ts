@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitUntil } from '@blockcast/devkit';
 import type { Transaction } from '@blockcast/protocol';
+import { missing } from './test-dependencies.js';
 
 const APP_SOURCE = 'test/ingest/follower/bigchain-abci';
 const APP_BINARY = '.tmp/bigchain-abci';
@@ -29,11 +30,10 @@ export function cometbftBinary(): string | undefined {
 
 /** Why the node tests cannot run here, or false. CI (.ci/run) installs both, so there a gap fails instead. */
 export function cometbftSkip(): string | false {
-  if (process.env.CI === 'true') return false;
   if (cometbftBinary() === undefined)
-    return 'cometbft not installed (go install github.com/cometbft/cometbft/cmd/cometbft@v0.38.26)';
+    return missing('cometbft', 'go install github.com/cometbft/cometbft/cmd/cometbft@v0.38.26').skip;
   if (spawnSync('go', ['version']).status !== 0)
-    return 'go not installed (needed to build the test ABCI app)';
+    return missing('go', 'needed to build the test ABCI app').skip;
   return false;
 }
 

@@ -10,6 +10,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitUntil } from '@blockcast/devkit';
+import { missing, redisServerOrSkip } from './test-dependencies.js';
 
 /**
  * The `defaults` docs/operations.md gives operators, line for line (a test checks the doc has
@@ -68,6 +69,13 @@ export interface HaproxyProcess {
   /** Resolves when HAProxy reports `server` in `state`. */
   waitForState(server: string, state: ServerState, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** `{ skip }` unless redis-server and haproxy are installed: a real stack behind HAProxy. */
+export function haproxyStackSkip(): { skip?: string } {
+  const redis = redisServerOrSkip();
+  if (redis.skip !== undefined || haproxyInstalled()) return redis;
+  return missing('haproxy', 'apt-get install -y haproxy');
 }
 
 export function haproxyInstalled(): boolean {

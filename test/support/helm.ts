@@ -1,7 +1,7 @@
 /**
  * The real `helm` binary for the chart tests: on PATH, else where `go install` puts it. Without it
- * the chart tests skip on a developer machine but fail in CI (CI=true or REQUIRE_REDIS=1: .ci/run
- * installs helm before the tests), as test/support/redis.ts does for Redis.
+ * the chart tests skip on a developer machine but fail in CI (test-dependencies.ts: .ci/run
+ * installs helm before the tests).
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { missing } from './test-dependencies.js';
 
 const run = promisify(execFile);
 
@@ -71,10 +72,7 @@ export class Helm {
 export function helmOrSkip(): { helm: Helm } | { skip: string } {
   const binary = findHelm();
   if (binary !== undefined) return { helm: new Helm(binary) };
-  if (process.env.CI === 'true' || process.env.REQUIRE_REDIS === '1') {
-    throw new Error('helm is required in CI but was not found: bash scripts/install-helm.sh');
-  }
-  return { skip: 'helm not found (bash scripts/install-helm.sh)' };
+  return missing('helm', 'bash scripts/install-helm.sh');
 }
 
 function findHelm(): string | undefined {

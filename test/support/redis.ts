@@ -1,10 +1,11 @@
 /**
  * A real Redis for tests (architecture §9): REDIS_URL if set; else a container when a container
  * runtime answers; else a `redis-server` binary on a free port in a temp dir, stopped after.
- * REQUIRE_REDIS=1 turns "no Redis" into a failure instead of a skip.
+ * Without one the tests skip, or fail as test-dependencies.ts decides (REQUIRE_REDIS=1, CI=true).
  */
 import { spawnSync } from 'node:child_process';
 import { freePort, startRedisServer } from '@blockcast/devkit';
+import { missing } from './test-dependencies.js';
 
 export { freePort, uniquePrefix } from '@blockcast/devkit';
 
@@ -34,21 +35,16 @@ let shared: Promise<TestRedis | undefined> | undefined;
 
 /** One Redis per test process, started on first use and stopped when the process exits. */
 export function testRedis(): Promise<TestRedis | undefined> {
-  shared ??= obtainRedis().then((redis) => {
-    if (redis === undefined && process.env.REQUIRE_REDIS === '1') {
-      throw new Error(
-        'REQUIRE_REDIS=1 but no Redis: set REDIS_URL, run a container runtime, or install redis-server',
-      );
-    }
-    return redis;
-  });
+  shared ??= obtainRedis();
   return shared;
 }
 
-/** `{ skip }` for `test()` options when no Redis can be had (and none is required). */
+/** `{ skip }` for `test()` options when no Redis can be had (throws when one is required). */
 export async function redisOrSkip(): Promise<{ redis: TestRedis } | { skip: string }> {
   const redis = await testRedis();
-  return redis ? { redis } : { skip: 'no Redis available (set REDIS_URL or install redis-server)' };
+  return redis
+    ? { redis }
+    : missing('Redis', 'set REDIS_URL, run a container runtime, or install redis-server', 'redis');
 }
 
 async function obtainRedis(): Promise<TestRedis | undefined> {

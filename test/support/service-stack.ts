@@ -1,8 +1,8 @@
 /**
- * The deployment shape for end-to-end tests: ingest, N gateways (each on ports of its own),
- * discovery and optionally a plugin host, every one its own process, against one Redis under a
- * key prefix of their own. A gateway can be stopped (SIGTERM: it drains) and started again on the
- * same ports.
+ * The deployment shape for end-to-end and fault tests, started one way: ingest, N gateways (each
+ * on ports of its own), discovery and optionally a plugin host, every one its own process, against
+ * one Redis (or Sentinel) under a key prefix of their own. A gateway can be stopped (SIGTERM: it
+ * drains) and started again on the same ports.
  */
 import { randomBytes } from 'node:crypto';
 import { freePort, type ServiceProcess, startService, uniquePrefix } from '@blockcast/devkit';
@@ -10,14 +10,24 @@ import type { CommittedBlock } from '@blockcast/protocol';
 
 export interface StackOptions {
   redisUrl: string;
+  /** How every service reaches Redis instead of `redisUrl` (e.g. REDIS_SENTINELS and the master's name). */
+  redisEnv?: Record<string, string>;
   gateways: number;
   /** Label of the key prefix, so a failing test's keys are recognisable. */
   label: string;
+  /** The key prefix and ingest token to use instead of new ones. */
+  prefix?: string;
+  token?: string;
+  /** Extra environment for every service, and for ingest alone. */
+  env?: Record<string, string>;
+  ingestEnv?: Record<string, string>;
   profile?: 'bigchaindb' | 'planetmint';
   /** Extra environment for every gateway (drain pacing, limits). */
   gatewayEnv?: Record<string, string>;
   /** Where discovery tells clients the streams are; default the first gateway's port. */
   advertisedStreamsPort?: number;
+  /** How long each service may take to answer /readyz (default 30 s). */
+  readyTimeoutMs?: number;
   /** PLUGINS for a plugin host reading the same bus (e.g. `console`); none when not given. */
   plugins?: string;
 }
@@ -49,13 +59,14 @@ export interface ServiceStack {
 }
 
 export async function startServiceStack(options: StackOptions): Promise<ServiceStack> {
-  const token = randomBytes(24).toString('hex');
-  const prefix = uniquePrefix(options.label);
+  const token = options.token ?? randomBytes(24).toString('hex');
+  const prefix = options.prefix ?? uniquePrefix(options.label);
   const shared = {
-    REDIS_URL: options.redisUrl,
+    ...(options.redisEnv ?? { REDIS_URL: options.redisUrl }),
     BLOCKCAST_STREAM_PREFIX: prefix,
     BLOCKCAST_PROFILE: options.profile ?? 'bigchaindb',
     LOG_LEVEL: 'warn',
+    ...options.env,
   };
   const [ingestPort, ingestOps, discoveryPort, discoveryOps] = [
     await freePort(),
@@ -89,6 +100,7 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
         INGEST_PORT: String(ingestPort),
         INGEST_OPS_PORT: String(ingestOps),
         INGEST_TOKENS: token,
+        ...options.ingestEnv,
       },
     }),
   };
@@ -107,7 +119,10 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
         DISCOVERY_PORT: String(discoveryPort),
         DISCOVERY_OPS_PORT: String(discoveryOps),
         ADVERTISED_STREAMS_HOST: '127.0.0.1',
-        ADVERTISED_STREAMS_PORT: String(options.advertisedStreamsPort ?? gatewayPorts[0]!.port),
+        // A stack without gateways (a plugin host's faults) has no streams: its own port stands in.
+        ADVERTISED_STREAMS_PORT: String(
+          options.advertisedStreamsPort ?? gatewayPorts[0]?.port ?? discoveryPort,
+        ),
       },
     }),
   };
@@ -126,16 +141,17 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
             },
           }),
         };
+  const readyMs = options.readyTimeoutMs ?? 30_000;
   const gatewayReady = (gateway: StackGateway) =>
-    gateway.process.waitUntilReady(`http://127.0.0.1:${gateway.opsPort}/readyz`, 30_000);
+    gateway.process.waitUntilReady(`http://127.0.0.1:${gateway.opsPort}/readyz`, readyMs);
   const started = [ingest.process, ...gateways.map((gateway) => gateway.process), discovery.process];
   if (plugins) started.push(plugins.process);
   try {
     await Promise.all([
-      ingest.process.waitUntilReady(`${ingest.opsUrl}/readyz`, 30_000),
+      ingest.process.waitUntilReady(`${ingest.opsUrl}/readyz`, readyMs),
       ...gateways.map(gatewayReady),
-      discovery.process.waitUntilReady(`${discovery.opsUrl}/readyz`, 30_000),
-      ...(plugins ? [plugins.process.waitUntilReady(`${plugins.opsUrl}/readyz`, 30_000)] : []),
+      discovery.process.waitUntilReady(`${discovery.opsUrl}/readyz`, readyMs),
+      ...(plugins ? [plugins.process.waitUntilReady(`${plugins.opsUrl}/readyz`, readyMs)] : []),
     ]);
   } catch (error) {
     // Child services do not die with the test process: a failed start stops what did start.

@@ -2,8 +2,7 @@ import type { WebSocket } from 'uWebSockets.js';
 import {
   CLOSE_CODES,
   type CloseCodeName,
-  closeReason,
-  formatPosition,
+  closeReasonAt,
   type Position,
   reportedPosition,
   type StreamRequest,
@@ -54,6 +53,10 @@ export class ClientConnection {
   #ws: Socket | undefined;
   #mode: DeliveryMode = 'opening';
   #closing = false;
+  /** On its key's topic (joined live, not yet left): its count in Topics is this socket's. */
+  #onTopic = false;
+  /** A close frame held back until the frames queued ahead of it are out (`end`). */
+  #heldClose: { code: number; reason: string } | undefined;
   #cursor: Position;
   #lastHeardAt: number;
   #lastSentAt: number;
@@ -121,6 +124,11 @@ export class ClientConnection {
     return this.#progressAt;
   }
 
+  /** Ended, its close frame still waiting behind its queue. */
+  get holdingClose(): boolean {
+    return this.#heldClose !== undefined;
+  }
+
   get bufferedAmount(): number {
     return this.#ws!.getBufferedAmount();
   }
@@ -146,11 +154,12 @@ export class ClientConnection {
     if (this.#mode === 'catch-up') this.#deps.catchUp.left(this);
     this.#mode = 'live';
     this.#deps.topics.join(this.#ws!, this.key, this.subscription);
+    this.#onTopic = true;
   }
 
   /** Off the live path (or a new one resuming), fed from the history after `cursor`, an entry boundary. */
   catchUpFrom(cursor: Position): void {
-    if (this.#mode === 'live') this.#deps.topics.leave(this.#ws!, this.key);
+    this.#leaveTopic();
     this.#mode = 'catch-up';
     this.#cursor = cursor;
     this.#deps.catchUp.entered(this);
@@ -192,16 +201,30 @@ export class ClientConnection {
     return buffered;
   }
 
-  /** Closes with a code from the protocol table and the exact resume position (once; later calls do nothing). */
+  /**
+   * Closes with a code from the protocol table and the exact resume position (once; later calls do
+   * nothing). uWS cuts an ended socket at its next 4-second tick, close frame sent or not, and a
+   * paused reader may have megabytes queued ahead of it: the frame waits until they are out, with
+   * nothing more queued after the position (off its topic; catch-up stops at `closing`).
+   */
   end(name: CloseCodeName, extra: Record<string, string | number | null> = {}): void {
     if (this.#closing) return;
-    const reason = closeReason(name, {
-      since: formatPosition(this.position),
-      epoch: this.#deps.head.epoch(),
-      ...extra,
-    });
+    const reason = closeReasonAt(name, this.position, this.#deps.head.epoch(), extra);
     this.#closing = true;
-    this.#ws!.end(CLOSE_CODES[name].code, reason);
+    this.#heldClose = { code: CLOSE_CODES[name].code, reason };
+    if (this.sendHeldClose()) return;
+    this.#leaveTopic();
+    this.#progressAt = Date.now();
+    this.#lastBuffered = this.#ws!.getBufferedAmount();
+  }
+
+  /** Sends the held-back close frame once nothing is queued ahead of it; true when it did. */
+  sendHeldClose(): boolean {
+    const held = this.#heldClose;
+    if (held === undefined || this.#ws!.getBufferedAmount() > 0) return false;
+    this.#heldClose = undefined;
+    this.#ws!.end(held.code, held.reason);
+    return true;
   }
 
   /** Cut without a close frame: the shutdown grace is over. */
@@ -211,7 +234,13 @@ export class ClientConnection {
 
   /** The socket is gone: it leaves its topic's count and catch-up. */
   closed(): void {
-    if (this.#mode === 'live') this.#deps.topics.closed(this.key);
+    if (this.#onTopic) this.#deps.topics.closed(this.key);
     this.#deps.catchUp.forget(this);
+  }
+
+  #leaveTopic(): void {
+    if (!this.#onTopic) return;
+    this.#deps.topics.leave(this.#ws!, this.key);
+    this.#onTopic = false;
   }
 }

@@ -46,8 +46,16 @@ export class ConnectionSweeper {
   sweep(now = Date.now()): void {
     // No copy of the set: closing a socket deletes only the entry being visited, which a Set allows.
     for (const connection of this.#connections) {
-      if (!connection.closing) this.#sweepOne(connection, now);
+      if (connection.holdingClose) this.#sweepHeld(connection, now);
+      else if (!connection.closing) this.#sweepOne(connection, now);
     }
+  }
+
+  /** A socket whose close frame waits behind its queue: cut (1006) if the queue stops going down. */
+  #sweepHeld(connection: ClientConnection, now: number): void {
+    if (connection.sendHeldClose()) return;
+    connection.readQueue(now);
+    if (now - connection.progressAt > this.#rules.stallMs) connection.cut();
   }
 
   #sweepOne(connection: ClientConnection, now: number): void {

@@ -175,6 +175,7 @@ export function streamBehavior(context: StreamContext): WebSocketBehavior<Socket
     pong: (ws) => ws.getUserData().connection.heard(Date.now()),
     drain: (ws) => {
       const { connection } = ws.getUserData();
+      if (connection.sendHeldClose()) return;
       if (connection.mode === 'catch-up') catchUp.pump(connection);
     },
     close: (ws, code) => {
