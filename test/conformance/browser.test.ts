@@ -87,17 +87,10 @@ test(
     await waitUntil(async () => (await seen()).states.includes('open '), 30_000, 'the page connected', 100);
 
     await control.send({ cmd: 'postBlocks', n: 5 });
-    await control.send({ cmd: 'killGateway', index: 0 });
-    await control.send({ cmd: 'postBlocks', n: 3 });
-    await control.send({ cmd: 'restartGateway', index: 0 });
-    await control.send({ cmd: 'killGateway', index: 1 });
-    await control.send({ cmd: 'postBlocks', n: 3 });
-    await control.send({ cmd: 'restartGateway', index: 1 });
+    await control.killEachGatewayInTurn(3);
     await control.send({ cmd: 'postBlocks', n: 2 });
 
-    const history = (await control.log('valid_transactions', '')).at(-1);
-    assert.ok(history !== undefined);
-    const owed = history.frames.filter((_, i) => Number(history.positions[i]) > head);
+    const owed = await control.framesAfter('valid_transactions', '', head);
     await waitUntil(
       async () => (await seen()).frames.length >= owed.length,
       60_000,

@@ -2,6 +2,7 @@
  * The TypeScript side of stack-control.ts's JSON-lines protocol: spawns the controller and sends
  * it commands one at a time, each resolved with its answer (rejected with the controller's error).
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +77,22 @@ export class StackControl {
 
   async log(stream: string, query: string): Promise<LoggedHistory[]> {
     return (await this.send<{ histories: LoggedHistory[] }>({ cmd: 'log', stream, query })).histories;
+  }
+
+  /** The frames the log's current history holds after height `head`: what a reader started there is owed. */
+  async framesAfter(stream: string, query: string, head: number): Promise<string[]> {
+    const history = (await this.log(stream, query)).at(-1);
+    assert.ok(history !== undefined);
+    return history.frames.filter((_, i) => Number(history.positions[i]) > head);
+  }
+
+  /** Kills each of the two gateways in turn (-9; a client is on one of them), posts blocks while it is down, restarts it. */
+  async killEachGatewayInTurn(blocksWhileDown: number): Promise<void> {
+    for (const index of [0, 1]) {
+      await this.send({ cmd: 'killGateway', index });
+      await this.send({ cmd: 'postBlocks', n: blocksWhileDown });
+      await this.send({ cmd: 'restartGateway', index });
+    }
   }
 
   /** Stops the stack and waits for the controller to exit. */

@@ -120,12 +120,7 @@ test(
     await control.send({ cmd: 'postBlocks', n: 2 });
 
     // A gateway kill -9 (each in turn: the page is on one of them) while blocks are posted.
-    await control.send({ cmd: 'killGateway', index: 0 });
-    await control.send({ cmd: 'postBlocks', n: 3 });
-    await control.send({ cmd: 'restartGateway', index: 0 });
-    await control.send({ cmd: 'killGateway', index: 1 });
-    await control.send({ cmd: 'postBlocks', n: 3 });
-    await control.send({ cmd: 'restartGateway', index: 1 });
+    await control.killEachGatewayInTurn(3);
     await control.send({ cmd: 'postBlocks', n: 2 });
 
     const unfiltered = await loggedTransactions(control, '', before);

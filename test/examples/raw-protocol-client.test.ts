@@ -42,15 +42,8 @@ test(
     await waitUntil(() => stderr.includes('connected from'), 60_000, 'the example connected', 50);
 
     await control.send({ cmd: 'postBlocks', n: 5 });
-    await control.send({ cmd: 'killGateway', index: 0 });
-    await control.send({ cmd: 'postBlocks', n: 3 });
-    await control.send({ cmd: 'restartGateway', index: 0 });
-    await control.send({ cmd: 'killGateway', index: 1 });
-    await control.send({ cmd: 'postBlocks', n: 3 });
-    await control.send({ cmd: 'restartGateway', index: 1 });
-    const history = (await control.log('valid_transactions', '')).at(-1);
-    assert.ok(history !== undefined);
-    const owed = history.frames.filter((_, i) => Number(history.positions[i]) > head);
+    await control.killEachGatewayInTurn(3);
+    const owed = await control.framesAfter('valid_transactions', '', head);
     await waitUntil(
       () => stdout.split('\n').filter(Boolean).length >= owed.length,
       90_000,
